@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { ClientEvent } from './client.js';
+import { ConsentEvent } from './consent.js';
+import { GrantEvent } from './grant.js';
+import { KeyringEvent } from './keyring.js';
+import { SessionEvent } from './session.js';
+import { UserEvent } from './user.js';
+
+export * from './client.js';
+export * from './consent.js';
+export * from './define.js';
+export * from './grant.js';
+export * from './keyring.js';
+export * from './metadata.js';
+export * from './session.js';
+export * from './user.js';
+
+/** Every event type the system writes, at every schema version. */
+export const DomainEvent = z.union([ClientEvent, UserEvent, SessionEvent, ConsentEvent, GrantEvent, KeyringEvent]);
+export type DomainEvent = z.infer<typeof DomainEvent>;
+export type EventType = DomainEvent['type'];

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { message } from './define.js';
+
+export const SessionView = z.object({
+  sessionId: z.string(),
+  sub: z.string(),
+  authTime: z.number().int(),
+  acr: z.string(),
+  amr: z.array(z.string()),
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+export const RegisterUser = message(
+  'idp.authn.register_user',
+  {
+    username: z.string().min(1).max(256),
+    password: z.string().min(1).max(1024),
+    name: z.string().optional(),
+    email: z.string().optional(),
+  },
+  z.object({ sub: z.string(), created: z.boolean() }),
+);
+
+/** Verifies a username and password and, if they match, starts a session. */
+export const Login = message(
+  'idp.authn.login',
+  { username: z.string().max(256), password: z.string().max(1024), clientId: z.string().nullable() },
+  z.discriminatedUnion('authenticated', [
+    z.object({ authenticated: z.literal(false) }),
+    z.object({
+      authenticated: z.literal(true),
+      session: SessionView,
+      /** The cookie value `<session id>.<secret>`; only its hash is logged. */
+      sessionToken: z.string(),
+      expiresAt: z.string(),
+    }),
+  ]),
+);
+
+export const ResolveSession = message(
+  'idp.authn.resolve_session',
+  { sessionToken: z.string().max(512) },
+  z.object({ session: SessionView.nullable() }),
+);
+
+export const CheckConsent = message(
+  'idp.authn.check_consent',
+  { sub: z.string(), clientId: z.string(), scopes: z.array(z.string()) },
+  z.object({ granted: z.boolean() }),
+);
+
+export const GrantConsent = message(
+  'idp.authn.grant_consent',
+  { sub: z.string(), clientId: z.string(), scopes: z.array(z.string()).min(1) },
+  z.object({}),
+);
+
+export const UserinfoClaims = message(
+  'idp.authn.userinfo_claims',
+  { sub: z.string(), scopes: z.array(z.string()) },
+  z.object({ claims: z.record(z.string(), z.unknown()).nullable() }),
+);

@@ -1,0 +1,22 @@
+import type { TenantId } from './tenant.js';
+
+/**
+ * Stream names: `<aggregate>-<tenant>-<id>` (DESIGN §3, §4). The tenant never contains '-',
+ * so the aggregate and tenant can always be read back from a name.
+ */
+export const streams = {
+  client: (tenant: TenantId, clientId: string) => `client-${tenant}-${clientId}`,
+  user: (tenant: TenantId, sub: string) => `user-${tenant}-${sub}`,
+  session: (tenant: TenantId, sessionId: string) => `session-${tenant}-${sessionId}`,
+  consent: (tenant: TenantId, sub: string, clientId: string) => `consent-${tenant}-${sub}.${clientId}`,
+  grant: (tenant: TenantId, grantId: string) => `grant-${tenant}-${grantId}`,
+  keyring: (tenant: TenantId) => `keyring-${tenant}`,
+} as const;
+
+export type Aggregate = keyof typeof streams;
+
+export function parseStreamName(name: string): { aggregate: string; tenant: string; id: string } | null {
+  const match = /^([a-z_]+)-([a-z0-9_]+)(?:-(.+))?$/.exec(name);
+  if (!match) return null;
+  return { aggregate: match[1]!, tenant: match[2]!, id: match[3] ?? '' };
+}

@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+import type { MessageContract, Reply } from '../../contracts/messages/define.js';
+import { replySchema } from '../../contracts/messages/define.js';
+import { OAuthError } from '../../contracts/oauth-error.js';
+import { BusNoResponderError, BusTimeoutError, type Bus } from './port.js';
+
+/**
+ * Sends one contract message and returns its reply's value, or throws the OAuthError the
+ * service answered with. A service that is down or silent becomes `temporarily_unavailable`.
+ */
+export async function call<Req extends z.ZodType, Res extends z.ZodType>(
+  bus: Bus,
+  contract: MessageContract<string, Req, Res>,
+  request: z.input<Req>,
+  options: { timeoutMs?: number } = {},
+): Promise<z.infer<Res>> {
+  let raw: unknown;
+  try {
+    raw = await bus.request(contract.subject, request, options);
+  } catch (error) {
+    if (error instanceof BusTimeoutError || error instanceof BusNoResponderError) {
+      throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', {
+        detail: error.message,
+        mayRedirect: false,
+      });
+    }
+    throw error;
+  }
+  const reply = replySchema(contract.reply).parse(raw) as Reply<z.infer<Res>>;
+  if (reply.ok) return reply.value;
+  throw OAuthError.fromBody(reply.error);
+}
+
+/**
+ * The receiving edge: parses the request with the contract's schema, runs the handler, and
+ * wraps the outcome as a Reply. Bad input is `invalid_request`; an unexpected failure is
+ * `server_error` and its cause goes to `onUnexpected` (the log), never to the caller.
+ */
+export async function serve<Req extends z.ZodType, Res extends z.ZodType>(
+  contract: MessageContract<string, Req, Res>,
+  payload: unknown,
+  handler: (request: z.infer<Req>) => Promise<z.input<Res>> | z.input<Res>,
+  onUnexpected: (error: unknown, subject: string) => void,
+): Promise<Reply<z.infer<Res>>> {
+  const parsed = contract.request.safeParse(payload);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: new OAuthError('invalid_request', 'malformed request', {
+        detail: `${contract.subject}: ${parsed.error.message}`,
+      }).toBody(),
+    };
+  }
+  try {
+    const value = await handler(parsed.data);
+    return { ok: true, value: contract.reply.parse(value) };
+  } catch (error) {
+    if (error instanceof OAuthError) return { ok: false, error: error.toBody() };
+    onUnexpected(error, contract.subject);
+    return { ok: false, error: new OAuthError('server_error', 'internal error', { mayRedirect: true }).toBody() };
+  }
+}

@@ -1,0 +1,227 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type StreamVersion,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+
+/**
+ * An event as kept in memory. Data and metadata are kept as JSON text, exactly like the SQLite
+ * adapter stores them, so both adapters show callers the same thing: JSON semantics, and fresh
+ * objects on every read that nobody can use to change the log.
+ */
+interface StoredEvent {
+  streamName: string;
+  streamIndex: number;
+  position: number;
+  type: string;
+  schemaVersion: number;
+  hash: string;
+  data: string | undefined;
+  metadata: string | undefined;
+}
+
+/** The embedded, diskless event store. Everything lives in this process and dies with it. */
+export class InMemoryEventStore implements EventStore {
+  /** The `$all` log; `log[i].position === i + 1`. */
+  private readonly log: StoredEvent[] = [];
+  private readonly streams = new Map<string, StoredEvent[]>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private closed = false;
+
+  async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    this.assertOpen();
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    // Check and write happen in one synchronous stretch, so concurrent appends cannot interleave.
+    const stream = this.streams.get(streamName) ?? [];
+    const actual = versionAt(stream.length - 1);
+    if (!versionMatches(expected, actual)) throw new WrongExpectedVersionError(streamName, expected, actual);
+
+    // Serialise every event before touching the log, so one bad event leaves nothing behind.
+    const stored = events.map(
+      (event, i): StoredEvent => ({
+        streamName,
+        streamIndex: stream.length + i,
+        position: this.log.length + i + 1,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        hash: event.hash,
+        data: JSON.stringify(event.data),
+        metadata: JSON.stringify(event.metadata),
+      }),
+    );
+    this.log.push(...stored);
+    stream.push(...stored);
+    this.streams.set(streamName, stream);
+    for (const subscription of this.subscriptions) subscription.notify();
+
+    return { version: versionAt(stream.length - 1) as StreamVersion, events: stored.map(toRecorded) };
+  }
+
+  async readStream(streamName: string): Promise<ReadStreamResult> {
+    this.assertOpen();
+    const stream = this.streams.get(streamName) ?? [];
+    return { events: stream.map(toRecorded), version: versionAt(stream.length - 1) };
+  }
+
+  async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return this.readAfter(options.after ?? 0, options.limit);
+  }
+
+  subscribeToAll(
+    handler: (event: RecordedEvent) => Promise<void> | void,
+    options: SubscribeOptions = {},
+  ): Subscription {
+    this.assertOpen();
+    const subscription = new CatchUpSubscription(
+      (after, limit) => this.readAfter(after, limit),
+      handler,
+      options,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+  }
+
+  private readAfter(after: number, limit: number | undefined): RecordedEvent[] {
+    checkReadRange(after, limit);
+    const start = Math.max(0, Math.floor(after));
+    const end = limit === undefined ? undefined : start + limit;
+    return this.log.slice(start, end).map(toRecorded);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+function toRecorded(event: StoredEvent): RecordedEvent {
+  return {
+    streamName: event.streamName,
+    streamIndex: event.streamIndex,
+    position: event.position,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    hash: event.hash,
+    data: event.data === undefined ? undefined : JSON.parse(event.data),
+    metadata: event.metadata === undefined ? undefined : JSON.parse(event.metadata),
+  };
+}
+
+/** The version token of a stream whose last event has `lastIndex` (-1: no stream). */
+function versionAt(lastIndex: number): StreamVersion | null {
+  return lastIndex < 0 ? null : (String(lastIndex) as StreamVersion);
+}
+
+function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === null;
+  return expected === actual;
+}
+
+function checkReadRange(after: number, limit: number | undefined): void {
+  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  }
+}
+
+const PAGE_SIZE = 500;
+
+/** Which subscription's loop the current async context belongs to (see `stop`). */
+const runningLoop = new AsyncLocalStorage<CatchUpSubscription>();
+
+/**
+ * The catch-up loop behind `subscribeToAll`, shared with the other adapters (which import it
+ * from here): read a page after the last delivered position, hand its events to the handler one
+ * at a time, and once a page comes back short, sleep until `notify()` says there may be more.
+ *
+ * A handler error (or a failing read) ends the subscription and goes to `onError`; without an
+ * `onError` it is rethrown as an uncaught exception, the way an EventEmitter 'error' without a
+ * listener is, because a projection that silently stops is worse than a crash.
+ */
+export class CatchUpSubscription implements Subscription {
+  private stopped = false;
+  /** Set by `notify()`; cleared before each read, so a notify during a read or delivery is kept. */
+  private notified = false;
+  private wake: (() => void) | undefined;
+  private readonly finished: Promise<void>;
+
+  constructor(
+    private readonly readAfter: (after: number, limit: number) => RecordedEvent[] | Promise<RecordedEvent[]>,
+    private readonly handler: (event: RecordedEvent) => Promise<void> | void,
+    private readonly options: SubscribeOptions,
+    /** Called once when the subscription ends, by `stop()` or by an error. */
+    private readonly onEnd: () => void,
+  ) {
+    this.finished = runningLoop.run(this, () => this.run());
+  }
+
+  /** There may be new events: the loop reads again if it is waiting, or after its current page. */
+  notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.end();
+    // Called from the handler (or onCaughtUp) itself: waiting for the loop would wait for us.
+    // The loop sees `stopped` as soon as the handler returns, so nothing more is delivered.
+    if (runningLoop.getStore() === this) return;
+    await this.finished;
+  }
+
+  private async run(): Promise<void> {
+    let position = this.options.after ?? 0;
+    let caughtUp = false;
+    try {
+      while (!this.stopped) {
+        this.notified = false;
+        const page = await this.readAfter(position, PAGE_SIZE);
+        for (const event of page) {
+          if (this.stopped) return;
+          await this.handler(event);
+          position = event.position;
+        }
+        if (page.length === PAGE_SIZE || this.stopped) continue;
+        if (!caughtUp) {
+          caughtUp = true;
+          this.options.onCaughtUp?.();
+        }
+        if (!this.notified) await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } catch (error) {
+      this.end();
+      const onError = this.options.onError;
+      process.nextTick(() => {
+        if (onError) onError(error);
+        else throw error;
+      });
+    }
+  }
+
+  private end(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onEnd();
+    this.wake?.();
+  }
+}

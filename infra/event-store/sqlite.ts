@@ -1,0 +1,238 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CatchUpSubscription } from './memory.js';
+import {
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type StreamVersion,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+
+/** How often subscriptions look for events appended through other connections. */
+const POLL_INTERVAL_MS = 250;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_name    TEXT    NOT NULL,
+    stream_index   INTEGER NOT NULL,
+    type           TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    data           TEXT,
+    metadata       TEXT,
+    hash           TEXT    NOT NULL,
+    UNIQUE (stream_name, stream_index)
+  )`;
+
+interface EventRow {
+  position: number;
+  stream_name: string;
+  stream_index: number;
+  type: string;
+  schema_version: number;
+  /** JSON; NULL for undefined. */
+  data: string | null;
+  metadata: string | null;
+  hash: string;
+}
+
+/**
+ * The event store in one SQLite file. Several connections (threads, processes) may share the
+ * file: appends run in BEGIN IMMEDIATE transactions, so SQLite's single writer serialises them,
+ * and positions become visible in commit order.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private poller: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private readonly lastIndexStmt;
+  private readonly insertStmt;
+  private readonly streamStmt;
+  private readonly afterStmt;
+  private readonly appendTx;
+
+  private constructor(private readonly db: Database.Database) {
+    this.lastIndexStmt = db.prepare<[string], { last: number | null }>(
+      'SELECT MAX(stream_index) AS last FROM events WHERE stream_name = ?',
+    );
+    this.insertStmt = db.prepare<[string, number, string, number, string | null, string | null, string]>(
+      `INSERT INTO events (stream_name, stream_index, type, schema_version, data, metadata, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.streamStmt = db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_name = ? ORDER BY stream_index');
+    this.afterStmt = db.prepare<[number, number], EventRow>(
+      'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    );
+    this.appendTx = db.transaction((streamName: string, rows: EventRow[], expected: ExpectedVersion) => {
+      const actual = this.currentVersion(streamName);
+      if (!versionMatches(expected, actual)) throw new WrongExpectedVersionError(streamName, expected, actual);
+      const next = actual === null ? 0 : Number(actual) + 1;
+      return rows.map((row, i): EventRow => {
+        const streamIndex = next + i;
+        const { lastInsertRowid } = this.insertStmt.run(
+          streamName,
+          streamIndex,
+          row.type,
+          row.schema_version,
+          row.data,
+          row.metadata,
+          row.hash,
+        );
+        return { ...row, stream_index: streamIndex, position: Number(lastInsertRowid) };
+      });
+    });
+  }
+
+  /** Opens (creating the file, its directory and the schema if needed) the store at `file`. */
+  static open(file: string): SqliteEventStore {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      // busy_timeout first: the other pragmas and the schema may have to wait for other connections.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      return new SqliteEventStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    this.assertOpen();
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    // Serialised up front so that a bad event fails before the transaction starts.
+    const rows = events.map(
+      (event): EventRow => ({
+        position: 0,
+        stream_name: streamName,
+        stream_index: 0,
+        type: event.type,
+        schema_version: event.schemaVersion,
+        data: JSON.stringify(event.data) ?? null,
+        metadata: JSON.stringify(event.metadata) ?? null,
+        hash: event.hash,
+      }),
+    );
+
+    let stored: EventRow[];
+    try {
+      stored = this.appendTx.immediate(streamName, rows, expected);
+    } catch (error) {
+      // The version check runs inside the write lock, so this only fires if some writer skipped it.
+      if (isUniqueViolation(error)) {
+        throw new WrongExpectedVersionError(streamName, expected, this.currentVersion(streamName));
+      }
+      throw error;
+    }
+    for (const subscription of this.subscriptions) subscription.notify();
+
+    const last = stored[stored.length - 1] as EventRow;
+    return { version: String(last.stream_index) as StreamVersion, events: stored.map(toRecorded) };
+  }
+
+  async readStream(streamName: string): Promise<ReadStreamResult> {
+    this.assertOpen();
+    // One statement, one snapshot: the version always matches the events.
+    const events = this.streamStmt.all(streamName).map(toRecorded);
+    const last = events[events.length - 1];
+    return { events, version: last === undefined ? null : (String(last.streamIndex) as StreamVersion) };
+  }
+
+  async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return this.readAfter(options.after ?? 0, options.limit);
+  }
+
+  subscribeToAll(
+    handler: (event: RecordedEvent) => Promise<void> | void,
+    options: SubscribeOptions = {},
+  ): Subscription {
+    this.assertOpen();
+    const subscription = new CatchUpSubscription(
+      (after, limit) => this.readAfter(after, limit),
+      handler,
+      options,
+      () => this.removeSubscription(subscription),
+    );
+    this.subscriptions.add(subscription);
+    // Appends through this instance wake subscriptions at once; appends through other
+    // connections are only seen by polling.
+    this.poller ??= setInterval(() => {
+      for (const s of this.subscriptions) s.notify();
+    }, POLL_INTERVAL_MS).unref();
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Subscriptions must be done reading before the connection goes away.
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.db.close();
+  }
+
+  private readAfter(after: number, limit: number | undefined): RecordedEvent[] {
+    if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+    }
+    // LIMIT -1 is SQLite for "no limit".
+    return this.afterStmt.all(after, limit ?? -1).map(toRecorded);
+  }
+
+  private currentVersion(streamName: string): StreamVersion | null {
+    const last = this.lastIndexStmt.get(streamName)?.last ?? null;
+    return last === null ? null : (String(last) as StreamVersion);
+  }
+
+  private removeSubscription(subscription: CatchUpSubscription): void {
+    this.subscriptions.delete(subscription);
+    if (this.subscriptions.size === 0 && this.poller !== undefined) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    streamName: row.stream_name,
+    streamIndex: row.stream_index,
+    position: row.position,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    hash: row.hash,
+    data: row.data === null ? undefined : JSON.parse(row.data),
+    metadata: row.metadata === null ? undefined : JSON.parse(row.metadata),
+  };
+}
+
+function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === null;
+  return expected === actual;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

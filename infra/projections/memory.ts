@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { ProjectionStore, ProjectionWrite } from './port.js';
+
+interface Entry {
+  /** JSON text of the value; undefined marks a tombstone. */
+  json: string | undefined;
+  position: number;
+  expiresAt: number | undefined;
+}
+
+export interface LiveEntry {
+  key: string;
+  value: unknown;
+  expiresAt?: number;
+}
+
+/**
+ * SHA-256 (hex) over the live entries sorted by key, each as [key, canonical JSON, expiresAt].
+ * Positions are left out on purpose: two stores that reached the same state through different
+ * histories must compare equal. Any adapter can feed its live entries here to stay comparable.
+ */
+export function digestLiveEntries(entries: Iterable<LiveEntry>): string {
+  const rows = [...entries]
+    .map((e): [string, string, number | null] => [e.key, canonicalize(e.value) ?? 'null', e.expiresAt ?? null])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+}
+
+function isExpired(entry: Entry, now: number): boolean {
+  return entry.expiresAt !== undefined && entry.expiresAt <= now;
+}
+
+function toJson(key: string, value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`projection value for ${key} is not JSON`);
+  return json;
+}
+
+export class InMemoryProjectionStore implements ProjectionStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly checkpoints = new Map<string, number>();
+
+  async apply(writes: ProjectionWrite[], position: number, checkpointName?: string): Promise<void> {
+    // Serialise everything first so a bad value leaves the store untouched; within one event
+    // the last write to a key wins (a Map keeps it), as all of them carry the same position.
+    const prepared = new Map<string, Entry>();
+    for (const write of writes) {
+      prepared.set(
+        write.key,
+        write.kind === 'put'
+          ? { json: toJson(write.key, write.value), position, expiresAt: write.expiresAt }
+          : { json: undefined, position, expiresAt: undefined },
+      );
+    }
+    for (const [key, entry] of prepared) {
+      const current = this.entries.get(key);
+      if (current === undefined || position > current.position) this.entries.set(key, entry);
+    }
+    if (checkpointName !== undefined && position > (this.checkpoints.get(checkpointName) ?? 0)) {
+      this.checkpoints.set(checkpointName, position);
+    }
+  }
+
+  async get<T = unknown>(key: string, now = Date.now()): Promise<T | undefined> {
+    const entry = this.entries.get(key);
+    if (entry?.json === undefined || isExpired(entry, now)) return undefined;
+    return JSON.parse(entry.json) as T;
+  }
+
+  async checkpoint(name: string): Promise<number> {
+    return this.checkpoints.get(name) ?? 0;
+  }
+
+  async digest(now = Date.now()): Promise<string> {
+    const live: LiveEntry[] = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.json === undefined || isExpired(entry, now)) continue;
+      live.push({ key, value: JSON.parse(entry.json), expiresAt: entry.expiresAt });
+    }
+    return digestLiveEntries(live);
+  }
+
+  async clear(): Promise<void> {
+    this.entries.clear();
+    this.checkpoints.clear();
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,176 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import argon2 from 'argon2';
+import { ConsentEvent } from '../../../contracts/events/consent.js';
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import { SessionEvent } from '../../../contracts/events/session.js';
+import { UserEvent, UserProfile } from '../../../contracts/events/user.js';
+import type { ReplyOf } from '../../../contracts/messages/define.js';
+import type { Login, SessionView } from '../../../contracts/messages/authn.js';
+import { streams } from '../../../contracts/streams.js';
+import type { DataKeyStore } from '../../../infra/crypto/data-keys/port.js';
+import { openJson, sealJson } from '../../../infra/crypto/envelope.js';
+import { constantTimeEqual, randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
+import { consentDecider, coversScopes } from '../domain/consent/consent.js';
+import { sessionDecider } from '../domain/session/session.js';
+import { userDecider } from '../domain/user/user.js';
+import { authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
+
+export interface AuthnDeps {
+  store: EventStore;
+  projections: ProjectionStore;
+  dataKeys: DataKeyStore;
+  /** HMAC key for username lookups, derived from the KEK: the log holds no usernames. */
+  usernameKey: Buffer;
+  sessionTtlSeconds: number;
+  clock?: () => Date;
+}
+
+/** OIDC Core §5.4: which claims each scope releases at userinfo. */
+const SCOPE_CLAIMS: Record<string, Array<keyof UserProfile>> = {
+  profile: ['preferred_username', 'name'],
+  email: ['email', 'email_verified'],
+};
+
+export class AuthnApp {
+  private readonly handlerDeps: CommandHandlerDeps;
+  private readonly clock: () => Date;
+  /** Verified against when the username is unknown, so both paths cost one argon2 verify. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(private readonly deps: AuthnDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.handlerDeps = {
+      store: deps.store,
+      service: 'authn',
+      projections: { store: deps.projections, project: authnProjections },
+      clock: this.clock,
+    };
+    this.decoyHash = argon2.hash(randomSecret(), { type: argon2.argon2id });
+  }
+
+  usernameDigest(tenant: string, username: string): string {
+    return createHmac('sha256', this.deps.usernameKey).update(`${tenant}:${username.normalize('NFC').toLowerCase()}`).digest('hex');
+  }
+
+  async registerUser(
+    ctx: RequestContext,
+    input: { username: string; password: string; name?: string | undefined; email?: string | undefined },
+  ): Promise<{ sub: string; created: boolean }> {
+    const usernameDigest = this.usernameDigest(ctx.tenant, input.username);
+    const existing = await this.deps.projections.get<string>(keys.userByUsername(ctx.tenant, usernameDigest));
+    if (existing) return { sub: existing, created: false };
+
+    const sub = randomUUID();
+    const dataKey = await this.deps.dataKeys.getOrCreate(ctx.tenant, sub);
+    const profile: UserProfile = {
+      preferred_username: input.username,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.email !== undefined ? { email: input.email, email_verified: false } : {}),
+    };
+    const { decision } = await handleCommand(this.handlerDeps, {
+      streamName: streams.user(ctx.tenant, sub),
+      decider: userDecider,
+      schema: UserEvent,
+      command: {
+        type: 'register_user',
+        sub,
+        usernameDigest,
+        passwordHash: await argon2.hash(input.password, { type: argon2.argon2id }),
+        profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
+      },
+      ctx,
+    });
+    if (decision.rejection) throw decision.rejection;
+    return { sub, created: true };
+  }
+
+  /** Verifies a password and, when it matches, records the authentication and starts a session. */
+  async login(
+    ctx: RequestContext,
+    input: { username: string; password: string; clientId: string | null },
+  ): Promise<ReplyOf<typeof Login>> {
+    const sub = await this.deps.projections.get<string>(
+      keys.userByUsername(ctx.tenant, this.usernameDigest(ctx.tenant, input.username)),
+    );
+    const user = sub ? await this.deps.projections.get<UserRecord>(keys.user(ctx.tenant, sub)) : undefined;
+    if (!sub || !user) {
+      await argon2.verify(await this.decoyHash, input.password);
+      return { authenticated: false };
+    }
+    const passwordMatched = await argon2.verify(user.passwordHash, input.password);
+    const actorCtx: RequestContext = { ...ctx, actor: { kind: 'user', id: sub } };
+    const { decision } = await handleCommand(this.handlerDeps, {
+      streamName: streams.user(ctx.tenant, sub),
+      decider: userDecider,
+      schema: UserEvent,
+      command: { type: 'record_authentication', passwordMatched, clientId: input.clientId },
+      ctx: actorCtx,
+    });
+    if (decision.rejection) return { authenticated: false };
+
+    const now = this.clock();
+    const sessionId = randomUUID();
+    const secret = randomSecret();
+    const expiresAt = new Date(now.getTime() + this.deps.sessionTtlSeconds * 1000).toISOString();
+    const session: SessionView = {
+      sessionId,
+      sub,
+      authTime: Math.floor(now.getTime() / 1000),
+      acr: '0',
+      amr: ['pwd'],
+    };
+    await handleCommand(this.handlerDeps, {
+      streamName: streams.session(ctx.tenant, sessionId),
+      decider: sessionDecider,
+      schema: SessionEvent,
+      command: { type: 'start_session', ...session, secretHash: sha256Hex(secret), expiresAt },
+      ctx: actorCtx,
+    });
+    return { authenticated: true, session, sessionToken: `${sessionId}.${secret}`, expiresAt };
+  }
+
+  async resolveSession(ctx: RequestContext, sessionToken: string): Promise<SessionView | null> {
+    const dot = sessionToken.indexOf('.');
+    if (dot <= 0) return null;
+    const sessionId = sessionToken.slice(0, dot);
+    const record = await this.deps.projections.get<SessionRecord>(keys.session(ctx.tenant, sessionId), this.clock().getTime());
+    if (!record || !constantTimeEqual(sha256Hex(sessionToken.slice(dot + 1)), record.secretHash)) return null;
+    const { sub, authTime, acr, amr } = record;
+    return { sessionId, sub, authTime, acr, amr };
+  }
+
+  async hasConsent(ctx: RequestContext, sub: string, clientId: string, scopes: string[]): Promise<boolean> {
+    const granted = (await this.deps.projections.get<string[]>(keys.consent(ctx.tenant, sub, clientId))) ?? [];
+    return coversScopes({ scopes: granted }, scopes);
+  }
+
+  async grantConsent(ctx: RequestContext, sub: string, clientId: string, scopes: string[]): Promise<void> {
+    const { decision } = await handleCommand(this.handlerDeps, {
+      streamName: streams.consent(ctx.tenant, sub, clientId),
+      decider: consentDecider,
+      schema: ConsentEvent,
+      command: { type: 'grant_consent', sub, clientId, scopes },
+      ctx: { ...ctx, actor: { kind: 'user', id: sub } },
+    });
+    if (decision.rejection) throw decision.rejection;
+  }
+
+  /** The claims released for these scopes (OIDC Core §5.3.2), or null if the user is gone. */
+  async userinfoClaims(ctx: RequestContext, sub: string, scopes: string[]): Promise<Record<string, unknown> | null> {
+    const user = await this.deps.projections.get<UserRecord>(keys.user(ctx.tenant, sub));
+    if (!user) return null;
+    const dataKey = await this.deps.dataKeys.get(ctx.tenant, sub);
+    const claims: Record<string, unknown> = { sub };
+    if (!dataKey) return claims; // forgotten: only the opaque subject remains
+    const profile = UserProfile.parse(openJson(dataKey, user.profile, `${ctx.tenant}:${sub}`));
+    for (const scope of scopes) {
+      for (const claim of SCOPE_CLAIMS[scope] ?? []) {
+        if (profile[claim] !== undefined) claims[claim] = profile[claim];
+      }
+    }
+    return claims;
+  }
+}

@@ -1,0 +1,56 @@
+import { ConsentEvent } from '../../../contracts/events/consent.js';
+import { SessionEvent } from '../../../contracts/events/session.js';
+import { UserEvent } from '../../../contracts/events/user.js';
+import { combine, projection } from '../../shared/projections/project.js';
+
+export const keys = {
+  userByUsername: (tenant: string, usernameDigest: string) => `user-by-username:${tenant}:${usernameDigest}`,
+  user: (tenant: string, sub: string) => `user:${tenant}:${sub}`,
+  session: (tenant: string, sessionId: string) => `session:${tenant}:${sessionId}`,
+  consent: (tenant: string, sub: string, clientId: string) => `consent:${tenant}:${sub}:${clientId}`,
+};
+
+export interface UserRecord {
+  sub: string;
+  passwordHash: string;
+  profile: { alg: 'A256GCM'; iv: string; ct: string; tag: string };
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  sub: string;
+  secretHash: string;
+  authTime: number;
+  acr: string;
+  amr: string[];
+  expiresAt: string;
+}
+
+const users = projection(UserEvent, ['user.registered'], (event, meta) => {
+  if (event.type !== 'user.registered') return [];
+  const { sub, usernameDigest, passwordHash, profile } = event.data;
+  const record: UserRecord = { sub, passwordHash, profile };
+  return [
+    { kind: 'put', key: keys.userByUsername(meta.tenant, usernameDigest), value: sub },
+    { kind: 'put', key: keys.user(meta.tenant, sub), value: record },
+  ];
+});
+
+const sessions = projection(SessionEvent, ['session.started'], (event, meta) => {
+  const record: SessionRecord = event.data;
+  return [
+    {
+      kind: 'put',
+      key: keys.session(meta.tenant, event.data.sessionId),
+      value: record,
+      expiresAt: Date.parse(event.data.expiresAt),
+    },
+  ];
+});
+
+/** Consent events carry the full scope set granted so far, so the newest one is the state. */
+const consents = projection(ConsentEvent, ['consent.granted'], (event, meta) => [
+  { kind: 'put', key: keys.consent(meta.tenant, event.data.sub, event.data.clientId), value: event.data.scopes },
+]);
+
+export const authnProjections = combine(users, sessions, consents);

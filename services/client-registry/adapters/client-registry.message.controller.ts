@@ -1,0 +1,37 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { Logger } from 'pino';
+import { AuthenticateClient, GetClient, RegisterClient } from '../../../contracts/messages/client-registry.js';
+import { serve } from '../../../infra/bus/typed.js';
+import { LOGGER } from '../../shared/adapters/tokens.js';
+import { ClientRegistryApp } from '../app/client-registry.app.js';
+
+@Controller()
+export class ClientRegistryMessageController {
+  constructor(
+    @Inject(ClientRegistryApp) private readonly app: ClientRegistryApp,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  private readonly unexpected = (err: unknown, subject: string) => this.logger.error({ err, subject }, 'handler failed');
+
+  @MessagePattern(RegisterClient.subject)
+  register(@Payload() payload: unknown) {
+    return serve(RegisterClient, payload, (r) => this.app.register(r.ctx, r.metadata, r.clientId), this.unexpected);
+  }
+
+  @MessagePattern(GetClient.subject)
+  get(@Payload() payload: unknown) {
+    return serve(GetClient, payload, async (r) => ({ client: await this.app.get(r.ctx, r.clientId) }), this.unexpected);
+  }
+
+  @MessagePattern(AuthenticateClient.subject)
+  authenticate(@Payload() payload: unknown) {
+    return serve(
+      AuthenticateClient,
+      payload,
+      async (r) => ({ client: await this.app.authenticate(r.ctx, r.clientId, r.method, r.clientSecret) }),
+      this.unexpected,
+    );
+  }
+}

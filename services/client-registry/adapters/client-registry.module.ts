@@ -1,0 +1,49 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
+import { LOGGER } from '../../shared/adapters/tokens.js';
+import { ClientRegistryApp } from '../app/client-registry.app.js';
+import { clientById } from '../projections/client-by-id.js';
+import { ClientRegistryMessageController } from './client-registry.message.controller.js';
+
+export interface ClientRegistryModuleOptions {
+  eventStore: EventStore;
+  projectionStore: ProjectionStore;
+  logger: Logger;
+}
+
+const RUNNER = Symbol('CLIENT_REGISTRY_PROJECTIONS');
+
+@Module({})
+export class ClientRegistryModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(RUNNER) private readonly runner: ProjectionRunner) {}
+
+  static forRoot(options: ClientRegistryModuleOptions): DynamicModule {
+    const logger = options.logger.child({ service: 'client-registry' });
+    return {
+      module: ClientRegistryModule,
+      controllers: [ClientRegistryMessageController],
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        {
+          provide: ClientRegistryApp,
+          useValue: new ClientRegistryApp({ store: options.eventStore, projections: options.projectionStore }),
+        },
+        {
+          provide: RUNNER,
+          useValue: new ProjectionRunner('client-registry', clientById, options.eventStore, options.projectionStore, logger),
+        },
+      ],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}

@@ -1,0 +1,86 @@
+
+import { ClientEvent } from '../../../contracts/events/client.js';
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import type { ClientView } from '../../../contracts/messages/client-registry.js';
+import type { TokenEndpointAuthMethod } from '../../../contracts/events/client.js';
+import { streams } from '../../../contracts/streams.js';
+import { constantTimeEqual, randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { handleCommand } from '../../shared/app/command-handler.js';
+import { authenticateClient } from '../../client-registry/domain/client/authenticate.js';
+import { clientDecider } from '../domain/client/decider.js';
+import { clientById, clientKey, type ClientRecord } from '../projections/client-by-id.js';
+
+export interface ClientRegistryDeps {
+  store: EventStore;
+  projections: ProjectionStore;
+}
+
+export class ClientRegistryApp {
+  constructor(private readonly deps: ClientRegistryDeps) {}
+
+  /**
+   * RFC 7591 §3: registers a client. The secret (256 random bits) is returned once and only its
+   * SHA-256 is recorded (DESIGN §4).
+   */
+  async register(
+    ctx: RequestContext,
+    metadata: Record<string, unknown>,
+    fixedClientId?: string,
+  ): Promise<{ client: ClientView; clientSecret?: string; created: boolean }> {
+    const clientId = fixedClientId ?? randomSecret(16);
+    const isPublic = metadata.token_endpoint_auth_method === 'none';
+    const clientSecret = isPublic ? undefined : randomSecret(32);
+    const { decision, appended } = await handleCommand(
+      { store: this.deps.store, service: 'client-registry', projections: { store: this.deps.projections, project: clientById } },
+      {
+        streamName: streams.client(ctx.tenant, clientId),
+        decider: clientDecider,
+        schema: ClientEvent,
+        command: {
+          type: 'register_client',
+          clientId,
+          secretHash: clientSecret === undefined ? null : sha256Hex(clientSecret),
+          metadata,
+        },
+        ctx,
+      },
+    );
+    if (decision.rejection) throw decision.rejection;
+    const record = await this.find(ctx, clientId);
+    if (!record) throw new Error(`client ${clientId} missing from projection after registration`);
+    const created = appended.length > 0;
+    return { client: toView(record), ...(created && clientSecret ? { clientSecret } : {}), created };
+  }
+
+  async get(ctx: RequestContext, clientId: string): Promise<ClientView | null> {
+    const record = await this.find(ctx, clientId);
+    return record ? toView(record) : null;
+  }
+
+  async authenticate(
+    ctx: RequestContext,
+    clientId: string,
+    method: TokenEndpointAuthMethod,
+    clientSecret: string | null,
+  ): Promise<ClientView> {
+    const record = await this.find(ctx, clientId);
+    const client = authenticateClient(
+      record ? { status: 'registered', client: record } : { status: 'unregistered' },
+      method,
+      (secretHash) => clientSecret !== null && constantTimeEqual(sha256Hex(clientSecret), secretHash),
+    );
+    return toView({ ...client, clientIdIssuedAt: record?.clientIdIssuedAt ?? 0 });
+  }
+
+  private find(ctx: RequestContext, clientId: string): Promise<ClientRecord | undefined> {
+    return this.deps.projections.get<ClientRecord>(clientKey(ctx.tenant, clientId));
+  }
+}
+
+function toView(record: ClientRecord): ClientView {
+  const { secretHash: _secretHash, ...view } = record;
+  return view;
+}
+

@@ -1,0 +1,110 @@
+import { OAuthError } from '../../../../contracts/oauth-error.js';
+import type { TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+
+/** What this server supports today; later issues widen these lists. */
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email'] as const;
+export const SUPPORTED_GRANT_TYPES = ['authorization_code'] as const;
+export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
+export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+export interface ValidClientMetadata {
+  clientName?: string;
+  applicationType: 'web' | 'native';
+  redirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  scope: string;
+  idTokenSignedResponseAlg: 'RS256';
+}
+
+const metadataError = (description: string) =>
+  new OAuthError('invalid_client_metadata', description, { mayRedirect: false });
+const redirectError = (description: string) =>
+  new OAuthError('invalid_redirect_uri', description, { mayRedirect: false });
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function stringList(value: unknown, field: string, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw metadataError(`${field} must be an array of strings`);
+  }
+  return [...new Set(value as string[])];
+}
+
+/**
+ * RFC 7591 §2 and OIDC Registration §2: validates and fills defaults. Redirect URIs must be
+ * absolute, without fragment; web clients use https, plain http only on a loopback host;
+ * native clients may also use a private-use scheme (RFC 8252 §7.1).
+ */
+export function validateClientMetadata(input: Record<string, unknown>): ValidClientMetadata {
+  const applicationType = input.application_type ?? 'web';
+  if (applicationType !== 'web' && applicationType !== 'native') {
+    throw metadataError('application_type must be "web" or "native"');
+  }
+
+  const redirectUris = stringList(input.redirect_uris, 'redirect_uris', []);
+  if (redirectUris.length === 0) throw redirectError('redirect_uris is required');
+  for (const uri of redirectUris) validateRedirectUri(uri, applicationType);
+
+  const tokenEndpointAuthMethod = input.token_endpoint_auth_method ?? 'client_secret_basic';
+  if (!SUPPORTED_AUTH_METHODS.includes(tokenEndpointAuthMethod as TokenEndpointAuthMethod)) {
+    throw metadataError(`token_endpoint_auth_method must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`);
+  }
+
+  const grantTypes = stringList(input.grant_types, 'grant_types', ['authorization_code']);
+  const unsupportedGrant = grantTypes.find((g) => !(SUPPORTED_GRANT_TYPES as readonly string[]).includes(g));
+  if (unsupportedGrant !== undefined || grantTypes.length === 0) {
+    throw metadataError(`unsupported grant type ${unsupportedGrant ?? '(none)'}`);
+  }
+  const responseTypes = stringList(input.response_types, 'response_types', ['code']);
+  const unsupportedResponse = responseTypes.find((r) => !(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(r));
+  if (unsupportedResponse !== undefined) throw metadataError(`unsupported response type ${unsupportedResponse}`);
+  // RFC 7591 §2.1: response type "code" goes with grant type "authorization_code".
+  if (responseTypes.includes('code') !== grantTypes.includes('authorization_code')) {
+    throw metadataError('response_types "code" and grant_types "authorization_code" go together');
+  }
+
+  const scopeInput = input.scope ?? SUPPORTED_SCOPES.join(' ');
+  if (typeof scopeInput !== 'string') throw metadataError('scope must be a string');
+  const scopes = scopeInput.split(' ').filter(Boolean);
+  const unknownScope = scopes.find((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s));
+  if (unknownScope !== undefined) throw metadataError(`unsupported scope ${unknownScope}`);
+
+  const alg = input.id_token_signed_response_alg ?? 'RS256';
+  if (alg !== 'RS256') throw metadataError('id_token_signed_response_alg must be RS256');
+
+  const clientName = input.client_name;
+  if (clientName !== undefined && (typeof clientName !== 'string' || clientName.length > 200)) {
+    throw metadataError('client_name must be a string of at most 200 characters');
+  }
+
+  return {
+    ...(clientName !== undefined ? { clientName } : {}),
+    applicationType,
+    redirectUris,
+    grantTypes,
+    responseTypes,
+    tokenEndpointAuthMethod: tokenEndpointAuthMethod as TokenEndpointAuthMethod,
+    scope: [...new Set(scopes)].join(' '),
+    idTokenSignedResponseAlg: 'RS256',
+  };
+}
+
+function validateRedirectUri(uri: string, applicationType: 'web' | 'native'): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw redirectError(`redirect URI is not an absolute URI: ${uri}`);
+  }
+  if (url.hash !== '' || uri.includes('#')) throw redirectError('redirect URI must not contain a fragment');
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:') {
+    if (LOOPBACK_HOSTS.has(url.hostname)) return;
+    throw redirectError('http redirect URIs are only allowed on a loopback host');
+  }
+  if (applicationType === 'native' && /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)) return;
+  throw redirectError(`redirect URI scheme not allowed: ${url.protocol}`);
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { TenantId } from '../../contracts/tenant.js';
+import { parseKek } from '../../infra/crypto/kek.js';
+import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+
+const EmbeddedEnv = z
+  .object({
+    PORT: Port.default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    ISSUER: z.string().url().optional(),
+    EVENT_STORE_URL: z.string().default('sqlite:./data/idp.db').pipe(EventStoreUrl),
+    BUS_URL: z.string().default('inproc:').pipe(BusUrl),
+    PROJECTIONS_URL: z.string().default('memory:').pipe(ProjectionsUrl),
+    IDP_DATA_DIR: z.string().default('./data'),
+    IDP_KEK: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value === '') return undefined;
+        try {
+          return parseKek(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    IDP_TENANT: TenantId.default('default'),
+    IDP_DEMO: z.enum(['on', 'off']).default('on'),
+    IDP_DEMO_USERNAME: z.string().min(1).default('demo'),
+    IDP_DEMO_PASSWORD: z.string().min(1).default('demo'),
+    IDP_INITIAL_ACCESS_TOKEN: z
+      .string()
+      .optional()
+      .transform((v) => (v === '' ? undefined : v)),
+    IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .transform((env) => ({
+    port: env.PORT,
+    host: env.HOST,
+    issuer: (env.ISSUER ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    eventStore: env.EVENT_STORE_URL,
+    bus: env.BUS_URL,
+    projections: env.PROJECTIONS_URL,
+    dataDir: env.IDP_DATA_DIR,
+    kek: env.IDP_KEK,
+    tenant: env.IDP_TENANT,
+    demo:
+      env.IDP_DEMO === 'on' ? { username: env.IDP_DEMO_USERNAME, password: env.IDP_DEMO_PASSWORD } : undefined,
+    initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
+    requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+  }));
+
+export type EmbeddedConfig = z.infer<typeof EmbeddedEnv>;
+
+/** Parses the environment once; the only place that reads process.env. */
+export function loadEmbeddedConfig(env: NodeJS.ProcessEnv): EmbeddedConfig {
+  const parsed = EmbeddedEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,131 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { InProcessBroker, InProcessBus } from '../../infra/bus/inproc.js';
+import { BusTransportServer } from '../../infra/bus/nest-transport.js';
+import { InMemoryDataKeyStore } from '../../infra/crypto/data-keys/memory.js';
+import type { DataKeyStore } from '../../infra/crypto/data-keys/port.js';
+import { SqliteDataKeyStore } from '../../infra/crypto/data-keys/sqlite.js';
+import { deriveKey, loadOrCreateKekFile } from '../../infra/crypto/kek.js';
+import { SealedTokens } from '../../infra/crypto/sealed-token.js';
+import { InMemoryEventStore } from '../../infra/event-store/memory.js';
+import type { EventStore } from '../../infra/event-store/port.js';
+import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
+import { PinoNestLogger } from '../../infra/log/nest-logger.js';
+import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
+import { AuthnModule } from '../authn/adapters/authn.module.js';
+import { ClientRegistryModule } from '../client-registry/adapters/client-registry.module.js';
+import { GatewayModule } from '../gateway/adapters/gateway.module.js';
+import { TokenIssuerModule } from '../token-issuer/adapters/token-issuer.module.js';
+import type { EmbeddedConfig } from './config.js';
+import { seedDemo, type DemoInfo } from './demo-seed.js';
+
+export interface EmbeddedServer {
+  url: string;
+  demo: DemoInfo | undefined;
+  close(): Promise<void>;
+}
+
+export const TOKEN_LIFETIMES = { accessTokenSeconds: 3600, idTokenSeconds: 3600, codeSeconds: 60 };
+const SESSION_TTL_SECONDS = 8 * 3600;
+
+/**
+ * All four services in one process (DESIGN §8): the same Nest modules as the distributed mode,
+ * wired to the in-process bus, the SQLite (or in-memory) log and in-memory projections that are
+ * rebuilt from the log before the first request is served.
+ */
+export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
+  const kek = config.kek ?? loadOrCreateKekFile(join(config.dataDir, 'kek'));
+  const eventStore: EventStore =
+    config.eventStore.kind === 'sqlite' ? SqliteEventStore.open(config.eventStore.path) : new InMemoryEventStore();
+  const dataKeys: DataKeyStore =
+    config.eventStore.kind === 'sqlite'
+      ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek)
+      : new InMemoryDataKeyStore(kek);
+  const projectionStore = new InMemoryProjectionStore();
+  const broker = new InProcessBroker();
+  const nestLogger = new PinoNestLogger(logger);
+
+  const services: INestMicroservice[] = [];
+  const startService = async (module: Parameters<typeof NestFactory.createMicroservice>[0], queue: string) => {
+    const bus = new InProcessBus(broker);
+    const app = await NestFactory.createMicroservice(module, {
+      strategy: new BusTransportServer(bus, queue),
+      logger: nestLogger,
+    });
+    await app.listen();
+    services.push(app);
+    return app;
+  };
+
+  const closeables: Array<INestApplicationContext | { close(): Promise<void> | void }> = [];
+  try {
+    await startService(ClientRegistryModule.forRoot({ eventStore, projectionStore, logger }), 'client-registry');
+    await startService(
+      AuthnModule.forRoot({
+        eventStore,
+        projectionStore,
+        dataKeys,
+        usernameKey: deriveKey(kek, 'username-digest'),
+        sessionTtlSeconds: SESSION_TTL_SECONDS,
+        logger,
+      }),
+      'authn',
+    );
+    await startService(
+      TokenIssuerModule.forRoot({
+        eventStore,
+        projectionStore,
+        issuer: config.issuer,
+        tenant: config.tenant,
+        signingKeySealingKey: deriveKey(kek, 'signing-keys'),
+        lifetimes: TOKEN_LIFETIMES,
+        logger,
+      }),
+      'token-issuer',
+    );
+
+    const gatewayBus = new InProcessBus(broker);
+    const gateway = await NestFactory.create<NestFastifyApplication>(
+      GatewayModule.forRoot({
+        bus: gatewayBus,
+        issuer: config.issuer,
+        tenant: config.tenant,
+        authzCookies: new SealedTokens(deriveKey(kek, 'authz-cookie'), 'authorization-request'),
+        initialAccessToken: config.initialAccessToken,
+        requestTimeoutMs: config.requestTimeoutMs,
+        logger,
+      }),
+      new FastifyAdapter({ bodyLimit: 64 * 1024 }),
+      { logger: nestLogger },
+    );
+    await gateway.register(fastifyCookie);
+    await gateway.listen(config.port, config.host);
+    closeables.push(gateway);
+    const address = gateway.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, issuer: config.issuer, eventStore: config.eventStore.kind }, 'embedded IdP listening');
+
+    const demo = config.demo ? await seedDemo(gatewayBus, config, config.demo) : undefined;
+
+    return {
+      url: `http://${config.host}:${port}`,
+      demo,
+      async close() {
+        await gateway.close();
+        for (const service of services.reverse()) await service.close();
+        await gatewayBus.close();
+        await dataKeys.close();
+        await eventStore.close();
+      },
+    };
+  } catch (error) {
+    for (const service of services) await service.close().catch(() => {});
+    await eventStore.close().catch(() => {});
+    throw error;
+  }
+}

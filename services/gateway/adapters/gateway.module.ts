@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { GATEWAY_OPTIONS, type GatewayOptions } from '../app/gateway.options.js';
+import { AuthorizeController } from './http/authorize.controller.js';
+import { DiscoveryController } from './http/discovery.controller.js';
+import { RegistrationController } from './http/registration.controller.js';
+import { TokenController } from './http/token.controller.js';
+import { UserinfoController } from './http/userinfo.controller.js';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(options: GatewayOptions): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [DiscoveryController, AuthorizeController, TokenController, UserinfoController, RegistrationController],
+      providers: [{ provide: GATEWAY_OPTIONS, useValue: { ...options, logger: options.logger.child({ service: 'gateway' }) } }],
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { AuthorizationFlow, type AuthorizationOutcome } from '../../app/authorize/authorization-flow.js';
+import type { AuthorizationRequest, RawParams } from '../../app/authorize/authorization-request.js';
+import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
+import { requestContext } from '../../app/request-context.js';
+import { consentPage } from '../pages/consent.page.js';
+import { errorPage } from '../pages/error.page.js';
+import { loginPage } from '../pages/login.page.js';
+import {
+  AUTHZ_COOKIE,
+  AUTHZ_COOKIE_TTL_SECONDS,
+  SESSION_COOKIE,
+  clearAuthzCookie,
+  readCookie,
+  setAuthzCookie,
+  setSessionCookie,
+} from './cookies.js';
+import { toOAuthError } from './oauth-error.renderer.js';
+
+const LoginForm = z.object({
+  rid: z.string().min(1).max(64),
+  username: z.string().max(256),
+  password: z.string().max(1024),
+});
+const ConsentForm = z.object({ rid: z.string().min(1).max(64), decision: z.enum(['allow', 'deny']) });
+
+/**
+ * The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2) and its login and consent forms.
+ * The pending request lives in a sealed cookie, not in the log (DESIGN §4).
+ */
+@Controller()
+export class AuthorizeController {
+  private readonly flow: AuthorizationFlow;
+  private readonly secureCookies: boolean;
+
+  constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {
+    this.flow = new AuthorizationFlow(options);
+    this.secureCookies = options.issuer.startsWith('https:');
+  }
+
+  @Get('/authorize')
+  async authorizeGet(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.authorize(request.query as RawParams, request, reply);
+  }
+
+  /** OIDC Core §3.1.2.1: the authorization request may also be POSTed as a form. */
+  @Post('/authorize')
+  async authorizePost(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.authorize((request.body ?? {}) as RawParams, request, reply);
+  }
+
+  @Post('/authorize/login')
+  async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.withPendingRequest(request, reply, LoginForm, async (pending, form, ctx) => {
+      const result = await this.flow.login(ctx, pending, { username: form.username, password: form.password });
+      if (result.sessionToken && result.sessionExpiresAt) {
+        setSessionCookie(reply, result.sessionToken, result.sessionExpiresAt, this.secureCookies);
+      }
+      return result.outcome;
+    });
+  }
+
+  @Post('/authorize/consent')
+  async consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.withPendingRequest(request, reply, ConsentForm, (pending, form, ctx) =>
+      this.flow.consent(ctx, pending, readCookie(request, SESSION_COOKIE), form.decision === 'allow'),
+    );
+  }
+
+  private async authorize(params: RawParams, request: FastifyRequest, reply: FastifyReply) {
+    const ctx = requestContext(this.options.tenant, request.headers);
+    try {
+      await this.render(reply, await this.flow.start(ctx, params, readCookie(request, SESSION_COOKIE)));
+    } catch (error) {
+      await this.render(reply, { kind: 'error_page', error: toOAuthError(error, this.options.logger) });
+    }
+  }
+
+  private async withPendingRequest<T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    schema: z.ZodType<T & { rid: string }>,
+    next: (pending: AuthorizationRequest, form: T, ctx: ReturnType<typeof requestContext>) => Promise<AuthorizationOutcome>,
+  ) {
+    const ctx = requestContext(this.options.tenant, request.headers);
+    const sealed = readCookie(request, AUTHZ_COOKIE);
+    const pending = sealed ? await this.options.authzCookies.open<AuthorizationRequest>(sealed) : null;
+    const form = schema.safeParse(request.body ?? {});
+    if (!pending) {
+      return this.render(reply, {
+        kind: 'error_page',
+        error: new OAuthError('invalid_request', 'the authorization request expired or is missing; start again', { mayRedirect: false }),
+      });
+    }
+    // The form must belong to this pending request: a cross-site post cannot know the rid.
+    if (!form.success || form.data.rid !== pending.rid) {
+      return this.render(reply, {
+        kind: 'error_page',
+        error: new OAuthError('invalid_request', 'the form does not match the pending authorization request', { mayRedirect: false }),
+      });
+    }
+    try {
+      await this.render(reply, await next(pending, form.data, ctx));
+    } catch (error) {
+      const oauth = toOAuthError(error, this.options.logger);
+      await this.render(
+        reply,
+        oauth.mayRedirect ? this.flow.errorRedirect(pending.redirectUri, pending.state, oauth) : { kind: 'error_page', error: oauth },
+      );
+    }
+  }
+
+  private async render(reply: FastifyReply, outcome: AuthorizationOutcome): Promise<void> {
+    reply
+      .header('Cache-Control', 'no-store')
+      .header('Pragma', 'no-cache')
+      .header('X-Frame-Options', 'DENY')
+      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+      .header('Referrer-Policy', 'no-referrer');
+    switch (outcome.kind) {
+      case 'redirect':
+        clearAuthzCookie(reply, this.secureCookies);
+        // RFC 9700 §4.12: 303 so that a POSTed form (with the password) is never re-sent.
+        reply.status(303).header('Location', outcome.uri).send();
+        return;
+      case 'login':
+        setAuthzCookie(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS), this.secureCookies);
+        reply
+          .status(outcome.failed ? 401 : 200)
+          .type('text/html; charset=utf-8')
+          .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true));
+        return;
+      case 'consent':
+        setAuthzCookie(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS), this.secureCookies);
+        reply.status(200).type('text/html; charset=utf-8').send(consentPage(outcome.client, outcome.request.rid, outcome.request.scope));
+        return;
+      case 'error_page': {
+        const status = outcome.error.status >= 500 ? outcome.error.status : 400;
+        if (status === 503) reply.header('Retry-After', '1');
+        reply.status(status).type('text/html; charset=utf-8').send(errorPage(outcome.error));
+        return;
+      }
+    }
+  }
+}

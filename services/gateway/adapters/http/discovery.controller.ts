@@ -1,0 +1,50 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
+import { call } from '../../../../infra/bus/typed.js';
+import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
+import { requestContext } from '../../app/request-context.js';
+import { sendOAuthError } from './oauth-error.renderer.js';
+
+/** OIDC Discovery 1.0 §3 and RFC 8414 §2, and the JWKS (RFC 7517). */
+@Controller()
+export class DiscoveryController {
+  constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {}
+
+  @Get('/.well-known/openid-configuration')
+  discovery(@Res() reply: FastifyReply) {
+    const issuer = this.options.issuer;
+    reply.header('Cache-Control', 'public, max-age=300').send({
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      jwks_uri: `${issuer}/jwks`,
+      registration_endpoint: `${issuer}/register`,
+      scopes_supported: ['openid', 'profile', 'email'],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      code_challenge_methods_supported: ['S256'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'azp', 'at_hash', 'preferred_username', 'name', 'email', 'email_verified'],
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      authorization_response_iss_parameter_supported: true,
+    });
+  }
+
+  @Get('/jwks')
+  async jwks(@Res() reply: FastifyReply) {
+    try {
+      const ctx = requestContext(this.options.tenant, {});
+      const { keys } = await call(this.options.bus, GetJwks, { ctx }, { timeoutMs: this.options.requestTimeoutMs });
+      reply.header('Cache-Control', 'public, max-age=300').header('Content-Type', 'application/jwk-set+json').send({ keys });
+    } catch (error) {
+      sendOAuthError(reply, error, this.options.logger);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { OAuthError } from '../../../../contracts/oauth-error.js';
+
+/**
+ * The one place that renders OAuth errors as JSON (RFC 6749 §5.2, RFC 6750 §3, RFC 7591 §3.2.2):
+ * status, `{ error, error_description }`, `Cache-Control: no-store`, and `WWW-Authenticate` on
+ * 401. Anything that is not an OAuthError becomes `server_error`; its cause goes to the log only.
+ */
+export function sendOAuthError(
+  reply: FastifyReply,
+  error: unknown,
+  logger: Logger,
+  options: { wwwAuthenticate?: 'Basic' | 'Bearer' } = {},
+): FastifyReply {
+  const oauth = toOAuthError(error, logger);
+  reply.status(oauth.status).header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+  if (oauth.status === 503) reply.header('Retry-After', '1');
+  if (oauth.status === 401 || (options.wwwAuthenticate === 'Bearer' && oauth.status === 403)) {
+    const scheme = options.wwwAuthenticate ?? 'Basic';
+    const params = [`realm="idp"`];
+    if (scheme === 'Bearer') {
+      params.push(`error="${oauth.code}"`);
+      if (oauth.description) params.push(`error_description="${oauth.description.replaceAll('"', "'")}"`);
+    }
+    reply.header('WWW-Authenticate', `${scheme} ${params.join(', ')}`);
+  }
+  return reply.send({
+    error: oauth.code,
+    ...(oauth.description !== undefined ? { error_description: oauth.description } : {}),
+  });
+}
+
+export function toOAuthError(error: unknown, logger: Logger): OAuthError {
+  if (error instanceof OAuthError) {
+    if (error.detail) logger.info({ code: error.code, detail: error.detail }, 'oauth error');
+    return error;
+  }
+  logger.error({ err: error }, 'unexpected error');
+  return new OAuthError('server_error', 'internal error', { mayRedirect: false });
+}

@@ -1,0 +1,19 @@
+import type { TenantId } from '../../../contracts/tenant.js';
+import type { Bus } from '../../../infra/bus/port.js';
+import type { SealedTokens } from '../../../infra/crypto/sealed-token.js';
+import type { Logger } from 'pino';
+
+export interface GatewayOptions {
+  bus: Bus;
+  issuer: string;
+  tenant: TenantId;
+  /** Seals the pending authorization request into the `idp_authz` cookie. */
+  authzCookies: SealedTokens;
+  /** RFC 7591 §3: when set, registration requires this bearer token. */
+  initialAccessToken: string | undefined;
+  /** Bus request timeout; a silent service becomes 503 temporarily_unavailable. */
+  requestTimeoutMs: number;
+  logger: Logger;
+}
+
+export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

@@ -1,0 +1,111 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import type { EventMetadata, RequestContext, ServiceName } from '../../../contracts/events/metadata.js';
+import {
+  WrongExpectedVersionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../../../infra/event-store/port.js';
+import type { ProjectionStore, ProjectionWrite } from '../../../infra/projections/port.js';
+import type { Decider, Decision } from '../domain/decider.js';
+import { eventHash } from './event-hash.js';
+
+interface DomainEventShape {
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+}
+
+export interface CommandHandlerDeps {
+  store: EventStore;
+  service: ServiceName;
+  /** Write-through: the writer applies the projections of its own events at once (DESIGN §6). */
+  projections?: { store: ProjectionStore; project: (event: RecordedEvent) => ProjectionWrite[] };
+  clock?: () => Date;
+}
+
+export interface HandledCommand<S, E> {
+  decision: Decision<E>;
+  /** State before the decision (after folding the stream). */
+  state: S;
+  appended: RecordedEvent[];
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Load one stream, fold it, decide, append with the expected version; on a lost race, retry on
+ * fresh state. Each event gets its metadata and the hash chain here, in one place.
+ */
+export async function handleCommand<S, C, E extends DomainEventShape>(
+  deps: CommandHandlerDeps,
+  args: {
+    streamName: string;
+    decider: Decider<S, C, E>;
+    schema: z.ZodType<E>;
+    command: C;
+    ctx: RequestContext;
+  },
+): Promise<HandledCommand<S, E>> {
+  const clock = deps.clock ?? (() => new Date());
+  for (let attempt = 1; ; attempt++) {
+    const { events: stored, version } = await deps.store.readStream(args.streamName);
+    const state = stored.reduce(
+      (s, recorded) => args.decider.evolve(s, parseRecorded(args.schema, recorded)),
+      args.decider.initialState(),
+    );
+    const decision = args.decider.decide(args.command, state);
+    if (decision.events.length === 0) return { decision, state, appended: [] };
+    // An event the contract rejects must never reach the log: every later load would fail on it.
+    for (const event of decision.events) args.schema.parse(event);
+
+    let previousHash = stored.at(-1)?.hash ?? null;
+    const time = clock().toISOString();
+    const newEvents: NewEvent[] = decision.events.map((event) => {
+      const metadata: EventMetadata = {
+        eventId: uuidv7(),
+        time,
+        tenant: args.ctx.tenant,
+        correlationId: args.ctx.correlationId,
+        causationId: args.ctx.causationId,
+        actor: args.ctx.actor,
+        service: deps.service,
+        ...(args.ctx.traceparent ? { traceparent: args.ctx.traceparent } : {}),
+        previousHash,
+      };
+      const body = { type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata };
+      const hash = eventHash(body);
+      previousHash = hash;
+      return { ...body, hash };
+    });
+
+    try {
+      const result = await deps.store.append(args.streamName, newEvents, version ?? 'no_stream');
+      if (deps.projections) {
+        for (const recorded of result.events) {
+          await deps.projections.store.apply(deps.projections.project(recorded), recorded.position);
+        }
+      }
+      return { decision, state, appended: result.events };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError && attempt < MAX_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
+
+/** Reads back one stream and folds it, for queries that need the stream's own truth. */
+export async function loadState<S, C, E extends DomainEventShape>(
+  store: EventStore,
+  streamName: string,
+  decider: Decider<S, C, E>,
+  schema: z.ZodType<E>,
+): Promise<S> {
+  const { events } = await store.readStream(streamName);
+  return events.reduce((s, recorded) => decider.evolve(s, parseRecorded(schema, recorded)), decider.initialState());
+}
+
+export function parseRecorded<E>(schema: z.ZodType<E>, recorded: RecordedEvent): E {
+  return schema.parse({ type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data });
+}

@@ -1,0 +1,42 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { Logger } from 'pino';
+import { GetJwks, IssueCode, RedeemCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
+import { serve } from '../../../infra/bus/typed.js';
+import { LOGGER } from '../../shared/adapters/tokens.js';
+import { validateAccessToken } from '../app/access-token.js';
+import { redeemAuthorizationCode } from '../app/grants/authorization_code.js';
+import { issueCode } from '../app/issue-code.js';
+import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
+
+export const TOKEN_ISSUER_DEPS = Symbol('TOKEN_ISSUER_DEPS');
+
+@Controller()
+export class TokenIssuerMessageController {
+  constructor(
+    @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  private readonly unexpected = (err: unknown, subject: string) => this.logger.error({ err, subject }, 'handler failed');
+
+  @MessagePattern(IssueCode.subject)
+  issueCode(@Payload() payload: unknown) {
+    return serve(IssueCode, payload, (r) => issueCode(this.deps, r.ctx, r), this.unexpected);
+  }
+
+  @MessagePattern(RedeemCode.subject)
+  redeemCode(@Payload() payload: unknown) {
+    return serve(RedeemCode, payload, (r) => redeemAuthorizationCode(this.deps, r.ctx, r), this.unexpected);
+  }
+
+  @MessagePattern(ValidateAccessToken.subject)
+  validateAccessToken(@Payload() payload: unknown) {
+    return serve(ValidateAccessToken, payload, (r) => validateAccessToken(this.deps, r.ctx, r.token), this.unexpected);
+  }
+
+  @MessagePattern(GetJwks.subject)
+  jwks(@Payload() payload: unknown) {
+    return serve(GetJwks, payload, async (r) => ({ keys: await this.deps.keyring.jwks(r.ctx) }), this.unexpected);
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { TenantId } from '../../../contracts/tenant.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
+import { LOGGER } from '../../shared/adapters/tokens.js';
+import { Keyring } from '../app/keyring.js';
+import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
+import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
+import { tokenIssuerProjections } from '../projections/token-issuer.projections.js';
+import { TOKEN_ISSUER_DEPS, TokenIssuerMessageController } from './token-issuer.message.controller.js';
+
+export interface TokenIssuerModuleOptions {
+  eventStore: EventStore;
+  projectionStore: ProjectionStore;
+  issuer: string;
+  tenant: TenantId;
+  /** deriveKey(kek, 'signing-keys') */
+  signingKeySealingKey: Buffer;
+  lifetimes: TokenLifetimes;
+  logger: Logger;
+}
+
+const RUNNER = Symbol('TOKEN_ISSUER_PROJECTIONS');
+
+@Module({})
+export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps & { tenant: TenantId },
+  ) {}
+
+  static forRoot(options: TokenIssuerModuleOptions): DynamicModule {
+    const logger = options.logger.child({ service: 'token-issuer' });
+    const keyring = new Keyring(options.eventStore, options.signingKeySealingKey);
+    const deps: TokenIssuerDeps & { tenant: TenantId } = {
+      store: options.eventStore,
+      projections: options.projectionStore,
+      keyring,
+      minter: new TokenMinter(keyring, options.issuer, options.lifetimes),
+      issuer: options.issuer,
+      clock: () => new Date(),
+      tenant: options.tenant,
+    };
+    return {
+      module: TokenIssuerModule,
+      controllers: [TokenIssuerMessageController],
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        { provide: TOKEN_ISSUER_DEPS, useValue: deps },
+        {
+          provide: RUNNER,
+          useValue: new ProjectionRunner('token-issuer', tokenIssuerProjections, options.eventStore, options.projectionStore, logger),
+        },
+      ],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+    // Generate (first start) or unseal the signing keys before the first request needs them.
+    await this.deps.keyring.forTenant({
+      tenant: this.deps.tenant,
+      correlationId: 'startup',
+      causationId: null,
+      actor: { kind: 'system', id: 'token-issuer' },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}

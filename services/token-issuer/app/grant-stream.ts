@@ -1,0 +1,39 @@
+import { GrantEvent } from '../../../contracts/events/grant.js';
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import { streams } from '../../../contracts/streams.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { handleCommand } from '../../shared/app/command-handler.js';
+import type { GrantCommand } from '../domain/grant/decide.js';
+import { grantDecider } from '../domain/grant/decider.js';
+import { tokenIssuerProjections } from '../projections/token-issuer.projections.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Codes, access-token ids and (later) refresh tokens are `<grant id>.<secret>` (DESIGN §3). */
+export function splitGrantSecret(value: string): { grantId: string; secret: string } | null {
+  const dot = value.indexOf('.');
+  if (dot < 0) return null;
+  const grantId = value.slice(0, dot);
+  const secret = value.slice(dot + 1);
+  if (!UUID.test(grantId) || secret.length < 32) return null;
+  return { grantId, secret };
+}
+
+/** One decision on one grant stream, with the revocation projection written through. */
+export function decideOnGrant(
+  deps: { store: EventStore; projections: ProjectionStore; clock: () => Date },
+  ctx: RequestContext,
+  grantId: string,
+  command: GrantCommand,
+) {
+  return handleCommand(
+    {
+      store: deps.store,
+      service: 'token-issuer',
+      projections: { store: deps.projections, project: tokenIssuerProjections },
+      clock: deps.clock,
+    },
+    { streamName: streams.grant(ctx.tenant, grantId), decider: grantDecider, schema: GrantEvent, command, ctx },
+  );
+}

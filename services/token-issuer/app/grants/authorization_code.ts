@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '../../../../contracts/events/metadata.js';
+import type { RequestOf } from '../../../../contracts/messages/define.js';
+import type { RedeemCode, TokenResponse } from '../../../../contracts/messages/token-issuer.js';
+import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { randomSecret, sha256Hex } from '../../../../infra/crypto/secrets.js';
+import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
+import type { TokenIssuerDeps } from '../token-issuer.deps.js';
+
+export const grantType = 'authorization_code';
+
+/** RFC 7636 §4.1: 43-128 characters of [A-Z a-z 0-9 - . _ ~]. */
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/**
+ * The authorization code grant (RFC 6749 §4.1.3, §4.1.4; RFC 7636 §4.5-4.6), for a client the
+ * gateway has already authenticated. One stream read, one decision, one append; then signing.
+ */
+export async function redeemAuthorizationCode(
+  deps: TokenIssuerDeps,
+  ctx: RequestContext,
+  request: RequestOf<typeof RedeemCode>,
+): Promise<TokenResponse> {
+  const parts = splitGrantSecret(request.code);
+  if (!parts) throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used');
+  if (request.codeVerifier !== undefined && !CODE_VERIFIER.test(request.codeVerifier)) {
+    throw new OAuthError('invalid_grant', 'code_verifier is malformed (RFC 7636 §4.1)');
+  }
+  const now = deps.clock();
+  const iat = Math.floor(now.getTime() / 1000);
+  const jti = `${parts.grantId}.${randomSecret()}`;
+  const { decision, state } = await decideOnGrant(deps, ctx, parts.grantId, {
+    type: 'redeem_code',
+    codeHash: sha256Hex(parts.secret),
+    clientId: request.client.clientId,
+    redirectUri: request.redirectUri,
+    codeVerifierS256:
+      request.codeVerifier === undefined
+        ? undefined
+        : createHash('sha256').update(request.codeVerifier, 'ascii').digest('base64url'),
+    now,
+    tokens: {
+      accessTokenIdHash: sha256Hex(jti.slice(parts.grantId.length + 1)),
+      accessTokenExpiresAt: new Date((iat + deps.minter.lifetimes.accessTokenSeconds) * 1000).toISOString(),
+    },
+  });
+  if (decision.rejection) throw decision.rejection;
+  if (state.status !== 'code_issued') throw new Error('redeemed a grant that had no pending code');
+
+  const { code } = state;
+  const accessToken = await deps.minter.accessToken(ctx, {
+    sub: code.sub,
+    clientId: code.clientId,
+    scope: code.scope,
+    jti,
+    authTime: code.authTime,
+    iat,
+  });
+  const idToken = code.scope.split(' ').includes('openid')
+    ? await deps.minter.idToken(ctx, {
+        sub: code.sub,
+        clientId: code.clientId,
+        nonce: code.nonce,
+        authTime: code.authTime,
+        acr: code.acr,
+        amr: code.amr,
+        sid: code.sessionId,
+        accessToken,
+        iat,
+      })
+    : undefined;
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: deps.minter.lifetimes.accessTokenSeconds,
+    scope: code.scope,
+    ...(idToken !== undefined ? { id_token: idToken } : {}),
+  };
+}

@@ -1,0 +1,85 @@
+import type { GrantEvent } from '../../../../contracts/events/grant.js';
+import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { accept, reject, type Decision } from '../../../shared/domain/decider.js';
+import type { GrantState, IssuedCode } from './state.js';
+
+export interface IssueCodeCommand extends IssuedCode {
+  type: 'issue_code';
+  grantId: string;
+}
+
+export interface RedeemCodeCommand {
+  type: 'redeem_code';
+  /** SHA-256 of the secret half of the presented code. */
+  codeHash: string;
+  clientId: string;
+  redirectUri: string | undefined;
+  /** BASE64URL(SHA-256(code_verifier)) when a verifier was sent (RFC 7636 §4.6). */
+  codeVerifierS256: string | undefined;
+  now: Date;
+  /** What the tokens will be, decided by the caller before signing. */
+  tokens: { accessTokenIdHash: string; accessTokenExpiresAt: string };
+}
+
+export type GrantCommand = IssueCodeCommand | RedeemCodeCommand;
+
+const invalidGrant = (detail: string) =>
+  new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
+
+export function decideGrant(command: GrantCommand, state: GrantState): Decision<GrantEvent> {
+  switch (command.type) {
+    case 'issue_code': {
+      if (state.status !== 'none') throw new Error(`grant ${command.grantId} already exists`);
+      const { type: _type, ...data } = command;
+      return accept({ type: 'authorization_code.issued', schemaVersion: 1, data });
+    }
+    case 'redeem_code':
+      return redeem(command, state);
+  }
+}
+
+function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEvent> {
+  if (state.status === 'none') return reject(invalidGrant('unknown grant'));
+  const { code, grantId } = state;
+  // A wrong secret is a guess, not a replay: refuse without touching the grant.
+  if (code.codeHash !== command.codeHash) return reject(invalidGrant('code secret does not match'));
+  if (state.status === 'revoked') return reject(invalidGrant('grant revoked'));
+  // RFC 6749 §4.1.2 and RFC 9700 §4.2.4: a code used twice revokes what it produced.
+  if (state.status === 'active') {
+    return reject(
+      invalidGrant('authorization code replayed; grant revoked'),
+      { type: 'authorization_code.replay_detected', schemaVersion: 1, data: { grantId, clientId: command.clientId } },
+      { type: 'grant.revoked', schemaVersion: 1, data: { grantId, reason: 'authorization_code_replay' } },
+    );
+  }
+  // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
+  if (code.clientId !== command.clientId) return reject(invalidGrant('code issued to another client'));
+  if (command.now.getTime() >= Date.parse(code.expiresAt)) return reject(invalidGrant('code expired'));
+  if (command.redirectUri === undefined) {
+    return reject(new OAuthError('invalid_request', 'redirect_uri is required'));
+  }
+  if (command.redirectUri !== code.redirectUri) return reject(invalidGrant('redirect_uri does not match'));
+  // RFC 7636 §4.6; RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+  if (code.codeChallenge !== undefined) {
+    if (command.codeVerifierS256 === undefined) return reject(invalidGrant('code_verifier missing'));
+    if (command.codeVerifierS256 !== code.codeChallenge) return reject(invalidGrant('PKCE verification failed'));
+  } else if (command.codeVerifierS256 !== undefined) {
+    return reject(invalidGrant('code_verifier sent but no code_challenge was'));
+  }
+  return accept(
+    { type: 'authorization_code.redeemed', schemaVersion: 1, data: { grantId, clientId: command.clientId } },
+    {
+      type: 'tokens.issued',
+      schemaVersion: 1,
+      data: {
+        grantId,
+        clientId: code.clientId,
+        sub: code.sub,
+        scope: code.scope,
+        ...command.tokens,
+        // OIDC Core §3.1.3.3: an ID token comes with the tokens when openid was granted.
+        idTokenIssued: code.scope.split(' ').includes('openid'),
+      },
+    },
+  );
+}

@@ -1,0 +1,15 @@
+import { GrantEvent } from '../../../contracts/events/grant.js';
+import { projection } from '../../shared/projections/project.js';
+
+export const keys = {
+  /** Present while the grant is revoked: every token of it is refused. */
+  grantRevoked: (tenant: string, grantId: string) => `grant-revoked:${tenant}:${grantId}`,
+};
+
+export const grantRevocations = projection(GrantEvent, ['grant.revoked'], (event, meta) =>
+  event.type === 'grant.revoked'
+    ? [{ kind: 'put', key: keys.grantRevoked(meta.tenant, event.data.grantId), value: event.data.reason }]
+    : [],
+);
+
+export const tokenIssuerProjections = grantRevocations;
