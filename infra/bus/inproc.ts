@@ -21,7 +21,7 @@ function messageOf(error: unknown): string {
 }
 
 /** One registration (a handler or a subscriber) of one connection. */
-interface Registration {
+export interface Registration {
   handler: (payload: unknown) => unknown;
   /** False once unsubscribed: a message already on its way is then dropped, as NATS does. */
   active: boolean;

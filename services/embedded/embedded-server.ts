@@ -99,6 +99,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         initialAccessToken: config.initialAccessToken,
         requestTimeoutMs: config.requestTimeoutMs,
         logger,
+        demoCallback: config.demo !== undefined,
       }),
       new FastifyAdapter({ bodyLimit: 64 * 1024 }),
       { logger: nestLogger },

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../app/gateway.options.js';
 import { AuthorizeController } from './http/authorize.controller.js';
+import { DemoCallbackController } from './http/demo-callback.controller.js';
 import { DiscoveryController } from './http/discovery.controller.js';
 import { RegistrationController } from './http/registration.controller.js';
 import { TokenController } from './http/token.controller.js';
@@ -8,10 +9,11 @@ import { UserinfoController } from './http/userinfo.controller.js';
 
 @Module({})
 export class GatewayModule {
-  static forRoot(options: GatewayOptions): DynamicModule {
+  static forRoot(options: GatewayOptions & { demoCallback?: boolean }): DynamicModule {
+    const controllers = [DiscoveryController, AuthorizeController, TokenController, UserinfoController, RegistrationController];
     return {
       module: GatewayModule,
-      controllers: [DiscoveryController, AuthorizeController, TokenController, UserinfoController, RegistrationController],
+      controllers: options.demoCallback ? [...controllers, DemoCallbackController] : controllers,
       providers: [{ provide: GATEWAY_OPTIONS, useValue: { ...options, logger: options.logger.child({ service: 'gateway' }) } }],
     };
   }

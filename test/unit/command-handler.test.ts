@@ -1,0 +1,119 @@
+import { ConsentEvent } from '../../contracts/events/consent.js';
+import { EventMetadata, type RequestContext } from '../../contracts/events/metadata.js';
+import { InMemoryEventStore } from '../../infra/event-store/memory.js';
+import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
+import { authnProjections, keys } from '../../services/authn/projections/authn.projections.js';
+import { consentDecider } from '../../services/authn/domain/consent/consent.js';
+import { sessionDecider } from '../../services/authn/domain/session/session.js';
+import { SessionEvent } from '../../contracts/events/session.js';
+import { handleCommand } from '../../services/shared/app/command-handler.js';
+import { eventHash } from '../../services/shared/app/event-hash.js';
+
+const ctx: RequestContext = {
+  tenant: 'acme',
+  correlationId: 'corr-1',
+  causationId: null,
+  actor: { kind: 'user', id: 'sub-1' },
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+};
+const stream = 'consent-acme-sub-1.client-1';
+const grant = (scopes: string[]) => ({ type: 'grant_consent' as const, sub: 'sub-1', clientId: 'client-1', scopes });
+
+describe('handleCommand: load, decide, append at the expected version', () => {
+  let store: InMemoryEventStore;
+  beforeEach(() => {
+    store = new InMemoryEventStore();
+  });
+  afterEach(() => store.close());
+
+  it('stamps DESIGN §4 metadata on every event', async () => {
+    const fixed = new Date('2026-01-02T03:04:05.000Z');
+    await handleCommand(
+      { store, service: 'authn', clock: () => fixed },
+      { streamName: stream, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
+    );
+    const [event] = (await store.readStream(stream)).events;
+    const metadata = EventMetadata.parse(event!.metadata);
+    expect(metadata).toMatchObject({
+      time: fixed.toISOString(),
+      tenant: 'acme',
+      correlationId: 'corr-1',
+      causationId: null,
+      actor: { kind: 'user', id: 'sub-1' },
+      service: 'authn',
+      traceparent: ctx.traceparent,
+      previousHash: null,
+    });
+    expect(metadata.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+
+  it('chains each event to the hash of its stream predecessor, over the canonical form', async () => {
+    const deps = { store, service: 'authn' as const };
+    const args = { streamName: stream, decider: consentDecider, schema: ConsentEvent, ctx };
+    await handleCommand(deps, { ...args, command: grant(['openid']) });
+    await handleCommand(deps, { ...args, command: grant(['openid', 'email']) });
+    await handleCommand(deps, { ...args, command: grant(['profile']) });
+    const { events } = await store.readStream(stream);
+    expect(events).toHaveLength(3);
+    let previous: string | null = null;
+    for (const event of events) {
+      expect(EventMetadata.parse(event.metadata).previousHash).toBe(previous);
+      expect(eventHash(event)).toBe(event.hash);
+      previous = event.hash;
+    }
+    // Editing an event's data breaks its hash.
+    const edited = { ...events[1]!, data: { ...(events[1]!.data as object), scopes: ['openid'] } };
+    expect(eventHash(edited)).not.toBe(events[1]!.hash);
+  });
+
+  it('a decision with no events appends nothing', async () => {
+    const deps = { store, service: 'authn' as const };
+    const args = { streamName: stream, decider: consentDecider, schema: ConsentEvent, ctx };
+    await handleCommand(deps, { ...args, command: grant(['openid', 'email']) });
+    const again = await handleCommand(deps, { ...args, command: grant(['email']) });
+    expect(again.appended).toEqual([]);
+    expect((await store.readStream(stream)).events).toHaveLength(1);
+  });
+
+  it('the loser of a race retries on fresh state, so both decisions land', async () => {
+    const deps = { store, service: 'authn' as const };
+    const args = { streamName: stream, decider: consentDecider, schema: ConsentEvent, ctx };
+    await Promise.all([
+      handleCommand(deps, { ...args, command: grant(['openid']) }),
+      handleCommand(deps, { ...args, command: grant(['email']) }),
+      handleCommand(deps, { ...args, command: grant(['profile']) }),
+    ]);
+    const { events } = await store.readStream(stream);
+    const last = ConsentEvent.parse({ ...events.at(-1)!, schemaVersion: events.at(-1)!.schemaVersion });
+    expect(new Set(last.data.scopes)).toEqual(new Set(['openid', 'email', 'profile']));
+  });
+
+  it('an event the contract rejects never reaches the log', async () => {
+    const command = {
+      type: 'start_session' as const,
+      sessionId: crypto.randomUUID(),
+      sub: 'sub-1',
+      secretHash: 'a'.repeat(64),
+      authTime: 1,
+      acr: '0',
+      amr: [], // contracts/events/session.ts requires at least one method
+      expiresAt: new Date().toISOString(),
+    };
+    await expect(
+      handleCommand(
+        { store, service: 'authn' },
+        { streamName: `session-acme-${command.sessionId}`, decider: sessionDecider, schema: SessionEvent, command, ctx },
+      ),
+    ).rejects.toThrow();
+    expect(await store.readAll()).toEqual([]);
+  });
+
+  it('writes its own projections through, so the next read sees them at once', async () => {
+    const projections = new InMemoryProjectionStore();
+    await handleCommand(
+      { store, service: 'authn', projections: { store: projections, project: authnProjections } },
+      { streamName: stream, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
+    );
+    expect(await projections.get(keys.consent('acme', 'sub-1', 'client-1'))).toEqual(['openid']);
+  });
+});
