@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { MessageContract, Reply } from '../../contracts/messages/define.js';
 import { replySchema } from '../../contracts/messages/define.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
+import { busDuration, busHandled } from '../metrics/metrics.js';
 import { BusNoResponderError, BusTimeoutError, type Bus } from './port.js';
 
 /**
@@ -37,6 +38,19 @@ export async function call<Req extends z.ZodType, Res extends z.ZodType>(
  * `server_error` and its cause goes to `onUnexpected` (the log), never to the caller.
  */
 export async function serve<Req extends z.ZodType, Res extends z.ZodType>(
+  contract: MessageContract<string, Req, Res>,
+  payload: unknown,
+  handler: (request: z.infer<Req>) => Promise<z.input<Res>> | z.input<Res>,
+  onUnexpected: (error: unknown, subject: string) => void,
+): Promise<Reply<z.infer<Res>>> {
+  const stopTimer = busDuration.startTimer({ subject: contract.subject });
+  const reply = await serveParsed(contract, payload, handler, onUnexpected);
+  stopTimer();
+  busHandled.inc({ subject: contract.subject, outcome: reply.ok ? 'ok' : reply.error.code });
+  return reply;
+}
+
+async function serveParsed<Req extends z.ZodType, Res extends z.ZodType>(
   contract: MessageContract<string, Req, Res>,
   payload: unknown,
   handler: (request: z.infer<Req>) => Promise<z.input<Res>> | z.input<Res>,

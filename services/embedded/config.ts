@@ -10,9 +10,24 @@ const EmbeddedEnv = z
     PORT: Port.default(3000),
     HOST: z.string().default('127.0.0.1'),
     ISSUER: z.string().url().optional(),
-    EVENT_STORE_URL: z.string().default('sqlite:./data/idp.db').pipe(EventStoreUrl),
-    BUS_URL: z.string().default('inproc:').pipe(BusUrl),
-    PROJECTIONS_URL: z.string().default('memory:').pipe(ProjectionsUrl),
+    EVENT_STORE_URL: z
+      .string()
+      .default('sqlite:./data/idp.db')
+      .pipe(EventStoreUrl)
+      .refine((store) => store.kind === 'sqlite' || store.kind === 'memory', {
+        message: 'the embedded mode keeps its log in sqlite:<path> or memory:; use the per-service processes for nats:// or kurrentdb://',
+      })
+      .transform((store) => store as Extract<typeof store, { kind: 'sqlite' | 'memory' }>),
+    BUS_URL: z
+      .string()
+      .default('inproc:')
+      .pipe(BusUrl)
+      .refine((bus) => bus.kind === 'inproc', { message: 'the embedded mode runs its services on BUS_URL=inproc:' }),
+    PROJECTIONS_URL: z
+      .string()
+      .default('memory:')
+      .pipe(ProjectionsUrl)
+      .refine((p) => p.kind === 'memory', { message: 'the embedded mode rebuilds PROJECTIONS_URL=memory: at start' }),
     IDP_DATA_DIR: z.string().default('./data'),
     IDP_KEK: z
       .string()

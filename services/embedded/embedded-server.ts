@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { InProcessBroker, InProcessBus } from '../../infra/bus/inproc.js';
 import { BusTransportServer } from '../../infra/bus/nest-transport.js';
@@ -19,8 +17,10 @@ import { PinoNestLogger } from '../../infra/log/nest-logger.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { AuthnModule } from '../authn/adapters/authn.module.js';
 import { ClientRegistryModule } from '../client-registry/adapters/client-registry.module.js';
-import { GatewayModule } from '../gateway/adapters/gateway.module.js';
+import { createGatewayHttpApp } from '../gateway/adapters/gateway-http-app.js';
+import { HealthEndpoints } from '../shared/adapters/health-server.js';
 import { TokenIssuerModule } from '../token-issuer/adapters/token-issuer.module.js';
+import { TOKEN_LIFETIMES } from '../token-issuer/app/token-minter.js';
 import type { EmbeddedConfig } from './config.js';
 import { seedDemo, type DemoInfo } from './demo-seed.js';
 
@@ -30,7 +30,6 @@ export interface EmbeddedServer {
   close(): Promise<void>;
 }
 
-export const TOKEN_LIFETIMES = { accessTokenSeconds: 3600, idTokenSeconds: 3600, codeSeconds: 60 };
 const SESSION_TTL_SECONDS = 8 * 3600;
 
 /**
@@ -90,8 +89,9 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
     );
 
     const gatewayBus = new InProcessBus(broker);
-    const gateway = await NestFactory.create<NestFastifyApplication>(
-      GatewayModule.forRoot({
+    const health = new HealthEndpoints({ eventStore: () => eventStore.ping(), projections: () => projectionStore.ping() }, logger);
+    const gateway = await createGatewayHttpApp(
+      {
         bus: gatewayBus,
         issuer: config.issuer,
         tenant: config.tenant,
@@ -100,18 +100,17 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         requestTimeoutMs: config.requestTimeoutMs,
         logger,
         demoCallback: config.demo !== undefined,
-      }),
-      new FastifyAdapter({ bodyLimit: 64 * 1024 }),
-      { logger: nestLogger },
+      },
+      health,
     );
-    await gateway.register(fastifyCookie);
+    // Seed through the bus before listening, so the ready line means the demo user can log in.
+    const demo = config.demo ? await seedDemo(gatewayBus, config, config.demo) : undefined;
     await gateway.listen(config.port, config.host);
     closeables.push(gateway);
     const address = gateway.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, issuer: config.issuer, eventStore: config.eventStore.kind }, 'embedded IdP listening');
 
-    const demo = config.demo ? await seedDemo(gatewayBus, config, config.demo) : undefined;
 
     return {
       url: `http://${config.host}:${port}`,

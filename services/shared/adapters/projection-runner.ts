@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { projectionLag, projectionPosition } from '../../../infra/metrics/metrics.js';
 import { startProjector, type Projector } from '../../../infra/projections/projector.js';
 import type { Projection } from '../projections/project.js';
 
@@ -25,7 +26,12 @@ export class ProjectionRunner {
       name: this.name,
       eventStore: this.eventStore,
       projectionStore: this.projectionStore,
-      project: this.project,
+      project: (event) => {
+        projectionPosition.set({ projector: this.name }, event.position);
+        const time = (event.metadata as { time?: unknown } | null)?.time;
+        if (typeof time === 'string') projectionLag.set({ projector: this.name }, (Date.now() - Date.parse(time)) / 1000);
+        return this.project(event);
+      },
       onError: (error) => this.logger.error({ err: error, projector: this.name }, 'projection failed'),
     });
     await this.projector.caughtUp;

@@ -8,6 +8,7 @@ import {
   type RecordedEvent,
 } from '../../../infra/event-store/port.js';
 import type { ProjectionStore, ProjectionWrite } from '../../../infra/projections/port.js';
+import { appendConflicts, eventsAppended } from '../../../infra/metrics/metrics.js';
 import type { Decider, Decision } from '../domain/decider.js';
 import { eventHash } from './event-hash.js';
 
@@ -82,6 +83,7 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
 
     try {
       const result = await deps.store.append(args.streamName, newEvents, version ?? 'no_stream');
+      for (const event of newEvents) eventsAppended.inc({ type: event.type });
       if (deps.projections) {
         for (const recorded of result.events) {
           await deps.projections.store.apply(deps.projections.project(recorded), recorded.position);
@@ -89,7 +91,10 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
       }
       return { decision, state, appended: result.events };
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError && attempt < MAX_ATTEMPTS) continue;
+      if (error instanceof WrongExpectedVersionError && attempt < MAX_ATTEMPTS) {
+        appendConflicts.inc();
+        continue;
+      }
       throw error;
     }
   }

@@ -9,6 +9,9 @@ export interface TokenLifetimes {
   codeSeconds: number;
 }
 
+/** Access tokens 1 h, ID tokens 1 h, codes 60 s (RFC 6749 §4.1.2: short-lived, at most 10 min). */
+export const TOKEN_LIFETIMES: TokenLifetimes = { accessTokenSeconds: 3600, idTokenSeconds: 3600, codeSeconds: 60 };
+
 /** Signs access tokens (RFC 9068 JWT, ES256) and ID tokens (OIDC Core §2, RS256). */
 export class TokenMinter {
   constructor(

@@ -7,6 +7,16 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
  * status, `{ error, error_description }`, `Cache-Control: no-store`, and `WWW-Authenticate` on
  * 401. Anything that is not an OAuthError becomes `server_error`; its cause goes to the log only.
  */
+/**
+ * RFC 6750 §3.1: a request that carries no credentials at all gets the bare challenge, without
+ * an error code (it is not an error to not know that authentication is needed).
+ */
+export class CredentialsMissing extends OAuthError {
+  constructor(description: string) {
+    super('invalid_token', description, { status: 401, mayRedirect: false });
+  }
+}
+
 export function sendOAuthError(
   reply: FastifyReply,
   error: unknown,
@@ -19,7 +29,7 @@ export function sendOAuthError(
   if (oauth.status === 401 || (options.wwwAuthenticate === 'Bearer' && oauth.status === 403)) {
     const scheme = options.wwwAuthenticate ?? 'Basic';
     const params = [`realm="idp"`];
-    if (scheme === 'Bearer') {
+    if (scheme === 'Bearer' && !(oauth instanceof CredentialsMissing)) {
       params.push(`error="${oauth.code}"`);
       if (oauth.description) params.push(`error_description="${oauth.description.replaceAll('"', "'")}"`);
     }
@@ -33,7 +43,7 @@ export function sendOAuthError(
 
 export function toOAuthError(error: unknown, logger: Logger): OAuthError {
   if (error instanceof OAuthError) {
-    if (error.detail) logger.info({ code: error.code, detail: error.detail }, 'oauth error');
+    if (error.detail) logger.info({ oauthError: error.code, detail: error.detail }, 'oauth error');
     return error;
   }
   logger.error({ err: error }, 'unexpected error');

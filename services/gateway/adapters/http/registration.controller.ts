@@ -6,7 +6,7 @@ import { call } from '../../../../infra/bus/typed.js';
 import { constantTimeEqual } from '../../../../infra/crypto/secrets.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
-import { sendOAuthError } from './oauth-error.renderer.js';
+import { CredentialsMissing, sendOAuthError } from './oauth-error.renderer.js';
 
 /** Dynamic client registration (RFC 7591 §3). */
 @Controller()
@@ -20,7 +20,8 @@ export class RegistrationController {
       if (protectedByToken) {
         const header = request.headers.authorization ?? '';
         const presented = /^bearer /i.test(header) ? header.slice(7).trim() : '';
-        if (!presented || !constantTimeEqual(presented, this.options.initialAccessToken!)) {
+        if (!presented) throw new CredentialsMissing('an initial access token is required');
+        if (!constantTimeEqual(presented, this.options.initialAccessToken!)) {
           throw new OAuthError('invalid_token', 'a valid initial access token is required', { mayRedirect: false });
         }
       }

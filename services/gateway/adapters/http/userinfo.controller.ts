@@ -6,7 +6,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
-import { sendOAuthError } from './oauth-error.renderer.js';
+import { CredentialsMissing, sendOAuthError } from './oauth-error.renderer.js';
 
 /** OIDC Core §5.3 userinfo, protected as RFC 6750 describes. */
 @Controller()
@@ -56,6 +56,5 @@ function bearerToken(request: FastifyRequest): string {
   } else if (typeof formToken === 'string' && formToken) {
     return formToken;
   }
-  // RFC 6750 §3.1: a request without any token gets the challenge without an error code.
-  throw new OAuthError('invalid_token', 'an access token is required', { status: 401 });
+  throw new CredentialsMissing('an access token is required');
 }

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The embedded IdP (`services/embedded/main.js`) as a real child process, for end-to-end tests
+ * that talk to it over HTTP only. Resolved relative to this compiled file, so a test compiled
+ * into any output directory runs the server compiled beside it.
+ */
+const MAIN = fileURLToPath(new URL('../../services/embedded/main.js', import.meta.url));
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+/** The pino message the gateway logs once it accepts connections. */
+const LISTENING_MSG = 'embedded IdP listening';
+
+export interface EmbeddedProcessOptions {
+  /** Data directory (KEK file, SQLite log, data-keys.db); a fresh temp directory by default. */
+  dataDir?: string;
+  /** Port to listen on; a free one by default. Give the old port to restart with the same issuer. */
+  port?: number;
+  /** Extra environment, applied last (IDP_DEMO_USERNAME, IDP_INITIAL_ACCESS_TOKEN, LOG_LEVEL...). */
+  env?: Record<string, string>;
+}
+
+export interface EmbeddedProcess {
+  issuer: string;
+  port: number;
+  dataDir: string;
+  /** Everything captured from stdout and stderr so far. */
+  logs(): string;
+  /** SIGTERM, then waits for exit (SIGKILL after 10 s). Idempotent. */
+  stop(): Promise<void>;
+  /** The exit code once the process ended (null while running or when killed by a signal). */
+  exitCode(): number | null;
+}
+
+/** A port that was free a moment ago (bound to 0 by the OS, then released). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close((error) => (error ? reject(error) : resolve(port)));
+    });
+  });
+}
+
+/** Children still running when the test process exits are killed, never leaked. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+}
+
+/** Starts the embedded IdP and resolves once it listens (the demo user and client exist by then). */
+export async function startEmbeddedProcess(options: EmbeddedProcessOptions = {}): Promise<EmbeddedProcess> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'idp-e2e-'));
+  // A port we picked ourselves may be taken by someone else before the child binds it: retry.
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launch(dataDir, port, options.env ?? {});
+    } catch (error) {
+      const addressInUse = error instanceof StartError && /EADDRINUSE/.test(error.output);
+      if (!addressInUse || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+class StartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(`${message}\n--- captured output ---\n${output}--- end of output ---`);
+  }
+}
+
+async function launch(dataDir: string, port: number, extraEnv: Record<string, string>): Promise<EmbeddedProcess> {
+  const issuer = `http://127.0.0.1:${port}`;
+  // A minimal environment, so nothing from the developer's shell (IDP_KEK, PORT...) leaks in.
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: issuer,
+    EVENT_STORE_URL: `sqlite:${path.join(dataDir, 'idp.db')}`,
+    IDP_DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
+
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
+
+  const chunks: string[] = [];
+  let stdoutLine = '';
+  let listening = false;
+  let onProgress: () => void = () => {};
+  const logs = () => chunks.join('');
+
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    chunks.push(chunk);
+    stdoutLine += chunk;
+    let newline: number;
+    while ((newline = stdoutLine.indexOf('\n')) >= 0) {
+      const line = stdoutLine.slice(0, newline);
+      stdoutLine = stdoutLine.slice(newline + 1);
+      if (!listening && isListeningLine(line)) listening = true;
+    }
+    onProgress();
+  });
+  child.stderr!.on('data', (chunk: string) => chunks.push(chunk));
+
+  let exitCode: number | null = null;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code) => {
+      exitCode = code;
+      exited = true;
+      resolve();
+    });
+  });
+  // Output may still be in the pipes when 'exit' fires; 'close' comes after both are drained.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new StartError(`embedded IdP did not become ready within ${READY_TIMEOUT_MS} ms`, logs()));
+    }, READY_TIMEOUT_MS);
+    onProgress = () => {
+      if (listening) {
+        clearTimeout(timer);
+        onProgress = () => {};
+        resolve();
+      }
+    };
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new StartError(`could not spawn the embedded IdP: ${error.message}`, logs()));
+    });
+    void closed.then(() => {
+      clearTimeout(timer);
+      reject(new StartError(`embedded IdP exited before it was ready (exit code ${String(exitCode)})`, logs()));
+    });
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    issuer,
+    port,
+    dataDir,
+    logs,
+    exitCode: () => exitCode,
+    stop() {
+      stopping ??= (async () => {
+        if (!exited) {
+          child.kill('SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+          await exit;
+          clearTimeout(killer);
+        }
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}
+
+function isListeningLine(line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  try {
+    return (JSON.parse(line) as { msg?: unknown }).msg === LISTENING_MSG;
+  } catch {
+    return false;
+  }
+}
