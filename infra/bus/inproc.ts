@@ -142,6 +142,10 @@ export class InProcessBus implements Bus {
     return this.register(this.broker.subscribe.bind(this.broker, subject), handler);
   }
 
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('bus connection closed');
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const remove of [...this.removals]) remove();

@@ -22,6 +22,8 @@ export interface Bus {
   handle(subject: string, queue: string, handler: (payload: unknown) => Promise<unknown> | unknown): () => void;
   /** Receives every message published on `subject`. Returns an unsubscribe. */
   subscribe(subject: string, handler: (payload: unknown) => Promise<void> | void): () => void;
+  /** Resolves when the connection answers a round trip (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import type { MessageContract, Reply } from '../../contracts/messages/define.js'
 import { replySchema } from '../../contracts/messages/define.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { busDuration, busHandled } from '../metrics/metrics.js';
-import { BusNoResponderError, BusTimeoutError, type Bus } from './port.js';
+import { BusNoResponderError, BusRemoteError, BusTimeoutError, type Bus } from './port.js';
 
 /**
  * Sends one contract message and returns its reply's value, or throws the OAuthError the
@@ -19,13 +19,13 @@ export async function call<Req extends z.ZodType, Res extends z.ZodType>(
   try {
     raw = await bus.request(contract.subject, request, options);
   } catch (error) {
-    if (error instanceof BusTimeoutError || error instanceof BusNoResponderError) {
-      throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', {
-        detail: error.message,
-        mayRedirect: false,
-      });
-    }
-    throw error;
+    // A handler's own failure is a bug (serve() never throws); anything else the bus raises
+    // (timeout, no responder, connection lost while reconnecting) means a dependency is down.
+    if (error instanceof BusRemoteError) throw error;
+    throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', {
+      detail: error instanceof BusTimeoutError || error instanceof BusNoResponderError ? error.message : String(error),
+      mayRedirect: false,
+    });
   }
   const reply = replySchema(contract.reply).parse(raw) as Reply<z.infer<Res>>;
   if (reply.ok) return reply.value;

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   WrongExpectedVersionError,
   type AppendResult,
@@ -200,7 +201,12 @@ export class CatchUpSubscription implements Subscription {
           await this.handler(event);
           position = event.position;
         }
-        if (page.length === PAGE_SIZE || this.stopped) continue;
+        if (page.length === PAGE_SIZE) {
+          // Reads and handlers may all be synchronous: let I/O in between pages of a long catch-up.
+          await nextTurn();
+          continue;
+        }
+        if (this.stopped) return;
         if (!caughtUp) {
           caughtUp = true;
           this.options.onCaughtUp?.();

@@ -89,7 +89,10 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
     );
 
     const gatewayBus = new InProcessBus(broker);
-    const health = new HealthEndpoints({ eventStore: () => eventStore.ping(), projections: () => projectionStore.ping() }, logger);
+    const health = new HealthEndpoints(
+      { bus: () => gatewayBus.ping(), eventStore: () => eventStore.ping(), projections: () => projectionStore.ping() },
+      logger,
+    );
     const gateway = await createGatewayHttpApp(
       {
         bus: gatewayBus,

@@ -5,6 +5,13 @@ export interface BusFixture {
   /** A new connection (think: another process) to the same broker. */
   connect(): Promise<Bus>;
   cleanup(): Promise<void>;
+  /**
+   * Resolves once every handle/subscribe/unsubscribe made so far, on any connection, is in force
+   * at the broker. A real broker learns of them asynchronously: without this, a request sent
+   * right after another connection registered its handler may overtake the registration (as
+   * between two processes). Omit it when registrations take effect at once (in-process).
+   */
+  registered?(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -41,6 +48,10 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
     // Subjects are unique per test, so adapters on a shared server cannot see each other's traffic.
     let prefix: string;
     const subject = (s: string) => `${prefix}.${s}`;
+    /** Waits for registrations made on one connection to reach a request sent on another. */
+    const registered = async (): Promise<void> => {
+      await fixture.registered?.();
+    };
 
     beforeEach(async () => {
       fixture = await factory();
@@ -55,6 +66,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
     describe('request/reply', () => {
       it('reaches a handler on another connection and returns its reply', async () => {
         b.handle(subject('echo'), 'svc', (payload) => ({ echo: payload }));
+        await registered();
         await expect(a.request(subject('echo'), { x: 1 })).resolves.toEqual({ echo: { x: 1 } });
       });
 
@@ -63,6 +75,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
           await sleep(20);
           return payload;
         });
+        await registered();
         await expect(a.request(subject('slow-echo'), 'hi')).resolves.toBe('hi');
       });
 
@@ -73,6 +86,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
           received = payload;
           return reply;
         });
+        await registered();
         const sent = { at: new Date('2024-01-02T03:04:05.000Z'), gone: undefined, keep: 1 };
 
         const answer = await a.request<Record<string, unknown>>(subject('json'), sent);
@@ -91,6 +105,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
           called = true;
           return 'ok';
         });
+        await registered();
         const reply = a.request(subject('async'), {});
         expect(called).toBe(false);
         await expect(reply).resolves.toBe('ok');
@@ -106,6 +121,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
             return i;
           }),
         );
+        await registered();
 
         const replies = await Promise.all(Array.from({ length: 30 }, () => a.request<number>(subject('work'), null)));
         await sleep(50);
@@ -125,6 +141,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
           seen.push('group-2');
           return 'from group-2';
         });
+        await registered();
 
         const reply = await a.request(subject('fanout'), null);
 
@@ -141,6 +158,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
 
       it('fails with BusTimeoutError when no reply comes in time', async () => {
         b.handle(subject('stuck'), 'svc', () => new Promise(() => {}));
+        await registered();
         const { error, ms } = await timed(a.request(subject('stuck'), {}, { timeoutMs: 100 }));
         expect(error).toBeInstanceOf(BusTimeoutError);
         expect(error).toMatchObject({ name: 'BusTimeoutError', subject: subject('stuck'), timeoutMs: 100 });
@@ -152,6 +170,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
         b.handle(subject('throws'), 'svc', () => {
           throw new Error('bad credentials');
         });
+        await registered();
         const error = await a.request(subject('throws'), {}).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(BusRemoteError);
         expect(error).toMatchObject({ name: 'BusRemoteError', message: 'bad credentials' });
@@ -161,6 +180,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
         b.handle(subject('rejects'), 'svc', async () => {
           throw new Error('store unavailable');
         });
+        await registered();
         const error = await a.request(subject('rejects'), {}).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(BusRemoteError);
         expect((error as Error).message).toBe('store unavailable');
@@ -190,6 +210,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
         a.subscribe(subject('news'), (payload) => void got.push(['a', payload as Record<string, unknown>]));
         b.subscribe(subject('news'), (payload) => void got.push(['b', payload as Record<string, unknown>]));
         b.subscribe(subject('other'), (payload) => void other.push(payload));
+        await registered();
 
         await a.publish(subject('news'), { at: new Date('2024-01-02T03:04:05.000Z'), gone: undefined });
 
@@ -216,6 +237,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
           throw new Error('subscriber failed');
         });
         b.subscribe(subject('fails'), (payload) => void got.push(payload));
+        await registered();
         await expect(a.publish(subject('fails'), 2)).resolves.toBeUndefined();
         await eventually(() => expect(got).toEqual([2]));
       });
@@ -225,6 +247,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
         const kept: unknown[] = [];
         const unsubscribe = b.subscribe(subject('feed'), (payload) => void gone.push(payload));
         b.subscribe(subject('feed'), (payload) => void kept.push(payload));
+        await registered();
 
         await a.publish(subject('feed'), 1);
         await eventually(() => expect(gone).toEqual([1]));
@@ -256,6 +279,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
 
       it('fails the pending requests of the closed connection without waiting for the timeout', async () => {
         b.handle(subject('stuck'), 'svc', () => new Promise(() => {}));
+        await registered();
         const pending = timed(a.request(subject('stuck'), null, { timeoutMs: 2000 }));
         await sleep(20);
 
@@ -271,6 +295,7 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
       it('leaves other connections working', async () => {
         const c = await fixture.connect();
         c.handle(subject('alive'), 'svc', () => 'still here');
+        await registered();
         await a.close();
         await expect(b.request(subject('alive'), null)).resolves.toBe('still here');
       });

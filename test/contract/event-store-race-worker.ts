@@ -3,14 +3,25 @@
  * 'ready', blocks on the shared gate until the suite opens it, then appends once.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import { WrongExpectedVersionError, type EventStore } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 import type { RaceOutcome, RaceTarget, RaceWorkerData } from './event-store.contract.js';
 
-function open(target: RaceTarget): EventStore {
+async function open(target: RaceTarget): Promise<EventStore> {
   switch (target.kind) {
     case 'sqlite':
       return SqliteEventStore.open(target.path);
+    case 'jetstream':
+      return JetStreamEventStore.connect(target.url, {
+        streamName: target.streamName,
+        subjectPrefix: target.subjectPrefix,
+      });
+    case 'kurrentdb': {
+      // Loaded only here: the gRPC client takes most of a second of CPU to load, in each of 50 workers.
+      const { KurrentDbEventStore } = await import('../../infra/event-store/kurrentdb.js');
+      return KurrentDbEventStore.connect(target.connectionString, { streamPrefix: target.streamPrefix });
+    }
   }
 }
 
@@ -18,7 +29,7 @@ const port = parentPort;
 if (port === null) throw new Error('event-store-race-worker must run in a worker thread');
 const { target, streamName, expected, event, gate } = workerData as RaceWorkerData;
 
-const store = open(target);
+const store = await open(target);
 port.postMessage({ kind: 'ready' });
 Atomics.wait(new Int32Array(gate), 0, 0);
 

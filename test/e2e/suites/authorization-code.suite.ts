@@ -1,15 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
-import { Browser, hiddenRid, type AuthorizeResult } from '../support/browser.js';
-import { startEmbeddedProcess, type EmbeddedProcess } from '../support/embedded-process.js';
+import { Browser, hiddenRid, type AuthorizeResult } from '../../support/browser.js';
+import type { IdpUnderTest, StartIdp } from '../../support/idp-under-test.js';
 
 /**
- * The authorization code flow (RFC 6749 §4.1, OIDC Core §3.1, RFC 7636), end to end against the
- * embedded IdP as a separate process, driven by openid-client and a cookie-keeping "browser".
- * Every test registers its own clients (RFC 7591), so consent given in one test never leaks
- * into another.
+ * The authorization code flow (RFC 6749 §4.1, OIDC Core §3.1, RFC 7636), end to end against an
+ * IdP deployment (embedded process or distributed services), driven by openid-client and a
+ * cookie-keeping "browser". Every test registers its own clients (RFC 7591), so consent given in
+ * one test never leaks into another. Runners: authorization-code.<topology>.e2e.test.ts.
  */
 
 const USERNAME = `alice-${randomBytes(4).toString('hex')}`;
@@ -17,17 +16,7 @@ const PASSWORD = `pw-${randomBytes(12).toString('base64url')}`;
 const REDIRECT_URI = 'https://rp.example.test/callback';
 const SCOPE = 'openid profile';
 
-let server: EmbeddedProcess;
-
-beforeAll(async () => {
-  server = await startEmbeddedProcess({ env: { IDP_DEMO_USERNAME: USERNAME, IDP_DEMO_PASSWORD: PASSWORD } });
-}, 60_000);
-
-afterAll(async () => {
-  if (!server) return;
-  await server.stop();
-  fs.rmSync(server.dataDir, { recursive: true, force: true });
-}, 30_000);
+let server: IdpUnderTest;
 
 /** openid-client over plain http, checking ID token signatures against the JWKS too. */
 const clientOptions = () => ({ execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] });
@@ -138,7 +127,16 @@ function secretOf(config: client.Configuration): string {
   return secret;
 }
 
-describe('authorization code flow (embedded IdP over HTTP)', () => {
+export function describeAuthorizationCodeFlows(topology: string, start: StartIdp): void {
+beforeAll(async () => {
+  server = await start({ user: { username: USERNAME, password: PASSWORD } });
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 60_000);
+
+describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   it('confidential client with client_secret_basic: login, consent, code exchange, verified ID token, userinfo', async () => {
     const config = await registerClient('client_secret_basic');
     const requests = recordRequests(config);
@@ -430,17 +428,15 @@ describe('authorization code flow (embedded IdP over HTTP)', () => {
 
   describe('registration with IDP_INITIAL_ACCESS_TOKEN', () => {
     const initialAccessToken = randomBytes(24).toString('base64url');
-    let guarded: EmbeddedProcess | undefined;
+    let guarded: IdpUnderTest | undefined;
 
     beforeAll(async () => {
-      guarded = await startEmbeddedProcess({ env: { IDP_DEMO: 'off', IDP_INITIAL_ACCESS_TOKEN: initialAccessToken } });
-    }, 60_000);
+      guarded = await start({ env: { IDP_INITIAL_ACCESS_TOKEN: initialAccessToken } });
+    }, 90_000);
 
     afterAll(async () => {
-      if (!guarded) return;
-      await guarded.stop();
-      fs.rmSync(guarded.dataDir, { recursive: true, force: true });
-    }, 30_000);
+      await guarded?.stop();
+    }, 60_000);
 
     it('requires that bearer token: 401 without it or with a wrong one, 201 with it', async () => {
       const { issuer } = guarded!;
@@ -523,3 +519,4 @@ describe('authorization code flow (embedded IdP over HTTP)', () => {
     expect(browser.cookie('idp_session')).toBeDefined();
   });
 });
+}

@@ -1,0 +1,81 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Sealed } from '../envelope.js';
+import { DataKeyDestroyedError, DataKeyWrapper, type DataKeyStore } from './port.js';
+
+type Entry = { wrapped: Sealed } | { destroyed: true };
+
+const BUCKET = 'idp_data_keys';
+
+/**
+ * Per-person data keys in a NATS KV bucket (the distributed mode, DESIGN §4). Keys are stored
+ * wrapped under the KEK; `create` is a compare-and-set, so two replicas racing for the same
+ * subject agree on one key. History is 1: destroying overwrites the only stored value.
+ */
+export class NatsKvDataKeyStore implements DataKeyStore {
+  private readonly wrapper: DataKeyWrapper;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly kv: KV,
+    kek: Buffer,
+  ) {
+    this.wrapper = new DataKeyWrapper(kek);
+  }
+
+  static async connect(url: string, kek: Buffer, options: { bucket?: string } = {}): Promise<NatsKvDataKeyStore> {
+    const nc = await connect({ servers: url, name: 'idp-data-keys' });
+    try {
+      const kv = await new Kvm(nc).create(options.bucket ?? BUCKET, { history: 1 });
+      return new NatsKvDataKeyStore(nc, kv, kek);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  async getOrCreate(tenant: string, subject: string): Promise<Buffer> {
+    const key = kvKey(tenant, subject);
+    let entry = await this.read(key);
+    if (!entry) {
+      try {
+        await this.kv.create(key, JSON.stringify({ wrapped: this.wrapper.newWrappedKey(tenant, subject) }));
+      } catch {
+        // Lost the race (or the key exists): whatever is stored now is the key.
+      }
+      entry = await this.read(key);
+      if (!entry) throw new Error(`data key of ${subject} could not be created`);
+    }
+    if ('destroyed' in entry) throw new DataKeyDestroyedError(tenant, subject);
+    return this.wrapper.unwrap(tenant, subject, entry.wrapped);
+  }
+
+  async get(tenant: string, subject: string): Promise<Buffer | undefined> {
+    const entry = await this.read(kvKey(tenant, subject));
+    if (!entry || 'destroyed' in entry) return undefined;
+    return this.wrapper.unwrap(tenant, subject, entry.wrapped);
+  }
+
+  async destroy(tenant: string, subject: string): Promise<void> {
+    await this.kv.put(kvKey(tenant, subject), JSON.stringify({ destroyed: true }));
+  }
+
+  async ping(): Promise<void> {
+    await this.kv.status();
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+
+  private async read(key: string): Promise<Entry | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return entry.json<Entry>();
+  }
+}
+
+/** KV keys allow [-/_=.a-zA-Z0-9]; tenant ids are [a-z0-9_], subjects are encoded to be safe. */
+function kvKey(tenant: string, subject: string): string {
+  return `${tenant}.${Buffer.from(subject, 'utf8').toString('base64url')}`;
+}

@@ -1,0 +1,331 @@
+/**
+ * The live stream (DESIGN §9): every event of the log, in `$all` order, as a CloudEvent on the
+ * JetStream stream IDP_EVENTS, so that a consumer can resume from a stream sequence without gaps
+ * or duplicates.
+ *
+ * Correctness does not rest on leader election. The relay resumes after the `Idp-Position` of the
+ * stream's last message and publishes every event with `Nats-Expected-Last-Sequence` set to the
+ * sequence it believes is last; JetStream stores the message only if that still holds (checked
+ * under the stream's lock) and otherwise answers error 10071 "wrong last sequence" and stores
+ * nothing. So message n+1 is always the event after message n in `$all`, whoever publishes it;
+ * a relay that loses such a race reads the stream's last message again and carries on from there.
+ * `Nats-Msg-Id` (the event id) adds JetStream's deduplication: within the stream's
+ * duplicate_window, a message whose id was stored already is dropped and acknowledged with
+ * `duplicate: true`, which the relay treats like a lost race.
+ *
+ * Leader election only keeps the normal case quiet: a lease in a NATS KV bucket whose max age
+ * (the bucket TTL) is the lease time. `create` succeeds only while no live lease exists; the
+ * leader renews with `update(key, value, revision)` (an expected-last-subject-sequence write)
+ * every ttl/3, and stops relaying as soon as a renewal fails. Followers retry `create` every
+ * ttl/3; `stop()` deletes the lease (only if still ours) so one of them takes over at once.
+ *
+ * Limits: the stream keeps every message (the last one is the relay's resume point), so it is
+ * created with deny_delete and deny_purge; rebuilding it means deleting the whole stream, which
+ * the relay then recreates and fills from the start of the log.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import type { EventStore, RecordedEvent } from '../event-store/port.js';
+import { createLogger } from '../log/logger.js';
+import { DEFAULT_SUBJECT_PREFIX, toCloudEvent } from './cloudevent.js';
+
+export const POSITION_HEADER = 'Idp-Position';
+const LEASE_KEY = 'event-relay';
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 5_000;
+
+export interface EventRelayOptions {
+  store: EventStore;
+  natsUrl: string;
+  /** Default 'IDP_EVENTS'. */
+  streamName?: string;
+  /** Default 'idp.events'; the stream takes `<prefix>.>`. */
+  subjectPrefix?: string;
+  logger?: Logger;
+  /** KV bucket of the lease, default 'idp_leases'. */
+  leaseBucket?: string;
+  /** How long a lease lives without renewal, default 10 s; renewed every third of it. */
+  leaseTtlMs?: number;
+  /** JetStream's Nats-Msg-Id deduplication window of a newly created stream, default 2 min. */
+  duplicateWindowMs?: number;
+}
+
+/** Someone else published since this relay last looked at the stream: re-sync, no error. */
+class StreamMoved extends Error {}
+
+interface Session {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class EventRelay {
+  private readonly stopSignal = new AbortController();
+  private leaseRevision: number | undefined;
+  private session: Session | undefined;
+  private campaign: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private position = 0;
+  private published = 0;
+
+  private constructor(
+    private readonly id: string,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly kv: KV,
+    private readonly store: EventStore,
+    private readonly streamName: string,
+    private readonly subjectPrefix: string,
+    private readonly duplicateWindowMs: number,
+    private readonly renewMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(options: EventRelayOptions): Promise<EventRelay> {
+    const leaseTtlMs = options.leaseTtlMs ?? 10_000;
+    const renewMs = Math.floor(leaseTtlMs / 3);
+    const id = randomUUID();
+    const log = (options.logger ?? createLogger({ name: 'event-relay' })).child({ component: 'event-relay', relay: id });
+    // Reconnects for ever: a NATS outage pauses the relay, it does not end it.
+    const nc = await connect({ servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1 });
+    try {
+      // Lease operations time out within one renew period, so that a leader whose renewal
+      // hangs steps down before its lease can expire and another relay take over.
+      const kv = await new Kvm(jetstream(nc, { timeout: renewMs })).create(options.leaseBucket ?? 'idp_leases', {
+        ttl: leaseTtlMs,
+        history: 1,
+      });
+      const relay = new EventRelay(
+        id,
+        nc,
+        jetstream(nc),
+        await jetstreamManager(nc),
+        kv,
+        options.store,
+        options.streamName ?? 'IDP_EVENTS',
+        options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
+        options.duplicateWindowMs ?? 120_000,
+        renewMs,
+        log,
+      );
+      await relay.ensureStream();
+      relay.watchConnection();
+      relay.campaign = relay.runCampaign();
+      return relay;
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  isLeader(): boolean {
+    return this.leaseRevision !== undefined;
+  }
+
+  /** `$all` position of the stream's last message as this relay last saw or published it; 0 before. */
+  lastPublishedPosition(): number {
+    return this.position;
+  }
+
+  /** Stops relaying, gives the lease up and closes the connection. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopSignal.abort();
+      await this.campaign;
+      await this.nc.close();
+    })();
+    return this.stopping;
+  }
+
+  private async runCampaign(): Promise<void> {
+    const stopped = this.stopSignal.signal;
+    while (!stopped.aborted) {
+      await this.holdLease();
+      await pause(this.renewMs, stopped);
+    }
+    await this.stepDown();
+    if (this.leaseRevision !== undefined) {
+      // With previousSeq, the delete fails rather than remove a lease someone else holds by now.
+      await this.kv
+        .delete(LEASE_KEY, { previousSeq: this.leaseRevision })
+        .catch((error: unknown) => this.log.warn({ err: error }, 'could not give the lease up; it expires on its own'));
+      this.leaseRevision = undefined;
+    }
+  }
+
+  /** Takes the lease if it is free, renews it if it is ours. */
+  private async holdLease(): Promise<void> {
+    try {
+      if (this.leaseRevision === undefined) {
+        this.leaseRevision = await this.kv.create(LEASE_KEY, JSON.stringify({ relay: this.id }));
+        this.log.info('took the event relay lease');
+        this.startRelaying();
+      } else {
+        this.leaseRevision = await this.kv.update(LEASE_KEY, JSON.stringify({ relay: this.id }), this.leaseRevision);
+      }
+    } catch (error) {
+      if (this.leaseRevision !== undefined) {
+        this.leaseRevision = undefined;
+        this.log.warn({ err: error }, 'lost the event relay lease: stop relaying');
+        await this.stepDown();
+      } else if (!isWrongLastSequence(error)) {
+        // Wrong last sequence is the normal answer while another relay holds the lease.
+        this.log.warn({ err: error }, 'lease bucket unavailable; retrying');
+      }
+    }
+  }
+
+  private startRelaying(): void {
+    const controller = new AbortController();
+    this.session = { controller, done: this.relay(controller.signal) };
+  }
+
+  private async stepDown(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    session.controller.abort();
+    await session.done;
+  }
+
+  /** Relays until `signal` aborts, syncing with the stream again after every lost race or failure. */
+  private async relay(signal: AbortSignal): Promise<void> {
+    let idle = 0;
+    while (!signal.aborted) {
+      const before = this.published;
+      try {
+        await this.relayFromStreamEnd(signal);
+      } catch (error) {
+        if (error instanceof StreamMoved) this.log.info({ reason: error.message }, 're-syncing with the stream');
+        else this.log.warn({ err: error }, 'relaying failed; retrying');
+      }
+      // Without progress, back off: NATS may be down, or another relay keeps winning the race.
+      idle = this.published > before ? 0 : idle + 1;
+      if (idle > 0) await pause(Math.min(MIN_BACKOFF_MS * 2 ** (idle - 1), MAX_BACKOFF_MS), signal);
+    }
+  }
+
+  /** Publishes every event after the stream's last message until a race is lost, a failure, or `signal`. */
+  private async relayFromStreamEnd(signal: AbortSignal): Promise<void> {
+    const last = await this.lastMessage();
+    this.position = last.position;
+    let expectedSeq = last.seq;
+
+    let ended!: () => void;
+    let failed!: (error: unknown) => void;
+    const outcome = new Promise<void>((resolve, reject) => ((ended = resolve), (failed = reject)));
+    const subscription = this.store.subscribeToAll(
+      async (event) => {
+        if (signal.aborted) return;
+        expectedSeq = await this.publish(event, expectedSeq);
+        this.position = event.position;
+        this.published++;
+      },
+      { after: last.position, onError: failed },
+    );
+    signal.addEventListener('abort', ended, { once: true });
+    if (signal.aborted) ended();
+    try {
+      await outcome;
+    } finally {
+      signal.removeEventListener('abort', ended);
+      await subscription.stop();
+    }
+  }
+
+  /** Publishes one event as the message after `expectedSeq`; resolves with its sequence. */
+  private async publish(event: RecordedEvent, expectedSeq: number): Promise<number> {
+    const { subject, data } = toCloudEvent(event, this.subjectPrefix);
+    const hdrs = headers();
+    hdrs.set(POSITION_HEADER, String(event.position));
+    // CloudEvents NATS binding: a CloudEvents media type in Content-Type marks structured mode,
+    // the payload being the whole event in the JSON format.
+    hdrs.set('Content-Type', 'application/cloudevents+json');
+    let ack: PubAck;
+    try {
+      ack = await this.js.publish(subject, JSON.stringify(data), {
+        headers: hdrs,
+        msgID: data.id, // Nats-Msg-Id
+        expect: { lastSequence: expectedSeq }, // Nats-Expected-Last-Sequence
+      });
+    } catch (error) {
+      if (isWrongLastSequence(error)) throw new StreamMoved(`another relay published after message ${expectedSeq}`);
+      throw error;
+    }
+    if (ack.duplicate) throw new StreamMoved(`event ${data.id} is message ${ack.seq} already`);
+    return ack.seq;
+  }
+
+  /** Sequence and `$all` position of the stream's last message; both 0 when it is empty. */
+  private async lastMessage(): Promise<{ seq: number; position: number }> {
+    const seq = (await this.ensureStream()).state.last_seq;
+    if (seq === 0) return { seq: 0, position: 0 };
+    const message = await this.jsm.streams.getMessage(this.streamName, { seq });
+    const position = Number(message?.header?.get(POSITION_HEADER));
+    if (!Number.isSafeInteger(position) || position < 1) {
+      throw new Error(`message ${seq} of ${this.streamName} has no ${POSITION_HEADER} header: not published by the relay`);
+    }
+    return { seq, position };
+  }
+
+  private async ensureStream(): Promise<StreamInfo> {
+    const subjects = `${this.subjectPrefix}.>`;
+    try {
+      const info = await this.jsm.streams.info(this.streamName);
+      if (!info.config.subjects?.includes(subjects)) {
+        throw new Error(`JetStream stream ${this.streamName} exists but does not take ${subjects}`);
+      }
+      return info;
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+      // Adding a stream that exists with the same configuration succeeds, so racing relays agree.
+      return this.jsm.streams.add({
+        name: this.streamName,
+        subjects: [subjects],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_msgs: -1,
+        max_bytes: -1,
+        max_age: 0,
+        duplicate_window: nanos(this.duplicateWindowMs),
+        deny_delete: true,
+        deny_purge: true,
+      });
+    }
+  }
+
+  private watchConnection(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect') this.log.warn({ server: status.server }, 'NATS connection lost; reconnecting');
+        if (status.type === 'reconnect') this.log.info({ server: status.server }, 'NATS connection back');
+      }
+    })();
+  }
+}
+
+function isWrongLastSequence(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
+}

@@ -1,0 +1,434 @@
+/**
+ * The event store on NATS JetStream (DESIGN §5, distributed mode), written for nats-server 2.9+.
+ *
+ * Layout. One JetStream stream (default `IDP_LOG`, file storage, limits retention with no limits,
+ * `deny_delete` and `deny_purge`: an immutable log) holds every event stream. Event stream `name`
+ * is the subject `<prefix>.<token>`, where the token is `name` percent-encoded: every byte outside
+ * [A-Za-z0-9_-] becomes `%XX`, so the token never holds '.', '*', '>' or whitespace (the
+ * characters NATS gives meaning to in subjects) and `decodeURIComponent` gives the name back.
+ * `grant-42` stays `grant-42`; `consent-u1-web:app` becomes `consent-u1-web%3Aapp`.
+ *
+ * One append is one message. NATS 2.9 has no atomic batch publish, so all events of an append go
+ * into a single message, a JSON array, which JetStream stores whole or not at all. The message
+ * carries the stream index of its first event in the `Idp-Stream-Index` header.
+ *
+ * Versions. A stream's version is the JetStream sequence of its last message (the "last subject
+ * sequence"). Appends publish with `Nats-Expected-Last-Subject-Sequence` (0: the subject has no
+ * message yet); the server checks it under the stream's lock and answers error 10071 "wrong last
+ * sequence: <actual>" otherwise. Versions are unique across streams, so a version read from one
+ * stream never matches another. An append first loads the subject's last message (it needs its
+ * stream index); with 'any' it still publishes with the sequence it saw, and retries when another
+ * append got in between, so that stream indexes stay consecutive.
+ *
+ * Positions. An event's position in `$all` is `sequence * 1024 + index in its message`: stream
+ * sequences grow in commit order, so positions do too, and they stay unique. Hence an append holds
+ * at most 1024 events, and positions are exact up to sequence 2^43 (Number.MAX_SAFE_INTEGER / 1024).
+ *
+ * Reads and subscriptions use ordered consumers (ephemeral, in-memory, no acks; the client
+ * recreates one at its cursor if it sees a gap). A bounded read takes the consumer's `num_pending`
+ * at creation as the number of messages that exist, reads exactly that many and deletes the
+ * consumer; a subscription calls `onCaughtUp` once it has handled that many.
+ *
+ * Limits: a subject is at most MAX_SUBJECT_LENGTH characters (the subject also travels inside
+ * protocol lines and consumer-create API subjects, which the server caps at 4 KiB), so a stream
+ * name of more than ~1000 plain characters (or a third of that in escaped characters) is refused.
+ * An append must fit into one NATS message (max_payload, 1 MiB by default).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import {
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type StreamVersion,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+
+/** Positions per message, and so the most events one append may hold. */
+const EVENTS_PER_MESSAGE = 1024;
+const MAX_SUBJECT_LENGTH = 1024;
+const STREAM_INDEX_HEADER = 'Idp-Stream-Index';
+/** Messages per pull request. */
+const PULL_BATCH = 256;
+/** A read's consumer is deleted when done; should that fail, the server drops it after this. */
+const READ_CONSUMER_INACTIVE_MS = 30_000;
+
+/** An event as stored inside a message's JSON array. */
+interface StoredEvent {
+  type: string;
+  schemaVersion: number;
+  hash: string;
+  data?: unknown;
+  metadata?: unknown;
+}
+
+/** What the store needs of a message, whether from a consumer or a direct get. */
+interface LogMessage {
+  seq: number;
+  subject: string;
+  headers: MsgHdrs | undefined;
+  text: string;
+}
+
+export class JetStreamEventStore implements EventStore {
+  private readonly subscriptions = new Set<ConsumerSubscription>();
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly streamName: string,
+    private readonly subjectPrefix: string,
+  ) {}
+
+  /** Connects, and creates the JetStream stream if it does not exist yet. */
+  static async connect(
+    url: string,
+    options: { streamName?: string; subjectPrefix?: string } = {},
+  ): Promise<JetStreamEventStore> {
+    const streamName = options.streamName ?? 'IDP_LOG';
+    const subjectPrefix = options.subjectPrefix ?? 'idp.log';
+    const nc = await connect({ servers: url, name: 'idp-event-store' });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, streamName, `${subjectPrefix}.>`);
+      return new JetStreamEventStore(nc, jetstream(nc), jsm, streamName, subjectPrefix);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    this.assertOpen();
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    if (events.length > EVENTS_PER_MESSAGE) {
+      throw new RangeError(`an append holds at most ${EVENTS_PER_MESSAGE} events on JetStream, got ${events.length}`);
+    }
+    const subject = this.subjectOf(streamName);
+    // Serialised before anything is sent, so that a bad event writes nothing.
+    const text = JSON.stringify(events.map(toStored));
+
+    for (;;) {
+      const last = await this.lastMessage(subject);
+      const actual = last === null ? null : versionOf(last.seq);
+      if (!versionMatches(expected, actual)) throw new WrongExpectedVersionError(streamName, expected, actual);
+
+      const firstIndex = last === null ? 0 : last.firstIndex + last.count;
+      const hdrs = headers();
+      hdrs.set(STREAM_INDEX_HEADER, String(firstIndex));
+      try {
+        const ack = await this.js.publish(subject, text, {
+          headers: hdrs,
+          expect: { lastSubjectSequence: last?.seq ?? 0 },
+        });
+        return {
+          version: versionOf(ack.seq),
+          events: decode(streamName, { seq: ack.seq, subject, headers: hdrs, text }),
+        };
+      } catch (error) {
+        const actualSeq = wrongLastSequence(error);
+        if (actualSeq === undefined) throw error;
+        // Another append got in between: 'any' tries again after it, anything else has lost.
+        if (expected === 'any') continue;
+        throw new WrongExpectedVersionError(streamName, expected, actualSeq === 0 ? null : versionOf(actualSeq));
+      }
+    }
+  }
+
+  async readStream(streamName: string): Promise<ReadStreamResult> {
+    this.assertOpen();
+    const events: RecordedEvent[] = [];
+    let version: StreamVersion | null = null;
+    for await (const message of this.read(this.subjectOf(streamName), 1)) {
+      events.push(...decode(streamName, message));
+      version = versionOf(message.seq);
+    }
+    return { events, version };
+  }
+
+  async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const { after = 0, limit } = options;
+    checkReadRange(after, limit);
+    const events: RecordedEvent[] = [];
+    if (limit === 0) return events;
+    for await (const message of this.read(`${this.subjectPrefix}.>`, firstSequenceAfter(after))) {
+      events.push(...this.decode(message).filter((event) => event.position > after));
+      if (limit !== undefined && events.length >= limit) break;
+    }
+    return limit === undefined ? events : events.slice(0, limit);
+  }
+
+  subscribeToAll(
+    handler: (event: RecordedEvent) => Promise<void> | void,
+    options: SubscribeOptions = {},
+  ): Subscription {
+    this.assertOpen();
+    const after = options.after ?? 0;
+    checkReadRange(after, undefined);
+    const subscription = new ConsumerSubscription(
+      () => this.orderedConsumer(`${this.subjectPrefix}.>`, firstSequenceAfter(after)),
+      (message) => this.decode(message).filter((event) => event.position > after),
+      handler,
+      options,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.jsm.streams.info(this.streamName);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.nc.drain();
+  }
+
+  private subjectOf(streamName: string): string {
+    if (streamName === '') throw new RangeError('a stream name must not be empty');
+    const subject = `${this.subjectPrefix}.${encodeToken(streamName)}`;
+    if (subject.length > MAX_SUBJECT_LENGTH) {
+      throw new RangeError(
+        `stream name too long for JetStream: its subject has ${subject.length} characters, at most ${MAX_SUBJECT_LENGTH} fit`,
+      );
+    }
+    return subject;
+  }
+
+  private decode(message: LogMessage): RecordedEvent[] {
+    return decode(decodeURIComponent(message.subject.slice(this.subjectPrefix.length + 1)), message);
+  }
+
+  /** The subject's last message, by a STREAM.MSG.GET `last_by_subj` request. */
+  private async lastMessage(subject: string): Promise<{ seq: number; firstIndex: number; count: number } | null> {
+    const stored = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
+    if (stored === null) return null;
+    return {
+      seq: stored.seq,
+      firstIndex: streamIndexOf(stored.header),
+      count: stored.json<StoredEvent[]>().length,
+    };
+  }
+
+  private orderedConsumer(filter: string, startSequence: number, inactiveMs?: number): Promise<Consumer> {
+    return this.js.consumers.get(this.streamName, {
+      filter_subjects: filter,
+      opt_start_seq: startSequence,
+      ...(inactiveMs === undefined ? {} : { inactive_threshold: inactiveMs }),
+    });
+  }
+
+  /**
+   * The messages on `filter` from `startSequence` that exist now, in order. The consumer's
+   * `num_pending` at creation counts them; messages published later are not read.
+   */
+  private async *read(filter: string, startSequence: number): AsyncGenerator<LogMessage> {
+    const consumer = await this.orderedConsumer(filter, startSequence, READ_CONSUMER_INACTIVE_MS);
+    let messages: ConsumerMessages | undefined;
+    try {
+      let remaining = (await consumer.info(true)).num_pending;
+      if (remaining === 0) return;
+      messages = await consumer.consume({ max_messages: Math.min(remaining, PULL_BATCH) });
+      for await (const message of messages) {
+        yield fromJsMsg(message);
+        if (--remaining === 0) return;
+      }
+      throw new Error(`JetStream read of ${filter} ended with ${remaining} messages still to come`);
+    } finally {
+      await messages?.close();
+      consumer.delete().catch(() => undefined);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, subjects: string): Promise<void> {
+  try {
+    const info = await jsm.streams.info(name);
+    if (!info.config.subjects?.includes(subjects)) {
+      throw new Error(`JetStream stream ${name} exists but does not take ${subjects} (it has ${info.config.subjects})`);
+    }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+    // Adding a stream that exists with the same configuration succeeds, so racing creators agree.
+    await jsm.streams.add({
+      name,
+      subjects: [subjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
+      deny_delete: true,
+      deny_purge: true,
+    });
+  }
+}
+
+/** Percent-encodes every byte outside [A-Za-z0-9_-]; `decodeURIComponent` is the inverse. */
+function encodeToken(name: string): string {
+  return encodeURIComponent(name).replace(/[.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Position of the first event after `after` lives in this message or a later one. */
+function firstSequenceAfter(after: number): number {
+  return Math.max(1, Math.floor(after / EVENTS_PER_MESSAGE));
+}
+
+function fromJsMsg(message: JsMsg): LogMessage {
+  return { seq: message.seq, subject: message.subject, headers: message.headers, text: message.string() };
+}
+
+function decode(streamName: string, message: LogMessage): RecordedEvent[] {
+  const firstIndex = streamIndexOf(message.headers);
+  return (JSON.parse(message.text) as StoredEvent[]).map((stored, i) => ({
+    streamName,
+    streamIndex: firstIndex + i,
+    position: message.seq * EVENTS_PER_MESSAGE + i,
+    type: stored.type,
+    schemaVersion: stored.schemaVersion,
+    hash: stored.hash,
+    data: stored.data,
+    metadata: stored.metadata,
+  }));
+}
+
+function toStored(event: NewEvent): StoredEvent {
+  return {
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    hash: event.hash,
+    data: event.data,
+    metadata: event.metadata,
+  };
+}
+
+function streamIndexOf(hdrs: MsgHdrs | undefined): number {
+  const value = hdrs?.get(STREAM_INDEX_HEADER);
+  if (!value) throw new Error(`JetStream message without ${STREAM_INDEX_HEADER} header: not written by this store`);
+  return Number(value);
+}
+
+const versionOf = (seq: number) => String(seq) as StreamVersion;
+
+function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === null;
+  return expected === actual;
+}
+
+/** The actual last subject sequence from a rejected expectation ("wrong last sequence: 7"), else undefined. */
+function wrongLastSequence(error: unknown): number | undefined {
+  if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
+  const match = /(\d+)\s*$/.exec(error.message);
+  return match ? Number(match[1]) : undefined;
+}
+
+function checkReadRange(after: number, limit: number | undefined): void {
+  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  }
+}
+
+/** Which subscription's loop the current async context belongs to (see `stop`). */
+const runningLoop = new AsyncLocalStorage<ConsumerSubscription>();
+
+/**
+ * A catch-up subscription on one ordered consumer: history and live messages come through the
+ * same consumer, so nothing is missed or delivered twice between the two. Handler errors end it
+ * and go to `onError` (rethrown as uncaught without one), like the other adapters' subscriptions.
+ */
+class ConsumerSubscription implements Subscription {
+  private stopped = false;
+  private messages: ConsumerMessages | undefined;
+  private readonly finished: Promise<void>;
+
+  constructor(
+    private readonly openConsumer: () => Promise<Consumer>,
+    private readonly decode: (message: LogMessage) => RecordedEvent[],
+    private readonly handler: (event: RecordedEvent) => Promise<void> | void,
+    private readonly options: SubscribeOptions,
+    private readonly onEnd: () => void,
+  ) {
+    this.finished = runningLoop.run(this, () => this.run());
+  }
+
+  async stop(): Promise<void> {
+    this.end();
+    // Called from the handler (or onCaughtUp) itself: waiting for the loop would wait for us.
+    if (runningLoop.getStore() === this) return;
+    await this.finished;
+  }
+
+  private async run(): Promise<void> {
+    let consumer: Consumer | undefined;
+    try {
+      consumer = await this.openConsumer();
+      // Messages that existed when the consumer was created; once they are handled, we caught up.
+      let toCatchUp = (await consumer.info(true)).num_pending;
+      if (this.stopped) return;
+      if (toCatchUp === 0) this.options.onCaughtUp?.();
+      this.messages = await consumer.consume({ max_messages: PULL_BATCH });
+      // stop() may have come while consume() was starting, before there was anything to close.
+      if (this.stopped) return;
+      for await (const message of this.messages) {
+        for (const event of this.decode(fromJsMsg(message))) {
+          if (this.stopped) return;
+          await this.handler(event);
+        }
+        if (this.stopped) return;
+        if (--toCatchUp === 0) this.options.onCaughtUp?.();
+      }
+      if (!this.stopped) throw new Error('the JetStream consumer behind a subscription ended');
+    } catch (error) {
+      this.end();
+      const onError = this.options.onError;
+      process.nextTick(() => {
+        if (onError) onError(error);
+        else throw error;
+      });
+    } finally {
+      await this.messages?.close();
+      consumer?.delete().catch(() => undefined);
+    }
+  }
+
+  private end(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onEnd();
+    // Ends a `for await` that is waiting for the next message.
+    void this.messages?.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { deriveKey } from '../../infra/crypto/kek.js';
+import { createLogger } from '../../infra/log/logger.js';
+import { openDataKeyStore, openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
+import { runBackendService } from '../shared/adapters/run-service.js';
+import { DataKeysEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
+import { AuthnModule } from './adapters/authn.module.js';
+
+const SESSION_TTL_SECONDS = 8 * 3600;
+
+const config = parseEnv(ServiceEnv.extend(DataKeysEnv.shape), process.env, 'authn');
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'authn' });
+const eventStore = await openEventStore(config.EVENT_STORE_URL);
+const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
+const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK);
+
+await runBackendService({
+  name: 'authn',
+  module: AuthnModule.forRoot({
+    eventStore,
+    projectionStore,
+    dataKeys,
+    usernameKey: deriveKey(config.IDP_KEK, 'username-digest'),
+    sessionTtlSeconds: SESSION_TTL_SECONDS,
+    logger,
+  }),
+  config,
+  eventStore,
+  projectionStore,
+  ...(dataKeys.ping ? { extraChecks: { dataKeys: () => dataKeys.ping!() } } : {}),
+  closeables: [dataKeys],
+  logger,
+});

@@ -1,0 +1,92 @@
+import 'reflect-metadata';
+import type { DynamicModule, INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { natsMicroserviceOptions } from '../../../infra/bus/nats-microservice.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import { EventRelay } from '../../../infra/event-relay/relay.js';
+import { PinoNestLogger } from '../../../infra/log/nest-logger.js';
+import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { HealthEndpoints, type ReadinessCheck } from './health-server.js';
+import type { ServiceEnv } from './service-config.js';
+import type { z } from 'zod';
+
+export interface BackendService {
+  name: 'authn' | 'client-registry' | 'token-issuer';
+  module: DynamicModule;
+  config: z.infer<typeof ServiceEnv>;
+  eventStore: EventStore;
+  projectionStore: ProjectionStore;
+  extraChecks?: Record<string, ReadinessCheck>;
+  /** Closed last, after the service stopped taking requests. */
+  closeables?: Array<{ close(): Promise<void> }>;
+  logger: Logger;
+}
+
+/**
+ * Runs one backend service as its own process (DESIGN §8): its Nest controllers served over
+ * NATS in the service's queue group, /healthz /readyz /metrics on HEALTH_PORT, optionally the
+ * leader-elected live event relay, and a graceful shutdown on SIGTERM / SIGINT: not ready first,
+ * then unsubscribe and let in-flight requests reply, then close the adapters.
+ */
+export async function runBackendService(service: BackendService): Promise<void> {
+  const { config, logger } = service;
+  let busStatus = 'connecting';
+  const app: INestMicroservice = await NestFactory.createMicroservice(service.module, {
+    ...natsMicroserviceOptions(config.BUS_URL.url, service.name),
+    logger: new PinoNestLogger(logger),
+  });
+  app.status.subscribe((status) => {
+    busStatus = status;
+    logger.info({ status }, 'bus status');
+  });
+
+  const health = new HealthEndpoints(
+    {
+      bus: async () => {
+        if (busStatus !== 'connected') throw new Error(`bus ${busStatus}`);
+      },
+      eventStore: () => service.eventStore.ping(),
+      projections: () => service.projectionStore.ping(),
+      ...service.extraChecks,
+    },
+    logger,
+  );
+  const healthServer = await health.listen(config.HEALTH_PORT, config.HEALTH_HOST);
+  await app.listen();
+  // listen() resolves before the NATS server has applied the subscriptions: one round trip
+  // makes sure the first request routed here finds its responder.
+  await app.unwrap<{ flush(): Promise<void> }>().flush();
+  const relay =
+    config.IDP_EVENT_RELAY === 'on' && config.BUS_URL.kind === 'nats'
+      ? await EventRelay.start({ store: service.eventStore, natsUrl: config.BUS_URL.url, logger: logger.child({ component: 'event-relay' }) })
+      : undefined;
+  logger.info({ service: service.name, healthPort: config.HEALTH_PORT }, 'service ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    health.markShuttingDown();
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.IDP_SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    try {
+      await relay?.stop();
+      await app.close();
+      for (const closeable of service.closeables ?? []) await closeable.close();
+      await service.projectionStore.close();
+      await service.eventStore.close();
+      await new Promise((resolve) => healthServer.close(resolve));
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { TenantId } from '../../../contracts/tenant.js';
+import { BusUrl, DataKeysUrl, EventStoreUrl, ProjectionsUrl } from '../../../infra/config/adapter-urls.js';
+import { parseKek } from '../../../infra/crypto/kek.js';
+
+/**
+ * The environment every distributed service reads (DESIGN §8): one URL per port, the tenant,
+ * the key-encryption key (a Kubernetes Secret), logging and the health port. Each service's
+ * config.ts extends it; nothing else reads process.env.
+ */
+export const ServiceEnv = z.object({
+  EVENT_STORE_URL: z.string().pipe(EventStoreUrl),
+  BUS_URL: z
+    .string()
+    .pipe(BusUrl)
+    .refine((bus) => bus.kind === 'nats', { message: 'separate service processes talk over BUS_URL=nats://…' })
+    .transform((bus) => bus as Extract<typeof bus, { kind: 'nats' }>),
+  PROJECTIONS_URL: z.string().pipe(ProjectionsUrl),
+  IDP_TENANT: TenantId.default('default'),
+  IDP_KEK: z.string().transform((value, ctx) => {
+    try {
+      return parseKek(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  HEALTH_HOST: z.string().default('0.0.0.0'),
+  IDP_EVENT_RELAY: z.enum(['on', 'off']).default('on'),
+  IDP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const IssuerUrl = z
+  .string()
+  .url()
+  .transform((url) => url.replace(/\/+$/, ''));
+
+export const DataKeysEnv = z.object({ IDP_DATA_KEYS_URL: z.string().pipe(DataKeysUrl) });
+
+/** Parses the environment once with a message naming every bad variable. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, service: string): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`).join('\n');
+    throw new Error(`${service}: invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
+import type { RecordedEvent } from '../../infra/event-store/port.js';
+import { startNats, type TestServer } from '../support/servers.js';
+import { describeEventStoreContract, newEvent } from './event-store.contract.js';
+
+let server: TestServer;
+let admin: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  server = await startNats();
+  admin = await connect({ servers: server.url, name: 'event-store-test-admin' });
+  jsm = await jetstreamManager(admin);
+}, 60_000);
+
+afterAll(async () => {
+  await admin?.close();
+  await server?.stop();
+});
+
+/** A JetStream stream and subject prefix no other test uses, even on a shared NATS_URL server. */
+let tests = 0;
+const run = randomBytes(4).toString('hex');
+function freshLog(): { streamName: string; subjectPrefix: string } {
+  tests++;
+  return { streamName: `ES_TEST_${run}_${tests}`, subjectPrefix: `es-test.${run}.${tests}` };
+}
+
+/** Deletes the JetStream stream itself (deny_delete only forbids deleting its messages). */
+async function deleteLog(streamName: string): Promise<void> {
+  await jsm.streams.delete(streamName).catch(() => undefined);
+}
+
+describeEventStoreContract('jetstream', async () => {
+  const log = freshLog();
+  const store = await JetStreamEventStore.connect(server.url, log);
+  return {
+    store,
+    raceTarget: { kind: 'jetstream', url: server.url, ...log },
+    cleanup: async () => {
+      await store.close();
+      await deleteLog(log.streamName);
+    },
+  };
+});
+
+describe('JetStreamEventStore', () => {
+  let log: { streamName: string; subjectPrefix: string };
+  const opened: JetStreamEventStore[] = [];
+  const open = async () => {
+    const store = await JetStreamEventStore.connect(server.url, log);
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    log = freshLog();
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    await deleteLog(log.streamName);
+  });
+
+  it('creates an immutable, file-backed stream once, and reuses it on the next connect', async () => {
+    const first = await open();
+    await first.append('s', [newEvent('E', {})], 'no_stream');
+    const second = await open();
+
+    const { config, state } = await jsm.streams.info(log.streamName);
+    expect(config).toMatchObject({
+      subjects: [`${log.subjectPrefix}.>`],
+      storage: 'file',
+      retention: 'limits',
+      discard: 'old',
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
+      deny_delete: true,
+      deny_purge: true,
+    });
+    expect(state.messages).toBe(1);
+    expect((await second.readStream('s')).events).toHaveLength(1);
+    await expect(jsm.streams.purge(log.streamName)).rejects.toThrow();
+    await expect(jsm.streams.deleteMessage(log.streamName, 1)).rejects.toThrow();
+  });
+
+  it('stores one append as one message on a readable, reversible subject', async () => {
+    const store = await open();
+    const name = 'consent-tenant.a:user_1-web.app';
+    const { events, version } = await store.append(name, [newEvent('A', {}), newEvent('B', {})], 'no_stream');
+
+    const message = await jsm.streams.getMessage(log.streamName, {
+      last_by_subj: `${log.subjectPrefix}.consent-tenant%2Ea%3Auser_1-web%2Eapp`,
+    });
+    expect(message?.seq).toBe(Number(version));
+    expect(message?.json<unknown[]>()).toHaveLength(2);
+    expect(events.map((e) => [e.streamName, e.streamIndex, e.position])).toEqual([
+      [name, 0, Number(version) * 1024],
+      [name, 1, Number(version) * 1024 + 1],
+    ]);
+    expect((await store.readAll()).map((e) => e.streamName)).toEqual([name, name]);
+  });
+
+  it('refuses more than 1024 events in one append, and a stream name too long for a subject', async () => {
+    const store = await open();
+    const many = Array.from({ length: 1025 }, (_, i) => newEvent('E', { i }));
+    await expect(store.append('s', many, 'any')).rejects.toThrow(/at most 1024 events/);
+    await expect(store.append('x'.repeat(2000), [newEvent('E', {})], 'any')).rejects.toThrow(/too long/);
+    await expect(store.readStream('x'.repeat(2000))).rejects.toThrow(/too long/);
+
+    const long = 'y'.repeat(900);
+    await store.append(long, Array.from({ length: 1024 }, (_, i) => newEvent('E', { i })), 'no_stream');
+    expect((await store.readStream(long)).events).toHaveLength(1024);
+    expect(await store.readAll()).toHaveLength(1024);
+  });
+
+  it('checks the expected version against appends made through another connection', async () => {
+    const a = await open();
+    const b = await open();
+    await a.append('s', [newEvent('First', {})], 'no_stream');
+    const { version } = await a.readStream('s');
+    const fromB = await b.append('s', [newEvent('FromB', {})], version ?? 'no_stream');
+
+    await expect(a.append('s', [newEvent('Stale', {})], version ?? 'no_stream')).rejects.toMatchObject({
+      name: 'WrongExpectedVersionError',
+      actual: fromB.version,
+    });
+    await expect(a.append('s', [newEvent('Next', {})], 'any')).resolves.toMatchObject({
+      events: [{ streamIndex: 2 }],
+    });
+    expect((await b.readStream('s')).events.map((e) => e.type)).toEqual(['First', 'FromB', 'Next']);
+  });
+
+  it("turns the server's wrong-last-sequence answer into WrongExpectedVersionError naming the winner", async () => {
+    const a = await open();
+    const b = await open();
+    const { version } = await a.append('s', [newEvent('First', {})], 'no_stream');
+    // Both look up the last message before either publishes, so the server's check decides.
+    const [first, second] = await Promise.allSettled([
+      a.append('s', [newEvent('FromA', {})], version),
+      b.append('s', [newEvent('FromB', {})], version),
+    ]);
+    const won = [first, second].filter((r) => r.status === 'fulfilled');
+    const lost = [first, second].filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost[0]?.reason).toMatchObject({
+      name: 'WrongExpectedVersionError',
+      expected: version,
+      actual: (won[0] as PromiseFulfilledResult<{ version: string }>).value.version,
+    });
+    expect((await a.readStream('s')).events.map((e) => e.streamIndex)).toEqual([0, 1]);
+  });
+
+  it('delivers to a subscription the events appended through another connection', async () => {
+    const reader = await open();
+    const writer = await open();
+    const received: RecordedEvent[] = [];
+    const subscription = reader.subscribeToAll((event) => void received.push(event));
+
+    const { events } = await writer.append('s', [newEvent('A', {}), newEvent('B', {})], 'no_stream');
+    const deadline = Date.now() + 5000;
+    while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(received).toStrictEqual(events);
+    await subscription.stop();
+  });
+
+  it('leaves no consumers behind after reads and stopped subscriptions', async () => {
+    const store = await open();
+    await store.append('s', [newEvent('A', {})], 'no_stream');
+    await store.readStream('s');
+    await store.readAll({ limit: 1 });
+    const subscription = store.subscribeToAll(() => undefined);
+    await subscription.stop();
+
+    const deadline = Date.now() + 5000;
+    let left = (await jsm.streams.info(log.streamName)).state.consumer_count;
+    while (left > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      left = (await jsm.streams.info(log.streamName)).state.consumer_count;
+    }
+    expect(left).toBe(0);
+  });
+});

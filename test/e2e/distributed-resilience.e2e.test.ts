@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import * as client from 'openid-client';
+import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
+import type { RecordedEvent } from '../../infra/event-store/port.js';
+import { Browser } from '../support/browser.js';
+import { startDistributed, type DistributedTopology } from '../support/distributed-topology.js';
+
+/**
+ * What only the distributed topology can show (issue 4): gateways that share nothing but NATS,
+ * a service killed mid-request, and the live event stream IDP_EVENTS mirroring the log.
+ */
+const USER = { username: `dora-${randomBytes(4).toString('hex')}`, password: `pw-${randomBytes(12).toString('base64url')}` };
+const REDIRECT_URI = 'https://rp.example.test/cb';
+
+let topology: DistributedTopology;
+
+beforeAll(async () => {
+  topology = await startDistributed({ user: USER });
+}, 120_000);
+
+afterAll(async () => {
+  await topology?.stop();
+}, 60_000);
+
+const options = () => ({ execute: [client.allowInsecureRequests] });
+
+async function registerClient(): Promise<client.Configuration> {
+  return client.dynamicClientRegistration(
+    new URL(topology.issuer),
+    { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile' },
+    client.ClientSecretBasic(),
+    options(),
+  );
+}
+
+/** Runs the browser part of a flow and returns the callback URL with the code. */
+async function obtainCode(config: client.Configuration, browser: Browser): Promise<{ callback: URL; state: string }> {
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile', state });
+  const { callback } = await browser.authorize(url, { ...USER, consent: 'allow' });
+  return { callback, state };
+}
+
+function tokenForm(code: string, config: client.Configuration) {
+  const secret = config.clientMetadata().client_secret as string;
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(config.clientMetadata().client_id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }).toString(),
+  };
+}
+
+async function readLog(): Promise<RecordedEvent[]> {
+  const store = await JetStreamEventStore.connect(topology.natsUrl);
+  try {
+    return await store.readAll();
+  } finally {
+    await store.close();
+  }
+}
+
+describe('distributed topology: four processes over NATS, JetStream log, Redis projections', () => {
+  it('a code replayed through one gateway revokes the grant; the other gateway rejects its token on the next call', async () => {
+    const second = await topology.startExtraGateway();
+    try {
+      const config = await registerClient();
+      const { callback, state } = await obtainCode(config, new Browser());
+      const tokens = await client.authorizationCodeGrant(config, callback, { expectedState: state });
+      const bearer = { authorization: `Bearer ${tokens.access_token}` };
+
+      // Both gateways accept the token while the grant stands.
+      expect((await fetch(`${topology.issuer}/userinfo`, { headers: bearer })).status).toBe(200);
+      expect((await fetch(`${second.url}/userinfo`, { headers: bearer })).status).toBe(200);
+
+      // Replay the code through the second gateway.
+      const code = callback.searchParams.get('code')!;
+      const replay = await fetch(`${second.url}/token`, tokenForm(code, config));
+      expect(replay.status).toBe(400);
+      expect(await replay.json()).toMatchObject({ error: 'invalid_grant' });
+
+      // The very next call through the first gateway already refuses the token.
+      const after = await fetch(`${topology.issuer}/userinfo`, { headers: bearer });
+      expect(after.status).toBe(401);
+      expect(after.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
+  it('a killed token-issuer gives 503 temporarily_unavailable with Retry-After, writes no half grant, and serves again once restarted', async () => {
+    const config = await registerClient();
+    const browser = new Browser();
+    const first = (await obtainCode(config, browser)).callback.searchParams.get('code')!;
+    const second = (await obtainCode(config, browser)).callback.searchParams.get('code')!;
+
+    // Killed while a token request is in flight: that request gets its tokens or a 503, nothing else.
+    const inFlight = fetch(`${topology.issuer}/token`, tokenForm(first, config));
+    await topology.kill('token-issuer');
+    const raced = await inFlight;
+    expect([200, 503]).toContain(raced.status);
+
+    // While it is down: 503 temporarily_unavailable with Retry-After, never a 500 or a hang.
+    const down = await fetch(`${topology.issuer}/token`, tokenForm(second, config));
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(down.headers.get('cache-control')).toBe('no-store');
+    expect(await down.json()).toMatchObject({ error: 'temporarily_unavailable' });
+
+    // No half-written grant: each grant holds its code alone, or the code with its whole redemption.
+    const log = await readLog();
+    const typesOf = (code: string) => log.filter((e) => e.streamName === `grant-default-${code.split('.')[0]}`).map((e) => e.type);
+    const whole = ['authorization_code.issued', 'authorization_code.redeemed', 'tokens.issued'];
+    expect([whole.slice(0, 1), whole]).toContainEqual(typesOf(first));
+    expect(typesOf(second)).toEqual(['authorization_code.issued']);
+
+    // Restarted alone, it serves again: the code that met the outage is still good.
+    await topology.restart('token-issuer');
+    const served = await fetch(`${topology.issuer}/token`, tokenForm(second, config));
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ token_type: 'Bearer' });
+    if (raced.status === 503) expect((await fetch(`${topology.issuer}/token`, tokenForm(first, config))).status).toBe(200);
+  }, 120_000);
+
+  it('IDP_EVENTS carries every event of the log once, in $all order, also across relay restarts', async () => {
+    // Restart every service that may hold the relay lease, with traffic in between.
+    const config = await registerClient();
+    const browser = new Browser();
+    for (const name of ['authn', 'client-registry', 'token-issuer'] as const) {
+      await topology.restart(name);
+      const { callback, state } = await obtainCode(config, browser);
+      await client.authorizationCodeGrant(config, callback, { expectedState: state });
+    }
+
+    const log = await readLog();
+    const expected = log.map((e) => (e.metadata as { eventId: string }).eventId);
+    const nc = await connect({ servers: topology.natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      let published: Array<{ id: string; subject: string }> = [];
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const { state } = await jsm.streams.info('IDP_EVENTS');
+        published = [];
+        for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+          const message = await jsm.streams.getMessage('IDP_EVENTS', { seq });
+          if (message) published.push({ id: (message.json() as { id: string }).id, subject: message.subject });
+        }
+        if (published.length >= expected.length) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(published.map((p) => p.id)).toEqual(expected);
+      expect(new Set(published.map((p) => p.id)).size).toBe(published.length);
+      const grantIssued = log.find((e) => e.type === 'authorization_code.issued')!;
+      const index = expected.indexOf((grantIssued.metadata as { eventId: string }).eventId);
+      expect(published[index]!.subject).toBe('idp.events.default.grant.authorization_code.issued');
+    } finally {
+      await nc.close();
+    }
+  }, 180_000);
+});

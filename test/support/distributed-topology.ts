@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { RegisterUser } from '../../contracts/messages/authn.js';
+import { NatsBus } from '../../infra/bus/nats.js';
+import { call } from '../../infra/bus/typed.js';
+import { freePort, startNats, startRedis, type TestServer } from './servers.js';
+
+/**
+ * The distributed topology on this machine (DESIGN §8): nats-server with JetStream, redis-server,
+ * and each of the four services as its own OS process (`dist/services/<name>/main.js`), talking
+ * over NATS, keeping the log in JetStream and projections in Redis. Tests drive it through the
+ * gateway exactly as they drive the embedded server.
+ */
+export type ServiceName = 'gateway' | 'authn' | 'client-registry' | 'token-issuer';
+const BACKENDS: ServiceName[] = ['client-registry', 'authn', 'token-issuer'];
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface DistributedOptions {
+  /** Extra environment for every service (e.g. IDP_INITIAL_ACCESS_TOKEN for the gateway). */
+  env?: Record<string, string>;
+  /** A user registered through authn once the services are up (there is no demo seed here). */
+  user?: { username: string; password: string; name?: string };
+}
+
+interface RunningService {
+  name: ServiceName;
+  child: ChildProcess;
+  healthPort: number;
+  port?: number;
+  output: string[];
+  exited: Promise<void>;
+}
+
+export interface DistributedTopology {
+  issuer: string;
+  natsUrl: string;
+  redisUrl: string;
+  logs(): string;
+  /** SIGKILL, as a crash: no graceful shutdown. */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts a stopped or killed service again (same ports, same env). */
+  restart(name: ServiceName): Promise<void>;
+  /** Another gateway process on its own port, sharing nothing but NATS (same public issuer). */
+  startExtraGateway(): Promise<{ url: string; stop(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+const mainOf = (name: ServiceName) => fileURLToPath(new URL(`../../services/${name}/main.js`, import.meta.url));
+
+export async function startDistributed(options: DistributedOptions = {}): Promise<DistributedTopology> {
+  const nats = await startNats();
+  const redis = await startRedis().catch(async (error) => {
+    await nats.stop();
+    throw error;
+  });
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const common: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    EVENT_STORE_URL: nats.url,
+    BUS_URL: nats.url,
+    PROJECTIONS_URL: redis.url,
+    IDP_DATA_KEYS_URL: nats.url,
+    IDP_KEK: randomBytes(32).toString('base64url'),
+    ISSUER: issuer,
+    HOST: '127.0.0.1',
+    HEALTH_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    // Short enough that a killed service is noticed quickly, long enough for a loaded 2-core box.
+    IDP_REQUEST_TIMEOUT_MS: '3000',
+    IDP_SHUTDOWN_TIMEOUT_MS: '8000',
+    ...options.env,
+  };
+  const services = new Map<ServiceName, RunningService>();
+  const retired: RunningService[] = [];
+
+  const launch = async (name: ServiceName, ports: { healthPort: number; port?: number }): Promise<RunningService> => {
+    const env = { ...common, HEALTH_PORT: String(ports.healthPort), ...(ports.port ? { PORT: String(ports.port) } : {}) };
+    const child = spawn(process.execPath, [mainOf(name)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => output.push(c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => output.push(c));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const service: RunningService = { name, child, ...ports, output, exited };
+    await waitReady(service);
+    return service;
+  };
+
+  const stopAll = async () => {
+    await Promise.all([...services.values()].map((s) => stopProcess(s)));
+    await redis.stop();
+    await nats.stop();
+  };
+
+  try {
+    for (const name of BACKENDS) services.set(name, await launch(name, { healthPort: await freePort() }));
+    services.set('gateway', await launch('gateway', { healthPort: await freePort(), port }));
+    if (options.user) await registerUser(nats, options.user);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  return {
+    issuer,
+    natsUrl: nats.url,
+    redisUrl: redis.url,
+    logs: () => [...retired, ...services.values()].map((s) => `--- ${s.name} ---\n${s.output.join('')}`).join('\n'),
+    async kill(name) {
+      const service = services.get(name);
+      if (!service) throw new Error(`${name} is not running`);
+      service.child.kill('SIGKILL');
+      await service.exited;
+      retired.push(service);
+      services.delete(name);
+    },
+    async restart(name) {
+      const old = services.get(name);
+      if (old) {
+        await stopProcess(old);
+        retired.push(old);
+      }
+      const previous = old ?? [...retired].reverse().find((s) => s.name === name);
+      if (!previous) throw new Error(`${name} never ran`);
+      services.set(name, await launch(name, { healthPort: previous.healthPort, ...(previous.port ? { port: previous.port } : {}) }));
+    },
+    async startExtraGateway() {
+      const extraPort = await freePort();
+      const extra = await launch('gateway', { healthPort: await freePort(), port: extraPort });
+      retired.push(extra);
+      return { url: `http://127.0.0.1:${extraPort}`, stop: () => stopProcess(extra) };
+    },
+    stop: stopAll,
+  };
+}
+
+async function waitReady(service: RunningService): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      throw new Error(`${service.name} exited before it was ready:\n${service.output.join('')}`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${service.healthPort}/readyz`);
+      last = `${response.status} ${await response.text()}`;
+      if (response.status === 200) return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  service.child.kill('SIGKILL');
+  throw new Error(`${service.name} not ready within ${READY_TIMEOUT_MS} ms (last: ${last}):\n${service.output.join('')}`);
+}
+
+async function stopProcess(service: RunningService): Promise<void> {
+  if (service.child.exitCode === null && service.child.signalCode === null) {
+    service.child.kill('SIGTERM');
+    const killer = setTimeout(() => service.child.kill('SIGKILL'), STOP_GRACE_MS);
+    await service.exited;
+    clearTimeout(killer);
+  }
+}
+
+async function registerUser(nats: TestServer, user: { username: string; password: string; name?: string }): Promise<void> {
+  const bus = await NatsBus.connect(nats.url, { name: 'test-admin' });
+  try {
+    await call(bus, RegisterUser, {
+      ctx: { tenant: 'default', correlationId: 'test-seed', causationId: null, actor: { kind: 'admin', id: 'test' } },
+      ...user,
+    });
+  } finally {
+    await bus.close();
+  }
+}
