@@ -194,6 +194,9 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    if (!this.client.isOpen) return;
+    // While Redis is unreachable there is nothing to flush: do not wait for a reconnect.
+    if (this.client.isReady) await this.client.close();
+    else this.client.destroy();
   }
 }

@@ -162,4 +162,41 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
       await nc.close();
     }
   }, 180_000);
+  it('every process serves /healthz, /readyz and Prometheus /metrics with request, append and projection figures', async () => {
+    for (const name of ['gateway', 'authn', 'client-registry', 'token-issuer'] as const) {
+      const base = topology.healthUrl(name);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready' });
+    }
+    const gateway = await (await fetch(`${topology.healthUrl('gateway')}/metrics`)).text();
+    expect(gateway).toMatch(/idp_http_requests_total\{method="POST",route="\/token",status="200"\} [1-9]/);
+    expect(gateway).toMatch(/idp_http_request_duration_seconds_bucket\{/);
+    // Route templates only: no code, state or token ever becomes a label value.
+    expect(gateway).not.toMatch(/route="[^"]*\?/);
+    const issuer = await (await fetch(`${topology.healthUrl('token-issuer')}/metrics`)).text();
+    expect(issuer).toMatch(/idp_events_appended_total\{type="tokens.issued"\} [1-9]/);
+    expect(issuer).toMatch(/idp_bus_requests_total\{subject="idp.token-issuer.redeem_code",outcome="ok"\} [1-9]/);
+    expect(issuer).toMatch(/idp_projection_position\{projector="token-issuer"\} [1-9]/);
+    expect(issuer).toMatch(/idp_projection_lag_seconds\{projector="token-issuer"\}/);
+  }, 30_000);
+
+  // Last: it takes Redis away for good.
+  it('/readyz answers 503 naming the projections once Redis is gone, while /healthz stays 200', async () => {
+    await topology.stopRedis();
+    const base = topology.healthUrl('authn');
+    let ready: Response | undefined;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      ready = await fetch(`${base}/readyz`);
+      if (ready.status === 503) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(ready!.status).toBe(503);
+    const body = (await ready!.json()) as { checks: Record<string, string> };
+    expect(body.checks.projections).not.toBe('ok');
+    expect(body.checks.bus).toBe('ok');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  }, 30_000);
 });

@@ -39,6 +39,10 @@ export interface DistributedTopology {
   natsUrl: string;
   redisUrl: string;
   logs(): string;
+  /** Base URL of a running service's /healthz, /readyz and /metrics. */
+  healthUrl(name: ServiceName): string;
+  /** Stops redis-server (to see readiness fall). */
+  stopRedis(): Promise<void>;
   /** SIGKILL, as a crash: no graceful shutdown. */
   kill(name: ServiceName): Promise<void>;
   /** Starts a stopped or killed service again (same ports, same env). */
@@ -109,6 +113,12 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     natsUrl: nats.url,
     redisUrl: redis.url,
     logs: () => [...retired, ...services.values()].map((s) => `--- ${s.name} ---\n${s.output.join('')}`).join('\n'),
+    healthUrl(name) {
+      const service = services.get(name);
+      if (!service) throw new Error(`${name} is not running`);
+      return `http://127.0.0.1:${service.healthPort}`;
+    },
+    stopRedis: () => redis.stop(),
     async kill(name) {
       const service = services.get(name);
       if (!service) throw new Error(`${name} is not running`);

@@ -10,6 +10,8 @@ export interface IdpUnderTest {
   issuer: string;
   logs(): string;
   stop(): Promise<void>;
+  /** Distributed only: the NATS server (bus, JetStream log, live event stream). */
+  natsUrl?: string;
 }
 
 export type StartIdp = (options: {
@@ -35,5 +37,5 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env }) => {
 export const startDistributedIdp: StartIdp = async ({ user, env }) => {
   // Named like the embedded demo user, so both topologies answer userinfo alike.
   const topology = await startDistributed({ ...(env ? { env } : {}), ...(user ? { user: { ...user, name: 'Demo User' } } : {}) });
-  return { issuer: topology.issuer, logs: topology.logs, stop: topology.stop };
+  return { issuer: topology.issuer, logs: topology.logs, stop: topology.stop, natsUrl: topology.natsUrl };
 };

@@ -127,9 +127,18 @@ function secretOf(config: client.Configuration): string {
   return secret;
 }
 
-export function describeAuthorizationCodeFlows(topology: string, start: StartIdp): void {
+/**
+ * `afterFlows` adds checks that run after every flow of the suite, against the same deployment
+ * (the distributed runner compares the live event stream with the log there).
+ */
+export function describeAuthorizationCodeFlows(
+  topology: string,
+  start: StartIdp,
+  hooks: { started?: (server: IdpUnderTest) => Promise<void>; afterFlows?: (server: () => IdpUnderTest) => void } = {},
+): void {
 beforeAll(async () => {
   server = await start({ user: { username: USERNAME, password: PASSWORD } });
+  await hooks.started?.(server);
 }, 90_000);
 
 afterAll(async () => {
@@ -518,5 +527,6 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     expect(retried.kind).toBe('consent');
     expect(browser.cookie('idp_session')).toBeDefined();
   });
+  hooks.afterFlows?.(() => server);
 });
 }
