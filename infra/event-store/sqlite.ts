@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CatchUpSubscription } from './memory.js';
+import { CatchUpSubscription } from './catch-up.js';
 import {
   WrongExpectedVersionError,
   type AppendResult,

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { BusUrl } from '../../infra/config/adapter-urls.js';
-import { deriveKey, parseKek } from '../../infra/crypto/kek.js';
+import { deriveKey } from '../../infra/crypto/kek.js';
 import { SealedTokens } from '../../infra/crypto/sealed-token.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { TenantId } from '../../contracts/tenant.js';
 import { HealthEndpoints } from '../shared/adapters/health-server.js';
-import { IssuerUrl, parseEnv } from '../shared/adapters/service-config.js';
+import { exitGracefullyOnSignal } from '../shared/adapters/graceful-shutdown.js';
+import { IssuerUrl, Kek, parseEnv } from '../shared/adapters/service-config.js';
 import { createGatewayHttpApp } from './adapters/gateway-http-app.js';
 
 const GatewayEnv = z.object({
@@ -19,14 +20,7 @@ const GatewayEnv = z.object({
     .refine((bus) => bus.kind === 'nats', { message: 'the gateway process talks to the services over BUS_URL=nats://…' })
     .transform((bus) => bus as Extract<typeof bus, { kind: 'nats' }>),
   IDP_TENANT: TenantId.default('default'),
-  IDP_KEK: z.string().transform((value, ctx) => {
-    try {
-      return parseKek(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  IDP_KEK: Kek,
   IDP_INITIAL_ACCESS_TOKEN: z
     .string()
     .optional()
@@ -58,23 +52,13 @@ await app.listen(config.PORT, config.HOST);
 const healthServer = config.HEALTH_PORT === config.PORT ? undefined : await health.listen(config.HEALTH_PORT, config.HEALTH_HOST);
 logger.info({ port: config.PORT, healthPort: config.HEALTH_PORT, issuer: config.ISSUER }, 'gateway listening');
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  health.markShuttingDown();
-  const force = setTimeout(() => process.exit(1), config.IDP_SHUTDOWN_TIMEOUT_MS);
-  force.unref();
-  try {
+exitGracefullyOnSignal({
+  logger,
+  health,
+  timeoutMs: config.IDP_SHUTDOWN_TIMEOUT_MS,
+  async shutdown() {
     await app.close(); // Fastify stops accepting and waits for in-flight requests
     await bus.close();
     if (healthServer) await new Promise((resolve) => healthServer.close(resolve));
-    process.exit(0);
-  } catch (error) {
-    logger.error({ err: error }, 'shutdown failed');
-    process.exit(1);
-  }
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+  },
+});

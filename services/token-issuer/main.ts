@@ -2,11 +2,11 @@ import { deriveKey } from '../../infra/crypto/kek.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
-import { IssuerUrl, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
+import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { TOKEN_LIFETIMES } from './app/token-minter.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
-const config = parseEnv(ServiceEnv.extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
+const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL);
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);

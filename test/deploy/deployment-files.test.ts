@@ -11,7 +11,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { ZodType } from 'zod';
 import { loadEmbeddedConfig } from '../../services/embedded/config.js';
-import { DataKeysEnv, IssuerUrl, ServiceEnv } from '../../services/shared/adapters/service-config.js';
+import { DataKeysEnv, IssuerUrl, KekEnv, ServiceEnv } from '../../services/shared/adapters/service-config.js';
 
 /**
  * The deployment files (Dockerfile, .dockerignore, docker-compose.yml, infra/k8s/) checked
@@ -54,13 +54,15 @@ type ServiceName = (typeof SERVICES)[number];
  * What each process is given. Every service's config (services/shared/adapters/service-config.ts)
  * requires IDP_KEK, client-registry's included; the token-issuer needs ISSUER for `iss`.
  */
-const COMMON_ENV = ['EVENT_STORE_URL', 'BUS_URL', 'PROJECTIONS_URL', 'IDP_TENANT', 'IDP_KEK', 'LOG_LEVEL', 'HEALTH_PORT'];
+const COMMON_ENV = ['EVENT_STORE_URL', 'BUS_URL', 'PROJECTIONS_URL', 'IDP_TENANT', 'LOG_LEVEL', 'HEALTH_PORT'];
 const REQUIRED_ENV: Record<ServiceName, string[]> = {
-  gateway: [...COMMON_ENV, 'PORT', 'HOST', 'ISSUER', 'IDP_INITIAL_ACCESS_TOKEN', 'IDP_REQUEST_TIMEOUT_MS'],
-  authn: [...COMMON_ENV, 'IDP_DATA_KEYS_URL'],
+  gateway: [...COMMON_ENV, 'IDP_KEK', 'PORT', 'HOST', 'ISSUER', 'IDP_INITIAL_ACCESS_TOKEN', 'IDP_REQUEST_TIMEOUT_MS'],
+  authn: [...COMMON_ENV, 'IDP_KEK', 'IDP_DATA_KEYS_URL'],
   'client-registry': [...COMMON_ENV],
-  'token-issuer': [...COMMON_ENV, 'ISSUER'],
+  'token-issuer': [...COMMON_ENV, 'IDP_KEK', 'ISSUER'],
 };
+/** Least privilege: these services must not even receive the KEK. */
+const NO_KEK: ServiceName[] = ['client-registry'];
 
 /**
  * The services' own zod schemas, composed as each main.ts composes them, so the values in the
@@ -68,10 +70,10 @@ const REQUIRED_ENV: Record<ServiceName, string[]> = {
  * its main.ts (not importable without starting it): the shared variables it reads stand in.
  */
 const CONFIG_SCHEMAS: Record<ServiceName, ZodType> = {
-  gateway: ServiceEnv.pick({ BUS_URL: true, IDP_TENANT: true, IDP_KEK: true, HEALTH_PORT: true, LOG_LEVEL: true }).extend({ ISSUER: IssuerUrl }),
-  authn: ServiceEnv.extend(DataKeysEnv.shape),
+  gateway: ServiceEnv.pick({ BUS_URL: true, IDP_TENANT: true, HEALTH_PORT: true, LOG_LEVEL: true }).extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }),
+  authn: ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape),
   'client-registry': ServiceEnv,
-  'token-issuer': ServiceEnv.extend({ ISSUER: IssuerUrl }),
+  'token-issuer': ServiceEnv.extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }),
 };
 /** Stand-ins for secrets the files only reference: a well-formed KEK, built here, never stored. */
 const SECRET_STAND_INS: Record<string, string> = {
@@ -255,6 +257,7 @@ function checkComposeService(compose: Dict, name: ServiceName | 'embedded'): str
     if (withDefaults(env.get('HOST') ?? '') !== '0.0.0.0') where('HOST must be 0.0.0.0 in a container');
   } else {
     for (const key of REQUIRED_ENV[name]) if (!env.has(key)) where(`environment lacks ${key}`);
+    if (NO_KEK.includes(name) && env.has('IDP_KEK')) where('must not receive IDP_KEK');
     const expectValue = (key: string, value: string) => {
       const actual = env.get(key);
       if (actual !== undefined && withDefaults(actual) !== value) where(`${key} is "${actual}", expected "${value}" by default`);
@@ -655,6 +658,7 @@ function checkDeployment(deployment: K8sObject, objects: K8sObject[]): string[] 
     const env = containerEnv(container, configMaps, secrets, (p) => where(`${c}: ${p}`));
     if (SERVICES.includes(component as ServiceName)) {
       for (const key of REQUIRED_ENV[component as ServiceName]) if (!env.has(key)) where(`${c}: environment lacks ${key}`);
+      if (NO_KEK.includes(component as ServiceName) && env.has('IDP_KEK')) where(`${c}: must not receive IDP_KEK`);
       problems.push(...checkConfigParses(component as ServiceName, env).map((p) => `Deployment ${deployment.name}: ${p}`));
     }
 
@@ -815,11 +819,14 @@ describe('docker-compose.yml', () => {
     expect(broken((g) => (dict(g.environment).BUS_URL = 'amqp://rabbit:5672'))).toContainEqual(expect.stringMatching(/^gateway: config BUS_URL: unsupported BUS_URL/));
     expect(broken((g) => (dict(g.environment).ISSUER = 'not a url'))).toContainEqual(expect.stringMatching(/^gateway: config ISSUER/));
     expect(broken((g) => delete g.build)).toContainEqual(expect.stringMatching(/no build context/));
-    const registry = clone(compose);
-    delete dict(dict(dict(registry.services)['client-registry']).environment).IDP_KEK;
-    expect(checkComposeService(registry, 'client-registry')).toEqual(
-      expect.arrayContaining(['client-registry: environment lacks IDP_KEK', expect.stringMatching(/^client-registry: config IDP_KEK/)]),
+    const withoutKek = clone(compose);
+    delete dict(dict(dict(withoutKek.services).authn).environment).IDP_KEK;
+    expect(checkComposeService(withoutKek, 'authn')).toEqual(
+      expect.arrayContaining(['authn: environment lacks IDP_KEK', expect.stringMatching(/^authn: config IDP_KEK/)]),
     );
+    const leaked = clone(compose);
+    dict(dict(dict(leaked.services)['client-registry']).environment).IDP_KEK = '${IDP_KEK:?set it}';
+    expect(checkComposeService(leaked, 'client-registry')).toContainEqual('client-registry: must not receive IDP_KEK');
     const store = clone(compose);
     dict(dict(dict(store.services).authn).environment).EVENT_STORE_URL = 'postgres://db:5432';
     expect(checkComposeService(store, 'authn')).toContainEqual(expect.stringMatching(/^authn: config EVENT_STORE_URL: unsupported/));
@@ -951,6 +958,12 @@ describe('infra/k8s', () => {
     expect(breakIt((c) => (c.image = 'ghcr.io/example/idp:latest'))).toContainEqual(expect.stringMatching(/fixed tag/));
     expect(breakIt((c) => (c.env = []))).toContainEqual(expect.stringMatching(/environment lacks IDP_KEK/));
     expect(breakIt((c) => (c.env = [{ name: 'IDP_KEK', value: 'plain' }]))).toContainEqual(expect.stringMatching(/IDP_KEK has a literal value/));
+    const registry = deployments.find((d) => d.name.endsWith('client-registry')) as K8sObject;
+    expect(checkDeployment(registry, objects)).toEqual([]);
+    const leaky = clone(registry);
+    const registryContainer = dict(list(dict(at(leaky.body, 'spec', 'template', 'spec')).containers)[0]);
+    registryContainer.env = [{ name: 'IDP_KEK', valueFrom: { secretKeyRef: { name: 'idp-secrets', key: 'IDP_KEK' } } }];
+    expect(checkDeployment(leaky, objects.map((o) => (o === registry ? leaky : o)))).toContainEqual(expect.stringMatching(/must not receive IDP_KEK/));
     expect(breakIt((c) => (c.envFrom = [{ configMapRef: { name: 'missing' } }]))).toContainEqual(expect.stringMatching(/ConfigMap missing is not in the manifests/));
     expect(breakIt((c) => (c.ports = [{ name: 'health', containerPort: HEALTH_PORT }]))).toContainEqual(expect.stringMatching(/targets port http/));
     const badBus = objects.map((o) => {

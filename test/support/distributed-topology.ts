@@ -61,6 +61,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     throw error;
   });
   const port = await freePort();
+  const kek = randomBytes(32).toString('base64url');
   const issuer = `http://127.0.0.1:${port}`;
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -68,7 +69,6 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     BUS_URL: nats.url,
     PROJECTIONS_URL: redis.url,
     IDP_DATA_KEYS_URL: nats.url,
-    IDP_KEK: randomBytes(32).toString('base64url'),
     ISSUER: issuer,
     HOST: '127.0.0.1',
     HEALTH_HOST: '127.0.0.1',
@@ -82,7 +82,13 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   const retired: RunningService[] = [];
 
   const launch = async (name: ServiceName, ports: { healthPort: number; port?: number }): Promise<RunningService> => {
-    const env = { ...common, HEALTH_PORT: String(ports.healthPort), ...(ports.port ? { PORT: String(ports.port) } : {}) };
+    const env = {
+      ...common,
+      // Least privilege, as in the deployment files: client-registry runs without the KEK.
+      ...(name === 'client-registry' ? {} : { IDP_KEK: kek }),
+      HEALTH_PORT: String(ports.healthPort),
+      ...(ports.port ? { PORT: String(ports.port) } : {}),
+    };
     const child = spawn(process.execPath, [mainOf(name)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     child.stdout!.setEncoding('utf8').on('data', (c: string) => output.push(c));

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './servers.js';
+
+export { freePort };
 
 /**
  * The embedded IdP (`services/embedded/main.js`) as a real child process, for end-to-end tests
@@ -36,20 +38,6 @@ export interface EmbeddedProcess {
   stop(): Promise<void>;
   /** The exit code once the process ended (null while running or when killed by a signal). */
   exitCode(): number | null;
-}
-
-/** A port that was free a moment ago (bound to 0 by the OS, then released). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close((error) => (error ? reject(error) : resolve(port)));
-    });
-  });
 }
 
 /** Children still running when the test process exits are killed, never leaked. */

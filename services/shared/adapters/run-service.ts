@@ -7,14 +7,15 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import { EventRelay } from '../../../infra/event-relay/relay.js';
 import { PinoNestLogger } from '../../../infra/log/nest-logger.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
+import { exitGracefullyOnSignal } from './graceful-shutdown.js';
 import { HealthEndpoints, type ReadinessCheck } from './health-server.js';
-import type { ServiceEnv } from './service-config.js';
+import type { KekEnv, ServiceEnv } from './service-config.js';
 import type { z } from 'zod';
 
 export interface BackendService {
   name: 'authn' | 'client-registry' | 'token-issuer';
   module: DynamicModule;
-  config: z.infer<typeof ServiceEnv>;
+  config: z.infer<typeof ServiceEnv> & Partial<z.infer<typeof KekEnv>>;
   eventStore: EventStore;
   projectionStore: ProjectionStore;
   extraChecks?: Record<string, ReadinessCheck>;
@@ -63,30 +64,17 @@ export async function runBackendService(service: BackendService): Promise<void> 
       : undefined;
   logger.info({ service: service.name, healthPort: config.HEALTH_PORT }, 'service ready');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    health.markShuttingDown();
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.IDP_SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    try {
+  exitGracefullyOnSignal({
+    logger,
+    health,
+    timeoutMs: config.IDP_SHUTDOWN_TIMEOUT_MS,
+    async shutdown() {
       await relay?.stop();
-      await app.close();
+      await app.close(); // unsubscribes, lets in-flight handlers reply, then closes NATS
       for (const closeable of service.closeables ?? []) await closeable.close();
       await service.projectionStore.close();
       await service.eventStore.close();
       await new Promise((resolve) => healthServer.close(resolve));
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+    },
+  });
 }

@@ -3,10 +3,22 @@ import { TenantId } from '../../../contracts/tenant.js';
 import { BusUrl, DataKeysUrl, EventStoreUrl, ProjectionsUrl } from '../../../infra/config/adapter-urls.js';
 import { parseKek } from '../../../infra/crypto/kek.js';
 
+/** A 32-byte key-encryption key, base64url (a Kubernetes Secret); never in the log. */
+export const Kek = z.string().transform((value, ctx) => {
+  try {
+    return parseKek(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Only the services that seal or unseal something get the KEK (least privilege). */
+export const KekEnv = z.object({ IDP_KEK: Kek });
+
 /**
- * The environment every distributed service reads (DESIGN §8): one URL per port, the tenant,
- * the key-encryption key (a Kubernetes Secret), logging and the health port. Each service's
- * config.ts extends it; nothing else reads process.env.
+ * The environment every distributed backend service reads (DESIGN §8): one URL per port, the tenant,
+ * logging and the health port. Each service's main.ts extends it; nothing else reads process.env.
  */
 export const ServiceEnv = z.object({
   EVENT_STORE_URL: z.string().pipe(EventStoreUrl),
@@ -17,14 +29,6 @@ export const ServiceEnv = z.object({
     .transform((bus) => bus as Extract<typeof bus, { kind: 'nats' }>),
   PROJECTIONS_URL: z.string().pipe(ProjectionsUrl),
   IDP_TENANT: TenantId.default('default'),
-  IDP_KEK: z.string().transform((value, ctx) => {
-    try {
-      return parseKek(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEALTH_HOST: z.string().default('0.0.0.0'),
   IDP_EVENT_RELAY: z.enum(['on', 'off']).default('on'),
