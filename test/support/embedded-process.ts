@@ -16,8 +16,6 @@ const MAIN = fileURLToPath(new URL('../../services/embedded/main.js', import.met
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
-/** The pino message the gateway logs once it accepts connections. */
-const LISTENING_MSG = 'embedded IdP listening';
 
 export interface EmbeddedProcessOptions {
   /** Data directory (KEK file, SQLite log, data-keys.db); a fresh temp directory by default. */
@@ -96,25 +94,9 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
   trackChild(child);
 
   const chunks: string[] = [];
-  let stdoutLine = '';
-  let listening = false;
-  let onProgress: () => void = () => {};
   const logs = () => chunks.join('');
-
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    chunks.push(chunk);
-    stdoutLine += chunk;
-    let newline: number;
-    while ((newline = stdoutLine.indexOf('\n')) >= 0) {
-      const line = stdoutLine.slice(0, newline);
-      stdoutLine = stdoutLine.slice(newline + 1);
-      if (!listening && isListeningLine(line)) listening = true;
-    }
-    onProgress();
-  });
-  child.stderr!.on('data', (chunk: string) => chunks.push(chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
 
   let exitCode: number | null = null;
   let exited = false;
@@ -129,22 +111,31 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   await new Promise<void>((resolve, reject) => {
+    let settled = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new StartError(`embedded IdP did not become ready within ${READY_TIMEOUT_MS} ms`, logs()));
     }, READY_TIMEOUT_MS);
-    onProgress = () => {
-      if (listening) {
-        clearTimeout(timer);
-        onProgress = () => {};
-        resolve();
+    // Ready means /readyz answers 200: the demo user and client are seeded before it listens.
+    const poll = async () => {
+      while (!settled && !exited) {
+        const ready = await fetch(`${issuer}/readyz`).then((r) => r.status === 200, () => false);
+        if (ready) {
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
       }
     };
+    void poll();
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new StartError(`could not spawn the embedded IdP: ${error.message}`, logs()));
     });
     void closed.then(() => {
+      settled = true;
       clearTimeout(timer);
       reject(new StartError(`embedded IdP exited before it was ready (exit code ${String(exitCode)})`, logs()));
     });
@@ -170,13 +161,4 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
       return stopping;
     },
   };
-}
-
-function isListeningLine(line: string): boolean {
-  if (!line.startsWith('{')) return false;
-  try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === LISTENING_MSG;
-  } catch {
-    return false;
-  }
 }
