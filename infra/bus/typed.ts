@@ -5,6 +5,17 @@ import { OAuthError } from '../../contracts/oauth-error.js';
 import { busDuration, busHandled } from '../metrics/metrics.js';
 import { BusNoResponderError, BusRemoteError, BusTimeoutError, type Bus } from './port.js';
 
+/** Built once per contract: constructing a zod schema per call costs more than parsing with it. */
+const replySchemas = new WeakMap<object, z.ZodType>();
+function replySchemaOf(contract: MessageContract<string, z.ZodType, z.ZodType>): z.ZodType {
+  let schema = replySchemas.get(contract);
+  if (!schema) {
+    schema = replySchema(contract.reply);
+    replySchemas.set(contract, schema);
+  }
+  return schema;
+}
+
 /**
  * Sends one contract message and returns its reply's value, or throws the OAuthError the
  * service answered with. A service that is down or silent becomes `temporarily_unavailable`.
@@ -27,7 +38,7 @@ export async function call<Req extends z.ZodType, Res extends z.ZodType>(
       mayRedirect: false,
     });
   }
-  const reply = replySchema(contract.reply).parse(raw) as Reply<z.infer<Res>>;
+  const reply = replySchemaOf(contract).parse(raw) as Reply<z.infer<Res>>;
   if (reply.ok) return reply.value;
   throw OAuthError.fromBody(reply.error);
 }

@@ -8,6 +8,8 @@ import { startDistributedIdp, startEmbeddedIdp, type IdpUnderTest } from '../sup
  *
  *   BENCH_TOPOLOGY=embedded|distributed (default embedded)
  *   BENCH_N=<requests per scenario> (default 400)   BENCH_CONCURRENCY=<in flight> (default 16)
+ *   BENCH_ISSUER=http://127.0.0.1:<port> with BENCH_USERNAME / BENCH_PASSWORD: an IdP already
+ *   running on this machine (e.g. under a profiler) instead of one started here
  *
  * Scenarios: issuing a code for a signed-in, consented user (GET /authorize -> 303), redeeming it
  * (POST /token: client authentication, one grant decision and append, two signatures), and
@@ -18,7 +20,20 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'embedded';
 const DEADLINE_MS = 120_000; // per scenario: a bench never runs away
 const REDIRECT_URI = 'https://rp.example.test/cb';
-const USER = { username: `bench-${randomBytes(3).toString('hex')}`, password: randomBytes(12).toString('base64url') };
+const USER = {
+  username: process.env.BENCH_USERNAME ?? `bench-${randomBytes(3).toString('hex')}`,
+  password: process.env.BENCH_PASSWORD ?? randomBytes(12).toString('base64url'),
+};
+
+function startIdp(): Promise<IdpUnderTest> {
+  const start = TOPOLOGY === 'distributed' ? startDistributedIdp : startEmbeddedIdp;
+  return start({ user: USER, env: { LOG_LEVEL: 'warn' } });
+}
+
+function external(issuer: string): IdpUnderTest {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(issuer)) throw new Error('BENCH_ISSUER must be on 127.0.0.1');
+  return { issuer, logs: () => '', stop: async () => {} };
+}
 
 interface Result {
   scenario: string;
@@ -53,8 +68,7 @@ async function measure(scenario: string, count: number, one: (i: number) => Prom
 }
 
 async function main(): Promise<void> {
-  const start = TOPOLOGY === 'distributed' ? startDistributedIdp : startEmbeddedIdp;
-  const idp: IdpUnderTest = await start({ user: USER, env: { LOG_LEVEL: 'warn' } });
+  const idp: IdpUnderTest = process.env.BENCH_ISSUER ? external(process.env.BENCH_ISSUER) : await startIdp();
   try {
     const registration = await fetch(`${idp.issuer}/register`, {
       method: 'POST',
