@@ -41,8 +41,11 @@ RUN npm run build \
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 
+# The image listens on every interface, so it must not ship the demo user (demo/demo) and the
+# demo client by default: set IDP_DEMO=on explicitly to try it out.
 ENV NODE_ENV=production \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    IDP_DEMO=off
 
 WORKDIR /app
 

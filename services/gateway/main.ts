@@ -47,6 +47,8 @@ const app = await createGatewayHttpApp(
     logger,
   },
   health,
+  // The public port answers liveness only; readiness and metrics stay on HEALTH_PORT.
+  config.HEALTH_PORT === config.PORT ? ['/healthz', '/readyz', '/metrics'] : ['/healthz'],
 );
 await app.listen(config.PORT, config.HOST);
 const healthServer = config.HEALTH_PORT === config.PORT ? undefined : await health.listen(config.HEALTH_PORT, config.HEALTH_HOST);

@@ -101,7 +101,11 @@ export class AuthnApp {
       return { authenticated: false };
     }
     const passwordMatched = await argon2.verify(user.passwordHash, input.password);
-    const actorCtx: RequestContext = { ...ctx, actor: { kind: 'user', id: sub } };
+    // A failed attempt was made by whoever typed the password, not by the user: record it as the
+    // client (or the login page) acting, so the audit trail does not blame the account owner.
+    const actorCtx: RequestContext = passwordMatched
+      ? { ...ctx, actor: { kind: 'user', id: sub } }
+      : { ...ctx, actor: input.clientId ? { kind: 'client', id: input.clientId } : { kind: 'system', id: 'login-form' } };
     const { decision } = await handleCommand(this.handlerDeps, {
       streamName: streams.user(ctx.tenant, sub),
       decider: userDecider,

@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,22 +8,50 @@ import { httpDuration, httpRequests } from '../../../infra/metrics/metrics.js';
 import type { HealthEndpoints } from '../../shared/adapters/health-server.js';
 import type { GatewayOptions } from '../app/gateway.options.js';
 import { GatewayModule } from './gateway.module.js';
+import { EdgeErrorFilter } from './http/edge-error.filter.js';
 
 /**
  * The gateway's HTTP application, the same in both modes: Fastify under Nest, cookies, request
  * metrics by route template (bounded label values), and /healthz /readyz /metrics.
  */
+/**
+ * What browser apps (SPAs) call cross-origin: discovery, JWKS, token and userinfo (OIDC Core
+ * §5.3, RFC 8414). Never the authorization endpoint, its forms or registration; never with
+ * credentials (these endpoints take no cookies).
+ */
+const CORS_PATHS = new Set(['/.well-known/openid-configuration', '/jwks', '/token', '/userinfo']);
+
+/**
+ * `health.public`: which health paths the public port serves. The embedded server has one port
+ * for everything; the distributed gateway keeps /metrics and /readyz on HEALTH_PORT only.
+ */
 export async function createGatewayHttpApp(
   options: GatewayOptions & { demoCallback?: boolean },
   health: HealthEndpoints,
+  publicHealthPaths: string[] = ['/healthz', '/readyz', '/metrics'],
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(options),
     new FastifyAdapter({ bodyLimit: 64 * 1024 }),
     { logger: new PinoNestLogger(options.logger) },
   );
+  app.useGlobalFilters(new EdgeErrorFilter(options.logger));
   await app.register(fastifyCookie);
+  await app.register(fastifyCors, {
+    delegator: (request, callback) => {
+      const path = (request.url ?? '').split('?')[0] ?? '';
+      callback(
+        null,
+        CORS_PATHS.has(path)
+          ? { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], credentials: false, maxAge: 600 }
+          : { origin: false },
+      );
+    },
+  });
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+  });
   const started = new WeakMap<FastifyRequest, () => number>();
   fastify.addHook('onRequest', async (request: FastifyRequest) => {
     started.set(request, httpDuration.startTimer({ method: request.method, route: routeOf(request) }));
@@ -31,7 +60,7 @@ export async function createGatewayHttpApp(
     started.get(request)?.();
     httpRequests.inc({ method: request.method, route: routeOf(request), status: String(reply.statusCode) });
   });
-  for (const path of ['/healthz', '/readyz', '/metrics']) {
+  for (const path of publicHealthPaths) {
     fastify.get(path, async (_request: FastifyRequest, reply: FastifyReply) => {
       await health.handle('GET', path, (status, type, body) => {
         reply.status(status).header('Content-Type', type).header('Cache-Control', 'no-store').send(body);

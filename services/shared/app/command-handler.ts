@@ -1,8 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import type { EventMetadata, RequestContext, ServiceName } from '../../../contracts/events/metadata.js';
+import { OAuthError } from '../../../contracts/oauth-error.js';
 import {
   WrongExpectedVersionError,
+  type AppendResult,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
@@ -24,6 +26,8 @@ export interface CommandHandlerDeps {
   /** Write-through: the writer applies the projections of its own events at once (DESIGN §6). */
   projections?: { store: ProjectionStore; project: (event: RecordedEvent) => ProjectionWrite[] };
   clock?: () => Date;
+  /** Told when a write-through fails after the commit (the projector will catch up). */
+  onWriteThroughFailure?: (error: unknown, event: RecordedEvent) => void;
 }
 
 export interface HandledCommand<S, E> {
@@ -45,7 +49,12 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     streamName: string;
     decider: Decider<S, C, E>;
     schema: z.ZodType<E>;
-    command: C;
+    /**
+     * The command, or a function that builds it from the loaded state: for work that must be
+     * done before the append but needs the state (signing tokens, so that committing the
+     * redemption is the very last step). Called again on every retry.
+     */
+    command: C | ((state: S) => Promise<C>);
     ctx: RequestContext;
   },
 ): Promise<HandledCommand<S, E>> {
@@ -56,7 +65,8 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
       (s, recorded) => args.decider.evolve(s, parseRecorded(args.schema, recorded)),
       args.decider.initialState(),
     );
-    const decision = args.decider.decide(args.command, state);
+    const command = typeof args.command === 'function' ? await (args.command as (state: S) => Promise<C>)(state) : args.command;
+    const decision = args.decider.decide(command, state);
     if (decision.events.length === 0) return { decision, state, appended: [] };
     // An event the contract rejects must never reach the log: every later load would fail on it.
     for (const event of decision.events) args.schema.parse(event);
@@ -81,22 +91,33 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
       return { ...body, hash };
     });
 
+    let result: AppendResult;
     try {
-      const result = await deps.store.append(args.streamName, newEvents, version ?? 'no_stream');
-      for (const event of newEvents) eventsAppended.inc({ type: event.type });
-      if (deps.projections) {
-        for (const recorded of result.events) {
+      result = await deps.store.append(args.streamName, newEvents, version ?? 'no_stream');
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      appendConflicts.inc();
+      if (attempt < MAX_ATTEMPTS) continue;
+      // Contention that outlasts the retries is load, not a fault: the client may try again.
+      throw new OAuthError('temporarily_unavailable', 'the request conflicted with others; retry', {
+        mayRedirect: false,
+        detail: error.message,
+      });
+    }
+    for (const event of newEvents) eventsAppended.inc({ type: event.type });
+    // The events are committed: a failing write-through must not turn that into an error. The
+    // projector applies the same writes from the log moments later.
+    if (deps.projections) {
+      for (const recorded of result.events) {
+        try {
           await deps.projections.store.apply(deps.projections.project(recorded), recorded.position);
+        } catch (error) {
+          if (deps.onWriteThroughFailure) deps.onWriteThroughFailure(error, recorded);
+          else process.emitWarning(`write-through of ${recorded.type} at ${recorded.position} failed: ${String(error)}`);
         }
       }
-      return { decision, state, appended: result.events };
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError && attempt < MAX_ATTEMPTS) {
-        appendConflicts.inc();
-        continue;
-      }
-      throw error;
     }
+    return { decision, state, appended: result.events };
   }
 }
 

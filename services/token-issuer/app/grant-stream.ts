@@ -6,6 +6,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand } from '../../shared/app/command-handler.js';
 import type { GrantCommand } from '../domain/grant/decide.js';
 import { grantDecider } from '../domain/grant/decider.js';
+import type { GrantState } from '../domain/grant/state.js';
 import { tokenIssuerProjections } from '../projections/token-issuer.projections.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,7 +26,7 @@ export function decideOnGrant(
   deps: { store: EventStore; projections: ProjectionStore; clock: () => Date },
   ctx: RequestContext,
   grantId: string,
-  command: GrantCommand,
+  command: GrantCommand | ((state: GrantState) => Promise<GrantCommand>),
 ) {
   return handleCommand(
     {

@@ -417,6 +417,66 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     // "If the request lacks any authentication information ... the resource server SHOULD NOT
     // include an error code or other error information."
     expect(challenge).not.toMatch(/error=/);
+    expect(await response.json()).toEqual({});
+  });
+
+  it('max_age older than the session and prompt=login force a new login; prompt is a space-separated list (OIDC Core §3.1.2.1)', async () => {
+    const config = await registerClient('client_secret_basic');
+    const browser = new Browser();
+    const first = await authorize(config, browser);
+    expect(first.result.sawLogin).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100)); // auth_time has whole seconds
+    const params = (extra: Record<string, string>) => client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: SCOPE, state: client.randomState(), ...extra });
+
+    const fresh = await browser.get(params({ max_age: '3600' }));
+    expect(fresh.status).toBe(303); // recent enough: no login
+    const stale = await browser.get(params({ max_age: '0' }));
+    expect(stale.kind).toBe('login');
+    const both = await browser.get(params({ prompt: 'login consent' }));
+    expect(both.kind).toBe('login');
+    const none = await browser.get(params({ prompt: 'none', max_age: '0' }));
+    expect(none.status).toBe(303);
+    expect(new URL(none.headers.get('location')!).searchParams.get('error')).toBe('login_required');
+    const badMaxAge = await browser.get(params({ max_age: '-1' }));
+    expect(new URL(badMaxAge.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('a state too long to travel in the pending-request cookie is refused with invalid_request, not lost', async () => {
+    const config = await registerClient('client_secret_basic');
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'x'.repeat(3000) });
+    const page = await new Browser().get(url);
+    expect(page.status).toBe(303);
+    const location = new URL(page.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('CORS for browser apps on discovery, JWKS, token and userinfo only, never with credentials', async () => {
+    const origin = 'https://spa.example.test';
+    for (const path of ['/token', '/userinfo']) {
+      const preflight = await fetch(`${server.issuer}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(preflight.status).toBeLessThan(300);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    const discovery = await fetch(`${server.issuer}/.well-known/openid-configuration`, { headers: { origin } });
+    expect(discovery.headers.get('access-control-allow-origin')).toBe('*');
+    const authorizePage = await fetch(`${server.issuer}/authorize?client_id=x`, { headers: { origin } });
+    expect(authorizePage.headers.get('access-control-allow-origin')).toBeNull();
+    expect(authorizePage.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('a malformed body is an OAuth invalid_request, not a framework error', async () => {
+    const response = await post('/register', '{"redirect_uris": [', { 'content-type': 'application/json' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'invalid_request' });
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const tooLarge = await post('/token', `grant_type=authorization_code&code=${'a'.repeat(70_000)}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ error: 'invalid_request' });
   });
 
   it('a client_name is HTML-escaped on the login and consent pages', async () => {
@@ -454,7 +514,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
 
       const without = await post('/register', metadata, json, issuer);
       expect(without.status).toBe(401);
-      expect(without.body).toMatchObject({ error: 'invalid_token' });
+      expect(without.body).toEqual({}); // RFC 6750 §3.1: no error information without credentials
       expect(without.headers.get('www-authenticate')).toMatch(/^Bearer /);
 
       const wrong = await post('/register', metadata, { ...json, authorization: 'Bearer not-the-token' }, issuer);

@@ -9,15 +9,7 @@ import { requestContext } from '../../app/request-context.js';
 import { consentPage } from '../pages/consent.page.js';
 import { errorPage } from '../pages/error.page.js';
 import { loginPage } from '../pages/login.page.js';
-import {
-  AUTHZ_COOKIE,
-  AUTHZ_COOKIE_TTL_SECONDS,
-  SESSION_COOKIE,
-  clearAuthzCookie,
-  readCookie,
-  setAuthzCookie,
-  setSessionCookie,
-} from './cookies.js';
+import { AUTHZ_COOKIE_TTL_SECONDS, GatewayCookies } from './cookies.js';
 import { toOAuthError } from './oauth-error.renderer.js';
 
 const LoginForm = z.object({
@@ -34,11 +26,11 @@ const ConsentForm = z.object({ rid: z.string().min(1).max(64), decision: z.enum(
 @Controller()
 export class AuthorizeController {
   private readonly flow: AuthorizationFlow;
-  private readonly secureCookies: boolean;
+  private readonly cookies: GatewayCookies;
 
   constructor(@Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions) {
     this.flow = new AuthorizationFlow(options);
-    this.secureCookies = options.issuer.startsWith('https:');
+    this.cookies = new GatewayCookies(options.issuer.startsWith('https:'));
   }
 
   @Get('/authorize')
@@ -57,7 +49,7 @@ export class AuthorizeController {
     await this.withPendingRequest(request, reply, LoginForm, async (pending, form, ctx) => {
       const result = await this.flow.login(ctx, pending, { username: form.username, password: form.password });
       if (result.sessionToken && result.sessionExpiresAt) {
-        setSessionCookie(reply, result.sessionToken, result.sessionExpiresAt, this.secureCookies);
+        this.cookies.setSession(reply, result.sessionToken, result.sessionExpiresAt);
       }
       return result.outcome;
     });
@@ -66,14 +58,14 @@ export class AuthorizeController {
   @Post('/authorize/consent')
   async consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.withPendingRequest(request, reply, ConsentForm, (pending, form, ctx) =>
-      this.flow.consent(ctx, pending, readCookie(request, SESSION_COOKIE), form.decision === 'allow'),
+      this.flow.consent(ctx, pending, this.cookies.read(request, this.cookies.session), form.decision === 'allow'),
     );
   }
 
   private async authorize(params: RawParams, request: FastifyRequest, reply: FastifyReply) {
     const ctx = requestContext(this.options.tenant, request.headers);
     try {
-      await this.render(reply, await this.flow.start(ctx, params, readCookie(request, SESSION_COOKIE)));
+      await this.render(reply, await this.flow.start(ctx, params, this.cookies.read(request, this.cookies.session)));
     } catch (error) {
       await this.render(reply, { kind: 'error_page', error: toOAuthError(error, this.options.logger) });
     }
@@ -86,7 +78,7 @@ export class AuthorizeController {
     next: (pending: AuthorizationRequest, form: T, ctx: ReturnType<typeof requestContext>) => Promise<AuthorizationOutcome>,
   ) {
     const ctx = requestContext(this.options.tenant, request.headers);
-    const sealed = readCookie(request, AUTHZ_COOKIE);
+    const sealed = this.cookies.read(request, this.cookies.authz);
     const pending = sealed ? await this.options.authzCookies.open<AuthorizationRequest>(sealed) : null;
     const form = schema.safeParse(request.body ?? {});
     if (!pending) {
@@ -122,19 +114,19 @@ export class AuthorizeController {
       .header('Referrer-Policy', 'no-referrer');
     switch (outcome.kind) {
       case 'redirect':
-        clearAuthzCookie(reply, this.secureCookies);
+        this.cookies.clearAuthz(reply);
         // RFC 9700 §4.12: 303 so that a POSTed form (with the password) is never re-sent.
         reply.status(303).header('Location', outcome.uri).send();
         return;
       case 'login':
-        setAuthzCookie(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS), this.secureCookies);
+        this.cookies.setAuthz(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS));
         reply
           .status(outcome.failed ? 401 : 200)
           .type('text/html; charset=utf-8')
           .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true));
         return;
       case 'consent':
-        setAuthzCookie(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS), this.secureCookies);
+        this.cookies.setAuthz(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS));
         reply.status(200).type('text/html; charset=utf-8').send(consentPage(outcome.client, outcome.request.rid, outcome.request.scope));
         return;
       case 'error_page': {

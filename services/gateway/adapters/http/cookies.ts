@@ -1,36 +1,50 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/cookie';
 
-export const AUTHZ_COOKIE = 'idp_authz';
-export const SESSION_COOKIE = 'idp_session';
 /** A pending authorization request may wait this long for login and consent. */
 export const AUTHZ_COOKIE_TTL_SECONDS = 600;
 
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.cookies as Record<string, string | undefined> | undefined)?.[name];
-  return value === '' ? undefined : value;
-}
+/**
+ * The gateway's two cookies. Over https they carry the RFC 6265bis prefixes, so a sibling
+ * subdomain cannot plant or overwrite them: `__Host-` pins the session cookie to this host and
+ * path /, `__Secure-` marks the pending request's cookie (its path is /authorize, which `__Host-`
+ * does not allow). Plain http (local development) cannot use the prefixes.
+ */
+export class GatewayCookies {
+  readonly session: string;
+  readonly authz: string;
 
-export function setAuthzCookie(reply: FastifyReply, value: string, secure: boolean): void {
-  reply.setCookie(AUTHZ_COOKIE, value, {
-    path: '/authorize',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure,
-    maxAge: AUTHZ_COOKIE_TTL_SECONDS,
-  });
-}
+  constructor(private readonly secure: boolean) {
+    this.session = secure ? '__Host-idp_session' : 'idp_session';
+    this.authz = secure ? '__Secure-idp_authz' : 'idp_authz';
+  }
 
-export function clearAuthzCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(AUTHZ_COOKIE, { path: '/authorize', httpOnly: true, sameSite: 'lax', secure });
-}
+  read(request: FastifyRequest, name: string): string | undefined {
+    const value = (request.cookies as Record<string, string | undefined> | undefined)?.[name];
+    return value === '' ? undefined : value;
+  }
 
-export function setSessionCookie(reply: FastifyReply, value: string, expiresAt: string, secure: boolean): void {
-  reply.setCookie(SESSION_COOKIE, value, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure,
-    expires: new Date(expiresAt),
-  });
+  setAuthz(reply: FastifyReply, value: string): void {
+    reply.setCookie(this.authz, value, {
+      path: '/authorize',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      maxAge: AUTHZ_COOKIE_TTL_SECONDS,
+    });
+  }
+
+  clearAuthz(reply: FastifyReply): void {
+    reply.clearCookie(this.authz, { path: '/authorize', httpOnly: true, sameSite: 'lax', secure: this.secure });
+  }
+
+  setSession(reply: FastifyReply, value: string, expiresAt: string): void {
+    reply.setCookie(this.session, value, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      expires: new Date(expiresAt),
+    });
+  }
 }

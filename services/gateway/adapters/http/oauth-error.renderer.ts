@@ -26,7 +26,8 @@ export function sendOAuthError(
   const oauth = toOAuthError(error, logger);
   reply.status(oauth.status).header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
   if (oauth.status === 503) reply.header('Retry-After', '1');
-  if (oauth.status === 401 || (options.wwwAuthenticate === 'Bearer' && oauth.status === 403)) {
+  // RFC 6750 §3: a protected resource challenges on every refusal (400, 401, 403).
+  if (oauth.status === 401 || (options.wwwAuthenticate === 'Bearer' && (oauth.status === 400 || oauth.status === 403))) {
     const scheme = options.wwwAuthenticate ?? 'Basic';
     const params = [`realm="idp"`];
     if (scheme === 'Bearer' && !(oauth instanceof CredentialsMissing)) {
@@ -35,6 +36,8 @@ export function sendOAuthError(
     }
     reply.header('WWW-Authenticate', `${scheme} ${params.join(', ')}`);
   }
+  // RFC 6750 §3.1: no error information at all when no credentials were presented.
+  if (oauth instanceof CredentialsMissing) return reply.send({});
   return reply.send({
     error: oauth.code,
     ...(oauth.description !== undefined ? { error_description: oauth.description } : {}),

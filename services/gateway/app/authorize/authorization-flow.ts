@@ -104,9 +104,12 @@ export class AuthorizationFlow {
     client: ClientView,
     sessionToken: string | undefined,
   ): Promise<AuthorizationOutcome> {
-    const session = request.prompt === 'login' ? null : await this.session(ctx, sessionToken);
+    const found = request.prompt?.includes('login') ? null : await this.session(ctx, sessionToken);
+    // OIDC Core §3.1.2.1: an authentication older than max_age must be done again.
+    const tooOld = found && request.maxAge !== undefined && Date.now() / 1000 - found.authTime > request.maxAge;
+    const session = tooOld ? null : found;
     if (!session) {
-      if (request.prompt === 'none') throw new OAuthError('login_required', 'the user is not logged in');
+      if (request.prompt?.includes('none')) throw new OAuthError('login_required', 'the user must log in');
       return { kind: 'login', request, client };
     }
     return this.afterLogin(ctx, request, client, session);
@@ -124,8 +127,8 @@ export class AuthorizationFlow {
       clientId: client.clientId,
       scopes: request.scope.split(' '),
     });
-    if (granted && request.prompt !== 'consent') return this.issueCode(ctx, request, session);
-    if (request.prompt === 'none') {
+    if (granted && !request.prompt?.includes('consent')) return this.issueCode(ctx, request, session);
+    if (request.prompt?.includes('none')) {
       return this.errorRedirect(request.redirectUri, request.state, new OAuthError('consent_required', 'consent is required'));
     }
     return { kind: 'consent', request, client, session };
@@ -149,10 +152,9 @@ export class AuthorizationFlow {
 
   private async client(ctx: RequestContext, request: AuthorizationRequest): Promise<ClientView> {
     const { client } = await this.call(this.options.bus, GetClient, { ctx, clientId: request.clientId });
-    // The client was disabled or vanished since the request started: never redirect then.
-    if (!client || !client.redirectUris.includes(request.redirectUri) && client.applicationType !== 'native') {
-      throw new OAuthError('invalid_request', 'the client is no longer valid', { mayRedirect: false });
-    }
+    // The client vanished or changed its redirect URIs since the request started: never redirect then.
+    if (!client) throw new OAuthError('invalid_request', 'the client is no longer valid', { mayRedirect: false });
+    matchRedirectUri({ redirect_uri: request.redirectUri }, client);
     return client;
   }
 

@@ -11,13 +11,18 @@ export interface AuthorizationRequest {
   state?: string;
   nonce?: string;
   codeChallenge?: string;
-  prompt?: 'none' | 'login' | 'consent';
+  /** OIDC Core §3.1.2.1: a space-separated set; `none` only alone. */
+  prompt?: Array<'none' | 'login' | 'consent'>;
+  /** OIDC Core §3.1.2.1: seconds since the last active authentication that are still good enough. */
+  maxAge?: number;
 }
 
 /** Raw parameters: Fastify gives a string, or an array when a parameter is repeated. */
 export type RawParams = Record<string, string | string[] | undefined>;
 
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** The pending request travels in a cookie: browsers drop cookies over 4 KB. */
+const MAX_STATE_OR_NONCE = 512;
 const LOOPBACK_IP = new Set(['127.0.0.1', '[::1]']);
 
 function single(params: RawParams, name: string, options: { mayRedirect: boolean }): string | undefined {
@@ -111,12 +116,18 @@ export function validateAuthorizationRequest(
     throw new OAuthError('invalid_request', 'public clients must use PKCE (code_challenge with S256)');
   }
 
-  const prompt = get('prompt');
-  if (prompt !== undefined && prompt !== 'none' && prompt !== 'login' && prompt !== 'consent') {
-    throw new OAuthError('invalid_request', `prompt ${prompt} is not supported`);
+  const prompt = parsePrompt(get('prompt'));
+  const maxAgeText = get('max_age');
+  if (maxAgeText !== undefined && !/^\d{1,9}$/.test(maxAgeText)) {
+    throw new OAuthError('invalid_request', 'max_age must be a non-negative integer');
   }
   const state = get('state');
   const nonce = get('nonce');
+  for (const [name, value] of [['state', state], ['nonce', nonce]] as const) {
+    if (value !== undefined && value.length > MAX_STATE_OR_NONCE) {
+      throw new OAuthError('invalid_request', `${name} is longer than ${MAX_STATE_OR_NONCE} characters`);
+    }
+  }
   return {
     rid,
     clientId: client.clientId,
@@ -126,7 +137,22 @@ export function validateAuthorizationRequest(
     ...(nonce !== undefined ? { nonce } : {}),
     ...(codeChallenge !== undefined ? { codeChallenge } : {}),
     ...(prompt !== undefined ? { prompt } : {}),
+    ...(maxAgeText !== undefined ? { maxAge: Number(maxAgeText) } : {}),
   };
+}
+
+function parsePrompt(value: string | undefined): AuthorizationRequest['prompt'] {
+  if (value === undefined) return undefined;
+  const prompts = [...new Set(value.split(' ').filter(Boolean))];
+  for (const p of prompts) {
+    if (p !== 'none' && p !== 'login' && p !== 'consent') {
+      throw new OAuthError('invalid_request', `prompt ${p} is not supported`);
+    }
+  }
+  if (prompts.includes('none') && prompts.length > 1) {
+    throw new OAuthError('invalid_request', 'prompt none cannot be combined with other values');
+  }
+  return prompts as Array<'none' | 'login' | 'consent'>;
 }
 
 /** RFC 6749 §4.1.2 and RFC 9207: the response parameters appended to the redirect URI's query. */

@@ -4,6 +4,8 @@ import type { RequestOf } from '../../../../contracts/messages/define.js';
 import type { RedeemCode, TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { randomSecret, sha256Hex } from '../../../../infra/crypto/secrets.js';
+import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
+import type { GrantState } from '../../domain/grant/state.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 
@@ -14,7 +16,9 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 /**
  * The authorization code grant (RFC 6749 §4.1.3, §4.1.4; RFC 7636 §4.5-4.6), for a client the
- * gateway has already authenticated. One stream read, one decision, one append; then signing.
+ * gateway has already authenticated. One stream read, one decision, one append. The tokens are
+ * signed before the append, so that committing the redemption is the last thing that can fail:
+ * once `authorization_code.redeemed` is in the log, the tokens exist.
  */
 export async function redeemAuthorizationCode(
   deps: TokenIssuerDeps,
@@ -29,25 +33,39 @@ export async function redeemAuthorizationCode(
   const now = deps.clock();
   const iat = Math.floor(now.getTime() / 1000);
   const jti = `${parts.grantId}.${randomSecret()}`;
-  const { decision, state } = await decideOnGrant(deps, ctx, parts.grantId, {
-    type: 'redeem_code',
-    codeHash: sha256Hex(parts.secret),
-    clientId: request.client.clientId,
-    redirectUri: request.redirectUri,
-    codeVerifierS256:
-      request.codeVerifier === undefined
-        ? undefined
-        : createHash('sha256').update(request.codeVerifier, 'ascii').digest('base64url'),
-    now,
-    tokens: {
-      accessTokenIdHash: sha256Hex(jti.slice(parts.grantId.length + 1)),
-      accessTokenExpiresAt: new Date((iat + deps.minter.lifetimes.accessTokenSeconds) * 1000).toISOString(),
-    },
+  let tokens: TokenResponse | undefined;
+
+  const { decision } = await decideOnGrant(deps, ctx, parts.grantId, async (state: GrantState): Promise<RedeemCodeCommand> => {
+    // Only a code still waiting to be redeemed gets tokens; every other state is refused below.
+    tokens = state.status === 'code_issued' ? await signTokens(deps, ctx, state.code, jti, iat) : undefined;
+    return {
+      type: 'redeem_code',
+      codeHash: sha256Hex(parts.secret),
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeVerifierS256:
+        request.codeVerifier === undefined
+          ? undefined
+          : createHash('sha256').update(request.codeVerifier, 'ascii').digest('base64url'),
+      now,
+      tokens: {
+        accessTokenIdHash: sha256Hex(jti.slice(parts.grantId.length + 1)),
+        accessTokenExpiresAt: new Date((iat + deps.minter.lifetimes.accessTokenSeconds) * 1000).toISOString(),
+      },
+    };
   });
   if (decision.rejection) throw decision.rejection;
-  if (state.status !== 'code_issued') throw new Error('redeemed a grant that had no pending code');
+  if (!tokens) throw new Error('a redemption was accepted without signed tokens');
+  return tokens;
+}
 
-  const { code } = state;
+async function signTokens(
+  deps: TokenIssuerDeps,
+  ctx: RequestContext,
+  code: Extract<GrantState, { status: 'code_issued' }>['code'],
+  jti: string,
+  iat: number,
+): Promise<TokenResponse> {
   const accessToken = await deps.minter.accessToken(ctx, {
     sub: code.sub,
     clientId: code.clientId,
@@ -56,6 +74,7 @@ export async function redeemAuthorizationCode(
     authTime: code.authTime,
     iat,
   });
+  // OIDC Core §3.1.3.3: an ID token when openid was granted.
   const idToken = code.scope.split(' ').includes('openid')
     ? await deps.minter.idToken(ctx, {
         sub: code.sub,
