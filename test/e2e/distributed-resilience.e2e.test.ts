@@ -92,6 +92,40 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     }
   }, 60_000);
 
+  it('the same code redeemed at the same moment through two gateways and two token-issuer replicas: exactly one wins', async () => {
+    const gateway2 = await topology.startExtraGateway();
+    const replica = await topology.startReplica('token-issuer');
+    try {
+      const config = await registerClient();
+      const browser = new Browser();
+      for (let round = 0; round < 5; round++) {
+        const code = (await obtainCode(config, browser)).callback.searchParams.get('code')!;
+        const answers = await Promise.all([
+          fetch(`${topology.issuer}/token`, tokenForm(code, config)),
+          fetch(`${gateway2.url}/token`, tokenForm(code, config)),
+        ]);
+        const statuses = answers.map((a) => a.status).sort();
+        expect(statuses).toEqual([200, 400]);
+        const winner = answers.find((a) => a.status === 200)!;
+        const { access_token } = (await winner.json()) as { access_token: string };
+        // The loser's attempt is a replay: the grant is revoked and the winner's token refused.
+        const userinfo = await fetch(`${gateway2.url}/userinfo`, { headers: { authorization: `Bearer ${access_token}` } });
+        expect(userinfo.status).toBe(401);
+        const grant = (await readLog()).filter((e) => e.streamName === `grant-default-${code.split('.')[0]}`).map((e) => e.type);
+        expect(grant).toEqual([
+          'authorization_code.issued',
+          'authorization_code.redeemed',
+          'tokens.issued',
+          'authorization_code.replay_detected',
+          'grant.revoked',
+        ]);
+      }
+    } finally {
+      await replica.stop();
+      await gateway2.stop();
+    }
+  }, 120_000);
+
   it('a killed token-issuer gives 503 temporarily_unavailable with Retry-After, writes no half grant, and serves again once restarted', async () => {
     const config = await registerClient();
     const browser = new Browser();

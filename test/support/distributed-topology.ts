@@ -49,6 +49,8 @@ export interface DistributedTopology {
   restart(name: ServiceName): Promise<void>;
   /** Another gateway process on its own port, sharing nothing but NATS (same public issuer). */
   startExtraGateway(): Promise<{ url: string; stop(): Promise<void> }>;
+  /** Another replica of a backend service, in the same queue group as the first. */
+  startReplica(name: Exclude<ServiceName, 'gateway'>): Promise<{ stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -148,6 +150,11 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
       const extra = await launch('gateway', { healthPort: await freePort(), port: extraPort });
       retired.push(extra);
       return { url: `http://127.0.0.1:${extraPort}`, stop: () => stopProcess(extra) };
+    },
+    async startReplica(name) {
+      const replica = await launch(name, { healthPort: await freePort() });
+      retired.push(replica);
+      return { stop: () => stopProcess(replica) };
     },
     stop: stopAll,
   };
