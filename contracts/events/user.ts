@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventSchema, Sha256Hex, SealedJson } from './define.js';
+import { eventSchema, IsoTime, Sha256Hex, SealedJson } from './define.js';
 
 export const UserRegisteredV1 = eventSchema(
   'user.registered',
@@ -24,7 +24,13 @@ export const AuthenticationSucceededV1 = eventSchema(
 export const AuthenticationFailedV1 = eventSchema(
   'authentication.failed',
   1,
-  z.object({ sub: z.string(), reason: z.enum(['invalid_password']), clientId: z.string().nullable() }),
+  z.object({
+    sub: z.string(),
+    reason: z.enum(['invalid_password']),
+    clientId: z.string().nullable(),
+    /** When it failed: the login throttle of the user aggregate counts from it. */
+    at: IsoTime,
+  }),
 );
 
 export const UserEvent = z.discriminatedUnion('type', [

@@ -1,12 +1,22 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { UserEvent, UserProfile } from '../../contracts/events/user.js';
 import { sealJson } from '../../infra/crypto/envelope.js';
-import { userDecider, type UserCommand } from '../../services/authn/domain/user/user.js';
+import {
+  FREE_ATTEMPTS,
+  MAX_DELAY_SECONDS,
+  throttledUntil,
+  userDecider,
+  type UserCommand,
+} from '../../services/authn/domain/user/user.js';
 import { spec } from '../support/decider-spec.js';
 
 const sha256Hex = (input: string | Buffer) => createHash('sha256').update(input).digest('hex');
 
 const { given } = spec(userDecider);
+
+/** Time comes in the command: a fixed clock, and seconds after it. */
+const T0 = new Date('2025-06-01T12:00:00.000Z');
+const after = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 /** A user as authn would register them: opaque sub, digest of the username, argon2id PHC, sealed profile. */
 function person(username = 'alice') {
@@ -29,15 +39,16 @@ function person(username = 'alice') {
   };
   const { type: _type, ...data } = register;
   const registered: UserEvent = { type: 'user.registered', schemaVersion: 1, data };
-  const login = (passwordMatched: boolean, clientId: string | null): UserCommand => ({
+  const login = (passwordMatched: boolean | null, clientId: string | null, now = T0): UserCommand => ({
     type: 'record_authentication',
     passwordMatched,
     clientId,
+    now,
   });
-  const failed = (clientId: string | null): UserEvent => ({
+  const failed = (clientId: string | null, at = T0): UserEvent => ({
     type: 'authentication.failed',
     schemaVersion: 1,
-    data: { sub, reason: 'invalid_password', clientId },
+    data: { sub, reason: 'invalid_password', clientId, at: at.toISOString() },
   });
   const succeeded = (clientId: string | null): UserEvent => ({
     type: 'authentication.succeeded',
@@ -87,7 +98,7 @@ describe('user decider: password login', () => {
     given([alice.registered]).when(alice.login(true, clientId)).then([alice.succeeded(clientId)]);
   });
 
-  test('a successful login after failed ones still succeeds (failures are recorded, not a lockout)', () => {
+  test('a successful login after a few failed ones still succeeds (below the throttle)', () => {
     const alice = person();
     const clientId = randomUUID();
     given([alice.registered, alice.failed(clientId), alice.failed(clientId)])
@@ -98,5 +109,47 @@ describe('user decider: password login', () => {
   test('a login for an unregistered user records nothing and refuses with access_denied', () => {
     const alice = person();
     given([]).when(alice.login(true, randomUUID())).then([], { error: 'access_denied', mayRedirect: false });
+  });
+});
+
+describe('user decider: login throttle (NIST SP 800-63B §5.2.2)', () => {
+  const failures = (alice: ReturnType<typeof person>, count: number) =>
+    Array.from({ length: count }, (_, i) => alice.failed(null, after(i)));
+
+  test(`the first ${FREE_ATTEMPTS} failures cost nothing but their event`, () => {
+    const alice = person();
+    given([alice.registered, ...failures(alice, FREE_ATTEMPTS - 1)])
+      .when(alice.login(false, null, after(FREE_ATTEMPTS - 1)))
+      .then([alice.failed(null, after(FREE_ATTEMPTS - 1))], { error: 'access_denied' });
+  });
+
+  test('after them, an attempt within the wait is refused like a wrong password, without checking and without an event', () => {
+    const alice = person();
+    const history = [alice.registered, ...failures(alice, FREE_ATTEMPTS)];
+    // Even the right password, within the 1 s wait after the fifth failure.
+    given(history).when(alice.login(true, null, after(FREE_ATTEMPTS - 1 + 0.5))).then([], { error: 'access_denied' });
+    given(history).when(alice.login(null, null, after(FREE_ATTEMPTS - 1 + 0.5))).then([], { error: 'access_denied' });
+  });
+
+  test('once the wait is over, the password is checked again, and success resets the count', () => {
+    const alice = person();
+    const history = [alice.registered, ...failures(alice, FREE_ATTEMPTS)];
+    given(history).when(alice.login(true, null, after(FREE_ATTEMPTS + 1))).then([alice.succeeded(null)]);
+    let state = userDecider.initialState();
+    for (const event of [...history, alice.succeeded(null)]) state = userDecider.evolve(state, event);
+    expect(throttledUntil(state)).toBeUndefined();
+  });
+
+  test('the wait doubles with every further failure, up to the cap', () => {
+    const alice = person();
+    const waitAfter = (count: number) => {
+      let state = userDecider.initialState();
+      for (const event of [alice.registered, ...failures(alice, count)]) state = userDecider.evolve(state, event);
+      return (throttledUntil(state)!.getTime() - after(count - 1).getTime()) / 1000;
+    };
+    expect(waitAfter(FREE_ATTEMPTS)).toBe(1);
+    expect(waitAfter(FREE_ATTEMPTS + 1)).toBe(2);
+    expect(waitAfter(FREE_ATTEMPTS + 3)).toBe(8);
+    expect(waitAfter(FREE_ATTEMPTS + 40)).toBe(MAX_DELAY_SECONDS);
   });
 });

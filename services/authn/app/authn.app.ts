@@ -15,7 +15,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
 import { consentDecider, coversScopes } from '../domain/consent/consent.js';
 import { sessionDecider } from '../domain/session/session.js';
-import { userDecider } from '../domain/user/user.js';
+import { throttledUntil, userDecider } from '../domain/user/user.js';
 import { authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
 
 export interface AuthnDeps {
@@ -100,22 +100,24 @@ export class AuthnApp {
       await argon2.verify(await this.decoyHash, input.password);
       return { authenticated: false };
     }
-    const passwordMatched = await argon2.verify(user.passwordHash, input.password);
-    // A failed attempt was made by whoever typed the password, not by the user: record it as the
-    // client (or the login page) acting, so the audit trail does not blame the account owner.
-    const actorCtx: RequestContext = passwordMatched
-      ? { ...ctx, actor: { kind: 'user', id: sub } }
-      : { ...ctx, actor: input.clientId ? { kind: 'client', id: input.clientId } : { kind: 'system', id: 'login-form' } };
+    const now = this.clock();
     const { decision } = await handleCommand(this.handlerDeps, {
       streamName: streams.user(ctx.tenant, sub),
       decider: userDecider,
       schema: UserEvent,
-      command: { type: 'record_authentication', passwordMatched, clientId: input.clientId },
-      ctx: actorCtx,
+      command: async (state) => {
+        // Within the throttle's wait the password is not even checked (no argon2, no event).
+        const until = throttledUntil(state);
+        const passwordMatched = until && now < until ? null : await argon2.verify(user.passwordHash, input.password);
+        return { type: 'record_authentication' as const, passwordMatched, clientId: input.clientId, now };
+      },
+      // An attempt is made by whoever typed the password, not (yet) by the user: recorded as the
+      // client (or the login page) acting, so a failure never blames the account owner.
+      ctx: attemptActor(ctx, input.clientId),
     });
+    const actorCtx: RequestContext = { ...ctx, actor: { kind: 'user', id: sub } };
     if (decision.rejection) return { authenticated: false };
 
-    const now = this.clock();
     const sessionId = randomUUID();
     const secret = randomSecret();
     const expiresAt = new Date(now.getTime() + this.deps.sessionTtlSeconds * 1000).toISOString();
@@ -177,4 +179,9 @@ export class AuthnApp {
     }
     return claims;
   }
+}
+
+/** Who a password attempt is recorded as: the party that asked, with the subject in the data. */
+function attemptActor(ctx: RequestContext, clientId: string | null): RequestContext {
+  return { ...ctx, actor: clientId ? { kind: 'client', id: clientId } : { kind: 'system', id: 'login-form' } };
 }

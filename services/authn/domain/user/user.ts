@@ -12,8 +12,27 @@ export type UserState =
       usernameDigest: string;
       passwordHash: string;
       profile: z.infer<typeof SealedJson>;
+      /** Consecutive failures since the last success, and when the last one happened. */
       failedAttempts: number;
+      lastFailureAt?: string;
     };
+
+/** Failures allowed before the throttle starts (NIST SP 800-63B §5.2.2: limit online guessing). */
+export const FREE_ATTEMPTS = 5;
+/** The longest wait the throttle imposes: bounds how long an attacker can lock a user out. */
+export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * When the next password attempt may be checked, or undefined if now: after FREE_ATTEMPTS
+ * consecutive failures each further one doubles the wait (1 s, 2 s, 4 s, ... up to 15 min).
+ * Attempts in the wait are refused without checking the password and without an event, so
+ * guessing is slowed to about a hundred tries a day and the user's stream cannot be flooded.
+ */
+export function throttledUntil(state: UserState): Date | undefined {
+  if (state.status !== 'registered' || state.failedAttempts < FREE_ATTEMPTS || !state.lastFailureAt) return undefined;
+  const delay = Math.min(2 ** (state.failedAttempts - FREE_ATTEMPTS), MAX_DELAY_SECONDS);
+  return new Date(Date.parse(state.lastFailureAt) + delay * 1000);
+}
 
 export type UserCommand =
   | {
@@ -23,8 +42,11 @@ export type UserCommand =
       passwordHash: string;
       profile: z.infer<typeof SealedJson>;
     }
-  /** The password was checked by the caller (argon2 is slow and not pure); this records the outcome. */
-  | { type: 'record_authentication'; passwordMatched: boolean; clientId: string | null };
+  /**
+   * The password was checked by the caller (argon2 is slow and not pure); this records the
+   * outcome. `passwordMatched` is null when the caller did not check it because of the throttle.
+   */
+  | { type: 'record_authentication'; passwordMatched: boolean | null; clientId: string | null; now: Date };
 
 export function decideUser(command: UserCommand, state: UserState): Decision<UserEvent> {
   switch (command.type) {
@@ -47,13 +69,25 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
           new OAuthError('access_denied', 'invalid username or password', { mayRedirect: false, detail: 'unknown user' }),
         );
       }
+      {
+        const until = throttledUntil(state);
+        if (command.passwordMatched === null || (until && command.now < until)) {
+          // Same answer as a wrong password: the throttle does not confirm that the account exists.
+          return reject(
+            new OAuthError('access_denied', 'invalid username or password', {
+              mayRedirect: false,
+              detail: `throttled until ${until?.toISOString() ?? '?'}`,
+            }),
+          );
+        }
+      }
       if (!command.passwordMatched) {
         return reject(
           new OAuthError('access_denied', 'invalid username or password', { mayRedirect: false }),
           {
             type: 'authentication.failed',
             schemaVersion: 1,
-            data: { sub: state.sub, reason: 'invalid_password', clientId: command.clientId },
+            data: { sub: state.sub, reason: 'invalid_password', clientId: command.clientId, at: command.now.toISOString() },
           },
         );
       }
@@ -69,10 +103,15 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'user.registered':
       return { status: 'registered', ...event.data, failedAttempts: 0 };
-    case 'authentication.succeeded':
-      return state.status === 'registered' ? { ...state, failedAttempts: 0 } : state;
+    case 'authentication.succeeded': {
+      if (state.status !== 'registered') return state;
+      const { lastFailureAt: _cleared, ...rest } = state;
+      return { ...rest, failedAttempts: 0 };
+    }
     case 'authentication.failed':
-      return state.status === 'registered' ? { ...state, failedAttempts: state.failedAttempts + 1 } : state;
+      return state.status === 'registered'
+        ? { ...state, failedAttempts: state.failedAttempts + 1, lastFailureAt: event.data.at }
+        : state;
     default: {
       const exhaustive: never = event;
       return exhaustive;
