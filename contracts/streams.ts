@@ -7,6 +7,7 @@ import type { TenantId } from './tenant.js';
 export const streams = {
   client: (tenant: TenantId, clientId: string) => `client-${tenant}-${clientId}`,
   user: (tenant: TenantId, sub: string) => `user-${tenant}-${sub}`,
+  username: (tenant: TenantId, usernameDigest: string) => `username-${tenant}-${usernameDigest}`,
   session: (tenant: TenantId, sessionId: string) => `session-${tenant}-${sessionId}`,
   consent: (tenant: TenantId, sub: string, clientId: string) => `consent-${tenant}-${sub}.${clientId}`,
   grant: (tenant: TenantId, grantId: string) => `grant-${tenant}-${grantId}`,

@@ -5,6 +5,7 @@ import { GrantEvent } from './grant.js';
 import { KeyringEvent } from './keyring.js';
 import { SessionEvent } from './session.js';
 import { UserEvent } from './user.js';
+import { UsernameEvent } from './username.js';
 
 export * from './client.js';
 export * from './consent.js';
@@ -14,8 +15,17 @@ export * from './keyring.js';
 export * from './metadata.js';
 export * from './session.js';
 export * from './user.js';
+export * from './username.js';
 
 /** Every event type the system writes, at every schema version. */
-export const DomainEvent = z.union([ClientEvent, UserEvent, SessionEvent, ConsentEvent, GrantEvent, KeyringEvent]);
+export const DomainEvent = z.union([
+  ClientEvent,
+  UserEvent,
+  UsernameEvent,
+  SessionEvent,
+  ConsentEvent,
+  GrantEvent,
+  KeyringEvent,
+]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type EventType = DomainEvent['type'];

@@ -4,6 +4,7 @@ import { ConsentEvent } from '../../../contracts/events/consent.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import { SessionEvent } from '../../../contracts/events/session.js';
 import { UserEvent, UserProfile } from '../../../contracts/events/user.js';
+import { UsernameEvent } from '../../../contracts/events/username.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { Login, SessionView } from '../../../contracts/messages/authn.js';
 import { streams } from '../../../contracts/streams.js';
@@ -16,6 +17,7 @@ import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command
 import { consentDecider, coversScopes } from '../domain/consent/consent.js';
 import { sessionDecider } from '../domain/session/session.js';
 import { throttledUntil, userDecider } from '../domain/user/user.js';
+import { usernameDecider } from '../domain/username/username.js';
 import { authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
 
 export interface AuthnDeps {
@@ -63,28 +65,52 @@ export class AuthnApp {
     const existing = await this.deps.projections.get<string>(keys.userByUsername(ctx.tenant, usernameDigest));
     if (existing) return { sub: existing, created: false };
 
-    const sub = randomUUID();
+    // Claim the name first: of two registrations racing for it, one wins; the other gets its sub.
+    const candidate = randomUUID();
+    const claim = await handleCommand(this.handlerDeps, {
+      streamName: streams.username(ctx.tenant, usernameDigest),
+      decider: usernameDecider,
+      schema: UsernameEvent,
+      command: { type: 'claim_username', usernameDigest, sub: candidate },
+      ctx,
+    });
+    const sub = claim.appended.length > 0 ? candidate : claim.state.claimedBy!;
+
+    // Registering an existing account writes nothing; a claim whose account was never written
+    // (a crash in between) is completed here.
+    const { decision, appended } = await handleCommand(this.handlerDeps, {
+      streamName: streams.user(ctx.tenant, sub),
+      decider: userDecider,
+      schema: UserEvent,
+      command: async (state) => ({
+        type: 'register_user' as const,
+        sub,
+        usernameDigest,
+        ...(state.status === 'registered'
+          ? { passwordHash: state.passwordHash, profile: state.profile }
+          : await this.newAccount(ctx, sub, input)),
+      }),
+      ctx,
+    });
+    if (decision.rejection) throw decision.rejection;
+    return { sub, created: appended.length > 0 };
+  }
+
+  private async newAccount(
+    ctx: RequestContext,
+    sub: string,
+    input: { username: string; password: string; name?: string | undefined; email?: string | undefined },
+  ) {
     const dataKey = await this.deps.dataKeys.getOrCreate(ctx.tenant, sub);
     const profile: UserProfile = {
       preferred_username: input.username,
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.email !== undefined ? { email: input.email, email_verified: false } : {}),
     };
-    const { decision } = await handleCommand(this.handlerDeps, {
-      streamName: streams.user(ctx.tenant, sub),
-      decider: userDecider,
-      schema: UserEvent,
-      command: {
-        type: 'register_user',
-        sub,
-        usernameDigest,
-        passwordHash: await argon2.hash(input.password, { type: argon2.argon2id }),
-        profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
-      },
-      ctx,
-    });
-    if (decision.rejection) throw decision.rejection;
-    return { sub, created: true };
+    return {
+      passwordHash: await argon2.hash(input.password, { type: argon2.argon2id }),
+      profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
+    };
   }
 
   /** Verifies a password and, when it matches, records the authentication and starts a session. */
