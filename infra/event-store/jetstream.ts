@@ -16,15 +16,18 @@
  * sequence"). Appends publish with `Nats-Expected-Last-Subject-Sequence` (0: the subject has no
  * message yet); the server checks it under the stream's lock and answers error 10071 "wrong last
  * sequence: <actual>" otherwise. Versions are unique across streams, so a version read from one
- * stream never matches another. An append first loads the subject's last message (it needs its
- * stream index); with 'any' it still publishes with the sequence it saw, and retries when another
- * append got in between, so that stream indexes stay consecutive.
+ * stream never matches another. An append needs the stream index after the subject's last
+ * message: it knows it without a round trip for a new stream and for a version this store just
+ * read or wrote (a bounded cache of tails), else it loads the last message; with 'any' it still
+ * publishes with the sequence it saw, and retries when another append got in between, so that
+ * stream indexes stay consecutive. Each message also names the subject's previous message
+ * (`Idp-Previous-Seq`), so a short stream is read by direct gets, walking back from its last.
  *
  * Positions. An event's position in `$all` is `sequence * 1024 + index in its message`: stream
  * sequences grow in commit order, so positions do too, and they stay unique. Hence an append holds
  * at most 1024 events, and positions are exact up to sequence 2^43 (Number.MAX_SAFE_INTEGER / 1024).
  *
- * Reads and subscriptions use ordered consumers (ephemeral, in-memory, no acks; the client
+ * Long reads and subscriptions use ordered consumers (ephemeral, in-memory, no acks; the client
  * recreates one at its cursor if it sees a gap). A bounded read takes the consumer's `num_pending`
  * at creation as the number of messages that exist, reads exactly that many and deletes the
  * consumer; a subscription calls `onCaughtUp` once it has handled that many.
@@ -67,6 +70,12 @@ import {
 const EVENTS_PER_MESSAGE = 1024;
 const MAX_SUBJECT_LENGTH = 1024;
 const STREAM_INDEX_HEADER = 'Idp-Stream-Index';
+/** The JetStream sequence of the subject's previous message (0: none), for reads that walk back. */
+const PREVIOUS_SEQ_HEADER = 'Idp-Previous-Seq';
+/** Streams with at most this many events are read by walking back with direct gets. */
+const WALK_BACK_MAX_EVENTS = 32;
+/** How many streams' tails one store remembers (so an append after a read needs no lookup). */
+const TAIL_CACHE_SIZE = 10_000;
 /** Messages per pull request. */
 const PULL_BATCH = 256;
 /** A read's consumer is deleted when done; should that fail, the server drops it after this. */
@@ -89,8 +98,17 @@ interface LogMessage {
   text: string;
 }
 
+/** The last message of a subject, as far as this store knows: enough to append after it. */
+interface Tail {
+  seq: number;
+  firstIndex: number;
+  count: number;
+}
+
 export class JetStreamEventStore implements EventStore {
   private readonly subscriptions = new Set<ConsumerSubscription>();
+  /** Tails seen by this store's reads and appends; a stale one only makes a publish fail and retry. */
+  private readonly tails = new Map<string, Tail>();
   private closed = false;
 
   private constructor(
@@ -129,19 +147,21 @@ export class JetStreamEventStore implements EventStore {
     // Serialised before anything is sent, so that a bad event writes nothing.
     const text = JSON.stringify(events.map(toStored));
 
-    for (;;) {
-      const last = await this.lastMessage(subject);
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt === 0 ? await this.knownTail(subject, expected) : await this.lastMessage(subject);
       const actual = last === null ? null : versionOf(last.seq);
       if (!versionMatches(expected, actual)) throw new WrongExpectedVersionError(streamName, expected, actual);
 
       const firstIndex = last === null ? 0 : last.firstIndex + last.count;
       const hdrs = headers();
       hdrs.set(STREAM_INDEX_HEADER, String(firstIndex));
+      hdrs.set(PREVIOUS_SEQ_HEADER, String(last?.seq ?? 0));
       try {
         const ack = await this.js.publish(subject, text, {
           headers: hdrs,
           expect: { lastSubjectSequence: last?.seq ?? 0 },
         });
+        this.remember(subject, { seq: ack.seq, firstIndex, count: events.length });
         return {
           version: versionOf(ack.seq),
           events: decode(streamName, { seq: ack.seq, subject, headers: hdrs, text }),
@@ -149,22 +169,56 @@ export class JetStreamEventStore implements EventStore {
       } catch (error) {
         const actualSeq = wrongLastSequence(error);
         if (actualSeq === undefined) throw error;
-        // Another append got in between: 'any' tries again after it, anything else has lost.
-        if (expected === 'any') continue;
+        this.tails.delete(subject);
+        // Another append got in between (or the remembered tail was stale): 'any' tries again
+        // after it, and so does an expectation that still matches what the server has.
+        if (expected === 'any' || (attempt === 0 && expected !== 'no_stream' && expected === versionOf(actualSeq))) continue;
         throw new WrongExpectedVersionError(streamName, expected, actualSeq === 0 ? null : versionOf(actualSeq));
       }
     }
   }
 
+  /**
+   * A short stream (the usual grant, session or consent) is read by direct gets: its last message
+   * by subject, then back through each message's `Idp-Previous-Seq` (one round trip per append
+   * instead of creating a consumer). A longer one is read with an ordered consumer.
+   */
   async readStream(streamName: string): Promise<ReadStreamResult> {
     this.assertOpen();
-    const events: RecordedEvent[] = [];
-    let version: StreamVersion | null = null;
-    for await (const message of this.read(this.subjectOf(streamName), 1)) {
-      events.push(...decode(streamName, message));
-      version = versionOf(message.seq);
+    const subject = this.subjectOf(streamName);
+    const last = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
+    if (last === null) {
+      this.tails.delete(subject);
+      return { events: [], version: null };
     }
-    return { events, version };
+    const lastMessage: LogMessage = { seq: last.seq, subject, headers: last.header, text: last.string() };
+    const lastEvents = decode(streamName, lastMessage);
+    this.remember(subject, { seq: last.seq, firstIndex: streamIndexOf(last.header), count: lastEvents.length });
+    const firstIndex = streamIndexOf(last.header);
+    if (firstIndex === 0) return { events: lastEvents, version: versionOf(last.seq) };
+
+    const previous = last.header?.get(PREVIOUS_SEQ_HEADER);
+    if (firstIndex <= WALK_BACK_MAX_EVENTS && previous) {
+      const messages: RecordedEvent[][] = [lastEvents];
+      let seq = Number(previous);
+      while (seq > 0) {
+        const stored = await this.jsm.streams.getMessage(this.streamName, { seq });
+        if (stored === null) throw new Error(`JetStream message ${seq} of ${streamName} is missing`);
+        messages.unshift(decode(streamName, { seq, subject, headers: stored.header, text: stored.string() }));
+        seq = Number(stored.header?.get(PREVIOUS_SEQ_HEADER) ?? 0);
+      }
+      const events = messages.flat();
+      if (events[0]?.streamIndex === 0 && events.length === firstIndex + lastEvents.length) {
+        return { events, version: versionOf(last.seq) };
+      }
+    }
+    // Long (or written without the back links): read the subject with a consumer, up to `last`.
+    const events: RecordedEvent[] = [];
+    for await (const message of this.read(subject, 1)) {
+      if (message.seq > last.seq) break;
+      events.push(...decode(streamName, message));
+    }
+    return { events, version: versionOf(last.seq) };
   }
 
   async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
@@ -225,8 +279,25 @@ export class JetStreamEventStore implements EventStore {
     return decode(decodeURIComponent(message.subject.slice(this.subjectPrefix.length + 1)), message);
   }
 
+  /**
+   * The tail to append after, without a round trip when it is known: a new stream has none, and
+   * a version this store read or wrote names its tail. Otherwise (or for 'any') it is looked up.
+   */
+  private async knownTail(subject: string, expected: ExpectedVersion): Promise<Tail | null> {
+    if (expected === 'no_stream') return null;
+    const tail = this.tails.get(subject);
+    if (tail && expected === versionOf(tail.seq)) return tail;
+    return this.lastMessage(subject);
+  }
+
+  private remember(subject: string, tail: Tail): void {
+    this.tails.delete(subject);
+    this.tails.set(subject, tail);
+    if (this.tails.size > TAIL_CACHE_SIZE) this.tails.delete(this.tails.keys().next().value!);
+  }
+
   /** The subject's last message, by a STREAM.MSG.GET `last_by_subj` request. */
-  private async lastMessage(subject: string): Promise<{ seq: number; firstIndex: number; count: number } | null> {
+  private async lastMessage(subject: string): Promise<Tail | null> {
     const stored = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
     if (stored === null) return null;
     return {

@@ -185,4 +185,27 @@ describe('JetStreamEventStore', () => {
     }
     expect(left).toBe(0);
   });
+
+  it('reads short streams by walking back with direct gets, long ones with a consumer, alike', async () => {
+    const writer = await open();
+    const reader = await open(); // knows no tails: every read and append starts from the server
+    const appendSingly = async (name: string, count: number) => {
+      let version = (await writer.append(name, [newEvent('E', { i: 0 })], 'no_stream')).version;
+      for (let i = 1; i < count; i++) version = (await writer.append(name, [newEvent('E', { i })], version)).version;
+      return version;
+    };
+    for (const [name, count] of [['short', 6], ['long', 45]] as const) {
+      const version = await appendSingly(name, count);
+      const consumersBefore = (await jsm.streams.info(log.streamName)).state.consumer_count;
+      const read = await reader.readStream(name);
+      expect(read.version).toBe(version);
+      expect(read.events.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: count }, (_, i) => i));
+      expect(read.events.map((e) => e.streamIndex)).toEqual(Array.from({ length: count }, (_, i) => i));
+      if (name === 'short') expect((await jsm.streams.info(log.streamName)).state.consumer_count).toBe(consumersBefore);
+      // The reader appends after what it read, and a stale version of the writer's is refused.
+      await reader.append(name, [newEvent('After', {})], read.version!);
+      await expect(writer.append(name, [newEvent('Stale', {})], version)).rejects.toMatchObject({ name: 'WrongExpectedVersionError' });
+      expect((await writer.readStream(name)).events.at(-1)).toMatchObject({ type: 'After', streamIndex: count });
+    }
+  });
 });
