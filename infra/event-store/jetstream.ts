@@ -65,6 +65,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.js';
+import { checkReadRange, versionMatches } from './expectations.js';
 
 /** Positions per message, and so the most events one append may hold. */
 const EVENTS_PER_MESSAGE = 1024;
@@ -412,24 +413,11 @@ function streamIndexOf(hdrs: MsgHdrs | undefined): number {
 
 const versionOf = (seq: number) => String(seq) as StreamVersion;
 
-function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === null;
-  return expected === actual;
-}
-
 /** The actual last subject sequence from a rejected expectation ("wrong last sequence: 7"), else undefined. */
 function wrongLastSequence(error: unknown): number | undefined {
   if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
   const match = /(\d+)\s*$/.exec(error.message);
   return match ? Number(match[1]) : undefined;
-}
-
-function checkReadRange(after: number, limit: number | undefined): void {
-  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
-  }
 }
 
 /** Which subscription's loop the current async context belongs to (see `stop`). */

@@ -11,6 +11,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.js';
+import { checkReadRange, versionMatches } from './expectations.js';
 
 /**
  * An event as kept in memory. Data and metadata are kept as JSON text, exactly like the SQLite
@@ -130,15 +131,3 @@ function versionAt(lastIndex: number): StreamVersion | null {
   return lastIndex < 0 ? null : (String(lastIndex) as StreamVersion);
 }
 
-function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === null;
-  return expected === actual;
-}
-
-function checkReadRange(after: number, limit: number | undefined): void {
-  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
-  }
-}

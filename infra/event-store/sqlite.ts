@@ -14,6 +14,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.js';
+import { versionMatches } from './expectations.js';
 
 /** How often subscriptions look for events appended through other connections. */
 const POLL_INTERVAL_MS = 250;
@@ -225,12 +226,6 @@ function toRecorded(row: EventRow): RecordedEvent {
     data: row.data === null ? undefined : JSON.parse(row.data),
     metadata: row.metadata === null ? undefined : JSON.parse(row.metadata),
   };
-}
-
-function versionMatches(expected: ExpectedVersion, actual: StreamVersion | null): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === null;
-  return expected === actual;
 }
 
 function isUniqueViolation(error: unknown): boolean {
