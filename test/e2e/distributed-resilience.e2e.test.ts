@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import * as client from 'openid-client';
+import { createClient } from 'redis';
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
 import { Browser } from '../support/browser.js';
@@ -221,6 +222,32 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     expect(issuer).toMatch(/idp_projection_lag_seconds\{projector="token-issuer"\}/);
   }, 30_000);
 
+  it('no plaintext secret of a flow reaches JetStream (log, live stream, KV buckets) or Redis', async () => {
+    const config = await registerClient();
+    const browser = new Browser();
+    const { callback, state } = await obtainCode(config, browser);
+    const code = callback.searchParams.get('code')!;
+    const tokens = await client.authorizationCodeGrant(config, callback, { expectedState: state });
+    const sessionCookie = browser.cookie('idp_session')!.value;
+    const secrets: Record<string, string> = {
+      password: USER.password,
+      clientSecret: config.clientMetadata().client_secret as string,
+      code,
+      codeSecret: code.split('.')[1]!,
+      accessToken: tokens.access_token,
+      idToken: tokens.id_token!,
+      sessionCookie,
+      sessionSecret: sessionCookie.split('.')[1]!,
+    };
+    const dump = (await dumpJetStream(topology.natsUrl)) + (await dumpRedis(topology.redisUrl));
+    // The dump does hold what is not secret, so an empty dump cannot pass.
+    expect(dump).toContain(config.clientMetadata().client_id);
+    expect(dump).toContain(code.split('.')[0]!);
+    for (const [name, value] of Object.entries(secrets)) {
+      expect({ name, found: dump.includes(value) }).toEqual({ name, found: false });
+    }
+  }, 60_000);
+
   // Last: it takes Redis away for good.
   it('/readyz answers 503 naming the projections once Redis is gone, while /healthz stays 200', async () => {
     await topology.stopRedis();
@@ -239,3 +266,40 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   }, 30_000);
 });
+
+/** Every message of every JetStream stream (log, live stream, KV buckets): subject, headers, body. */
+async function dumpJetStream(natsUrl: string): Promise<string> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const parts: string[] = [];
+    for await (const info of jsm.streams.list()) {
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const message = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
+        if (message) parts.push(message.subject, JSON.stringify(message.header ? [...message.header.keys()].map((k) => [k, message.header.get(k)]) : []), message.string());
+      }
+    }
+    return parts.join('\n');
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Every key and value in Redis, whatever its type. */
+async function dumpRedis(redisUrl: string): Promise<string> {
+  const redis = createClient({ url: redisUrl });
+  await redis.connect();
+  try {
+    const parts: string[] = [];
+    for await (const keys of redis.scanIterator({ COUNT: 500 })) {
+      for (const key of keys) {
+        const type = await redis.type(key);
+        const value = type === 'hash' ? await redis.hGetAll(key) : type === 'string' ? await redis.get(key) : type;
+        parts.push(key, JSON.stringify(value));
+      }
+    }
+    return parts.join('\n');
+  } finally {
+    await redis.close();
+  }
+}
