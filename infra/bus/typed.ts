@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { MessageContract, Reply } from '../../contracts/messages/define.js';
 import { replySchema } from '../../contracts/messages/define.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
+import { findIllFormedText } from '../../contracts/well-formed-text.js';
 import { busDuration, busHandled } from '../metrics/metrics.js';
 import { BusNoResponderError, BusRemoteError, BusTimeoutError, type Bus } from './port.js';
 
@@ -67,6 +68,16 @@ async function serveParsed<Req extends z.ZodType, Res extends z.ZodType>(
   handler: (request: z.infer<Req>) => Promise<z.input<Res>> | z.input<Res>,
   onUnexpected: (error: unknown, subject: string) => void,
 ): Promise<Reply<z.infer<Res>>> {
+  // Text the log could not hash is refused at the edge, like any malformed field.
+  const illFormed = findIllFormedText(payload);
+  if (illFormed !== undefined) {
+    return {
+      ok: false,
+      error: new OAuthError('invalid_request', 'the request contains text that is not well-formed Unicode', {
+        detail: `${contract.subject}: ${illFormed}`,
+      }).toBody(),
+    };
+  }
   const parsed = contract.request.safeParse(payload);
   if (!parsed.success) {
     return {

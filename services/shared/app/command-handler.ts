@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import type { EventMetadata, RequestContext, ServiceName } from '../../../contracts/events/metadata.js';
+import { EventMetadata, type RequestContext, type ServiceName } from '../../../contracts/events/metadata.js';
 import { OAuthError } from '../../../contracts/oauth-error.js';
 import {
   WrongExpectedVersionError,
@@ -71,25 +71,7 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     // An event the contract rejects must never reach the log: every later load would fail on it.
     for (const event of decision.events) args.schema.parse(event);
 
-    let previousHash = stored.at(-1)?.hash ?? null;
-    const time = clock().toISOString();
-    const newEvents: NewEvent[] = decision.events.map((event) => {
-      const metadata: EventMetadata = {
-        eventId: uuidv7(),
-        time,
-        tenant: args.ctx.tenant,
-        correlationId: args.ctx.correlationId,
-        causationId: args.ctx.causationId,
-        actor: args.ctx.actor,
-        service: deps.service,
-        ...(args.ctx.traceparent ? { traceparent: args.ctx.traceparent } : {}),
-        previousHash,
-      };
-      const body = { type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata };
-      const hash = eventHash(body);
-      previousHash = hash;
-      return { ...body, hash };
-    });
+    const newEvents = stampEvents(deps.service, args.ctx, decision.events, stored.at(-1)?.hash ?? null, clock());
 
     let result: AppendResult;
     try {
@@ -119,6 +101,53 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     }
     return { decision, state, appended: result.events };
   }
+}
+
+/**
+ * Metadata and the hash chain for the events of one decision. Metadata is validated against
+ * the contract like the data, and an event whose canonical form cannot be computed is refused:
+ * either would otherwise sit in the log and fail every follower that reads it. Both come from
+ * the caller's input (its context, its text), so they are the caller's `invalid_request`.
+ */
+function stampEvents(
+  service: ServiceName,
+  ctx: RequestContext,
+  events: DomainEventShape[],
+  previousHash: string | null,
+  now: Date,
+): NewEvent[] {
+  const time = now.toISOString();
+  return events.map((event) => {
+    const parsed = EventMetadata.safeParse({
+      eventId: uuidv7(),
+      time,
+      tenant: ctx.tenant,
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      actor: ctx.actor,
+      service,
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      previousHash,
+    });
+    if (!parsed.success) {
+      throw new OAuthError('invalid_request', 'the request context is malformed', {
+        mayRedirect: false,
+        detail: parsed.error.message,
+      });
+    }
+    const body = { type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata: parsed.data };
+    let hash: string;
+    try {
+      hash = eventHash(body);
+    } catch (error) {
+      throw new OAuthError('invalid_request', 'the request contains text that cannot be stored (not well-formed Unicode)', {
+        mayRedirect: false,
+        detail: `${event.type}: ${(error as Error).message}`,
+      });
+    }
+    previousHash = hash;
+    return { ...body, hash };
+  });
 }
 
 /** Reads back one stream and folds it, for queries that need the stream's own truth. */

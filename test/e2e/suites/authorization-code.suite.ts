@@ -479,6 +479,26 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     expect(tooLarge.body).toMatchObject({ error: 'invalid_request' });
   });
 
+  it('a registration holding a lone UTF-16 surrogate gets 400 invalid_client_metadata, and the IdP keeps registering and serving', async () => {
+    // The JSON text escape \ud800 decodes to a lone surrogate, which no event hash can cover (RFC 8785).
+    const body = `{"redirect_uris":["${REDIRECT_URI}"],"client_name":"bad \\ud800 name"}`;
+    const refused = await post('/register', body, { 'content-type': 'application/json' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'invalid_client_metadata' });
+    // A paired surrogate is fine, and the followers (projections) still follow: the client just
+    // registered can start a flow at once.
+    const config = await client.dynamicClientRegistration(
+      new URL(server.issuer),
+      { redirect_uris: [REDIRECT_URI], client_name: 'ok \ud83d\ude00 name', token_endpoint_auth_method: 'client_secret_basic' },
+      client.ClientSecretBasic(),
+      clientOptions(),
+    );
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: client.randomState() });
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('ok \ud83d\ude00 name');
+  });
+
   it('a client_name is HTML-escaped on the login and consent pages', async () => {
     const name = '<img src=x onerror="alert(1)">';
     const config = await client.dynamicClientRegistration(

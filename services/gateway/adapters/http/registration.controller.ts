@@ -2,6 +2,7 @@ import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegisterClient, type ClientView } from '../../../../contracts/messages/client-registry.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { findIllFormedText } from '../../../../contracts/well-formed-text.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { constantTimeEqual } from '../../../../infra/crypto/secrets.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
@@ -31,6 +32,11 @@ export class RegistrationController {
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new OAuthError('invalid_client_metadata', 'the registration request must be a JSON object');
+      }
+      // JSON's \ud800 escapes can carry lone surrogates, which no event can hold (RFC 8785).
+      const illFormed = findIllFormedText(body);
+      if (illFormed !== undefined) {
+        throw new OAuthError('invalid_client_metadata', `the registration request holds text that is not well-formed Unicode (${illFormed})`);
       }
       const ctx = requestContext(this.options.tenant, request.headers, { kind: 'system', id: 'registration' });
       const result = await call(
