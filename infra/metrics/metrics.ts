@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { lagSeconds } from '../followers/follower.js';
+import { runningFollowers } from '../followers/registry.js';
 
 /**
  * The process's Prometheus metrics (served at /metrics). One registry per process; the names
@@ -50,16 +52,49 @@ export const appendConflicts = new Counter({
   registers: [registry],
 });
 
-export const projectionPosition = new Gauge({
-  name: 'idp_projection_position',
-  help: 'Last $all position applied by a projector',
-  labelNames: ['projector'] as const,
+const STATE_CODES = { starting: 0, catching_up: 1, live: 2, retrying: 3, failed: 4, standby: 5, stopped: 6 } as const;
+
+export const followerState = new Gauge({
+  name: 'idp_follower_state',
+  help: `State of each log follower (projectors, the event relay): ${Object.entries(STATE_CODES).map(([k, v]) => `${v} ${k}`).join(', ')}`,
+  labelNames: ['follower'] as const,
   registers: [registry],
+  collect() {
+    this.reset();
+    for (const follower of runningFollowers()) this.set({ follower: follower.name }, STATE_CODES[follower.status().state]);
+  },
 });
 
-export const projectionLag = new Gauge({
-  name: 'idp_projection_lag_seconds',
-  help: 'Age of the last event a projector applied, when it applied it',
-  labelNames: ['projector'] as const,
+export const followerPosition = new Gauge({
+  name: 'idp_follower_position',
+  help: 'Last $all position a log follower applied',
+  labelNames: ['follower'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const follower of runningFollowers()) this.set({ follower: follower.name }, follower.status().position);
+  },
+});
+
+export const followerLag = new Gauge({
+  name: 'idp_follower_lag_seconds',
+  help: 'Age of the oldest event a log follower has not applied yet (0: caught up), measured against the log at scrape time',
+  labelNames: ['follower'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    await Promise.all(
+      runningFollowers().map(async (follower) => {
+        const lag = await lagSeconds(follower).catch(() => Number.NaN);
+        this.set({ follower: follower.name }, lag);
+      }),
+    );
+  },
+});
+
+export const followerFailures = new Counter({
+  name: 'idp_follower_failures_total',
+  help: 'Failures met by a log follower: target (its target or the log failed; it retries), checkpoint_lost (its target lost state; it rebuilds), poison (an event it cannot apply; it stops)',
+  labelNames: ['follower', 'kind'] as const,
   registers: [registry],
 });

@@ -1,5 +1,5 @@
 import { digestLiveEntries, type LiveEntry } from './digest.js';
-import type { ProjectionStore, ProjectionWrite } from './port.js';
+import { CheckpointLostError, checkpointOf, type CheckpointedApply, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 interface Entry {
   /** JSON text of the value; undefined marks a tombstone. */
@@ -22,7 +22,8 @@ export class InMemoryProjectionStore implements ProjectionStore {
   private readonly entries = new Map<string, Entry>();
   private readonly checkpoints = new Map<string, number>();
 
-  async apply(writes: ProjectionWrite[], position: number, checkpointName?: string): Promise<void> {
+  async apply(writes: ProjectionWrite[], position: number, checkpointOption?: string | CheckpointedApply): Promise<void> {
+    const checkpoint = checkpointOf(checkpointOption);
     // Serialise everything first so a bad value leaves the store untouched; within one event
     // the last write to a key wins (a Map keeps it), as all of them carry the same position.
     const prepared = new Map<string, Entry>();
@@ -34,13 +35,18 @@ export class InMemoryProjectionStore implements ProjectionStore {
           : { json: undefined, position, expiresAt: undefined },
       );
     }
+    if (checkpoint !== undefined) {
+      const current = this.checkpoints.get(checkpoint.name) ?? 0;
+      if (checkpoint.expectAtLeast !== undefined && current < checkpoint.expectAtLeast) {
+        throw new CheckpointLostError(checkpoint.name, checkpoint.expectAtLeast, current);
+      }
+      if (position <= current) return;
+    }
     for (const [key, entry] of prepared) {
       const current = this.entries.get(key);
       if (current === undefined || position > current.position) this.entries.set(key, entry);
     }
-    if (checkpointName !== undefined && position > (this.checkpoints.get(checkpointName) ?? 0)) {
-      this.checkpoints.set(checkpointName, position);
-    }
+    if (checkpoint !== undefined && checkpoint.advance !== false) this.checkpoints.set(checkpoint.name, position);
   }
 
   async get<T = unknown>(key: string, now = Date.now()): Promise<T | undefined> {

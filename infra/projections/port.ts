@@ -9,12 +9,49 @@ export type ProjectionWrite =
   | { kind: 'put'; key: string; value: unknown; /** epoch ms; absent = never expires */ expiresAt?: number }
   | { kind: 'delete'; key: string };
 
+/**
+ * How one event's writes relate to a projection's checkpoint (DESIGN §6).
+ *
+ * - Floor: an event at or below the checkpoint was applied already, so its writes are skipped
+ *   whole. This is what lets a store forget the position of an expired entry (Redis drops it)
+ *   without an older write bringing it back: that older write is below the checkpoint.
+ * - `advance`: the projector moves the checkpoint to the event's position; a write-through (the
+ *   writer applying its own events at once) does not, and its entries keep their position until
+ *   the projector has passed them.
+ * - `expectAtLeast`: the projector's own last position. A checkpoint below it means the store
+ *   lost state (an empty restart, a failover, an older snapshot): the apply throws
+ *   CheckpointLostError and writes nothing, and the projector rebuilds from what the store has.
+ */
+export interface CheckpointedApply {
+  name: string;
+  /** Default true. */
+  advance?: boolean;
+  expectAtLeast?: number;
+}
+
+export function checkpointOf(option: string | CheckpointedApply | undefined): CheckpointedApply | undefined {
+  return typeof option === 'string' ? { name: option } : option;
+}
+
+/** The projection store's checkpoint is behind what its projector already applied. */
+export class CheckpointLostError extends Error {
+  override readonly name = 'CheckpointLostError';
+  constructor(
+    readonly checkpointName: string,
+    readonly expectedAtLeast: number,
+    readonly actual: number,
+  ) {
+    super(`checkpoint ${checkpointName} is at ${actual}, below ${expectedAtLeast} already applied: the store lost state`);
+  }
+}
+
 export interface ProjectionStore {
   /**
-   * Applies the writes of one event at `position`, and advances the checkpoint `checkpointName`
-   * to `position` if it is greater (omit the name for a write-through that must not move it).
+   * Applies the writes of one event at `position`. With a checkpoint (a name means
+   * `{ name, advance: true }`), the writes obey the checkpoint as described at CheckpointedApply;
+   * without one, only the per-key positions guard them.
    */
-  apply(writes: ProjectionWrite[], position: number, checkpointName?: string): Promise<void>;
+  apply(writes: ProjectionWrite[], position: number, checkpoint?: string | CheckpointedApply): Promise<void>;
   /** The current value, or undefined if absent, deleted or expired (at `now`, epoch ms). */
   get<T = unknown>(key: string, now?: number): Promise<T | undefined>;
   /** The last applied position of a checkpoint, 0 if none. */

@@ -1,73 +1,224 @@
+import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent, Subscription } from '../event-store/port.js';
-import type { ProjectionStore, ProjectionWrite } from './port.js';
+import {
+  PoisonEventError,
+  backoffMs,
+  pause,
+  poisonOf,
+  type Follower,
+  type FollowerState,
+  type FollowerStatus,
+} from '../followers/follower.js';
+import { registerFollower } from '../followers/registry.js';
+import { followerFailures } from '../metrics/metrics.js';
+import { CheckpointLostError, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 export interface ProjectorOptions {
   /** Checkpoint name; also identifies the projector. */
   name: string;
   eventStore: EventStore;
   projectionStore: ProjectionStore;
+  /** Pure: the same event always gives the same writes. A throw marks the event as poison. */
   project: (event: RecordedEvent) => ProjectionWrite[];
-  /** Failures of the projection; without it, a failure after catch-up is an uncaught exception. */
-  onError?: (e: unknown) => void;
+  logger?: Logger;
+  /** Backoff after a failure of the target or the log: from `minMs`, doubling, up to `maxMs`. */
+  backoff?: { minMs: number; maxMs: number };
+  /**
+   * How often a projector with nothing to apply checks that its target still holds its
+   * checkpoint (an empty restart of Redis loses it without any write failing). Default 1 s.
+   */
+  checkIntervalMs?: number;
 }
 
-export interface Projector {
+export interface Projector extends Follower {
   /**
-   * Resolves once every event stored at start has been applied; rejects on a failure before
-   * that; stays pending if the projector is stopped first.
+   * Resolves once every event stored at start has been applied; rejects with a
+   * PoisonEventError if an event cannot be applied before that; stays pending while the target
+   * is down (the projector keeps retrying) and if the projector is stopped first.
    */
   caughtUp: Promise<void>;
   stop(): Promise<void>;
 }
 
+/** The target lost state while the projector was idle: found by the periodic check. */
+class CheckpointWentBack extends Error {}
+
 /**
- * Keeps a projection up to date from `$all`, resuming after its checkpoint. Every event is
- * applied (even with no writes) so the checkpoint moves past it.
+ * Keeps a projection up to date from `$all`, resuming after its checkpoint (DESIGN §6), and
+ * recovering by itself:
+ *
+ * - A failure of the target (Redis unreachable) or of the log read ends the current
+ *   subscription; the projector waits (exponential backoff) and resubscribes after the
+ *   checkpoint the target holds. Writes are position-guarded, so applying an event twice is
+ *   harmless, and a failed write-through is applied here in its turn: it is never lost.
+ * - Every apply carries the position the projector already reached (`expectAtLeast`), and an
+ *   idle projector reads its checkpoint every `checkIntervalMs`: a target whose checkpoint went
+ *   back (an empty restart, a failover, an older snapshot) is noticed, measured and rebuilt from
+ *   the log from where its checkpoint now is (0 when empty), without a restart of the process.
+ * - An event its projection throws on is a poison event: retrying cannot help, so the projector
+ *   stops there, loudly (state `failed`, an error log with the position, a metric, readiness
+ *   fails) and does not spin.
  */
 export function startProjector(options: ProjectorOptions): Projector {
-  const { name, eventStore, projectionStore, project, onError } = options;
-  let stopped = false;
-  let subscription: Subscription | undefined;
-  let pending = true;
-  let resolveCaughtUp!: () => void;
-  let rejectCaughtUp!: (e: unknown) => void;
-  const caughtUp = new Promise<void>((resolve, reject) => {
-    resolveCaughtUp = () => {
-      pending = false;
-      resolve();
-    };
-    rejectCaughtUp = (e) => {
-      pending = false;
-      reject(e);
-    };
-  });
-  // With onError every failure is reported there, so nobody is obliged to await caughtUp.
-  if (onError) caughtUp.catch(() => {});
+  return new ResilientProjector(options);
+}
 
-  const fail = (e: unknown): void => {
-    const beforeCatchUp = pending;
-    rejectCaughtUp(e);
-    if (onError) onError(e);
-    // Once caught up, nobody awaits caughtUp any more: like the event store, crash rather than
-    // let a projection silently stop.
-    else if (!beforeCatchUp) throw e;
-  };
+class ResilientProjector implements Projector {
+  readonly name: string;
+  readonly eventStore: EventStore;
+  readonly caughtUp: Promise<void>;
+  private state: FollowerState = 'starting';
+  private position = 0;
+  private lastError: string | undefined;
+  private poison: FollowerStatus['poison'];
+  private isCaughtUp = false;
+  private resolveCaughtUp!: () => void;
+  private rejectCaughtUp!: (error: unknown) => void;
+  private readonly stopSignal = new AbortController();
+  private readonly loop: Promise<void>;
+  private readonly unregister: () => void;
 
-  const started = (async () => {
-    const after = await projectionStore.checkpoint(name);
-    if (stopped) return;
-    subscription = eventStore.subscribeToAll(
-      async (event) => projectionStore.apply(project(event), event.position, name),
-      { after, onCaughtUp: resolveCaughtUp, onError: fail },
+  constructor(private readonly options: ProjectorOptions) {
+    this.name = options.name;
+    this.eventStore = options.eventStore;
+    this.caughtUp = new Promise<void>((resolve, reject) => {
+      this.resolveCaughtUp = resolve;
+      this.rejectCaughtUp = reject;
+    });
+    this.caughtUp.catch(() => {}); // reported through status and the log too; awaiting is optional
+    this.unregister = registerFollower(this);
+    this.loop = this.run();
+  }
+
+  status(): FollowerStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      position: this.position,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.poison !== undefined ? { poison: this.poison } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopSignal.abort();
+    await this.loop;
+    if (this.state !== 'failed') this.state = 'stopped';
+    this.unregister();
+  }
+
+  private async run(): Promise<void> {
+    const { minMs = 100, maxMs = 5_000 } = this.options.backoff ?? {};
+    const stopped = this.stopSignal.signal;
+    let failures = 0;
+    while (!stopped.aborted) {
+      try {
+        const checkpoint = await this.options.projectionStore.checkpoint(this.name);
+        if (checkpoint < this.position) {
+          this.options.logger?.warn(
+            { projector: this.name, checkpoint, applied: this.position, missing: this.position - checkpoint },
+            'projection store lost state: rebuilding from its checkpoint',
+          );
+        }
+        this.position = checkpoint;
+        const progressed = await this.follow(checkpoint, stopped);
+        if (progressed) failures = 0;
+      } catch (error) {
+        if (stopped.aborted) break;
+        if (error instanceof PoisonEventError) {
+          this.failFor(error);
+          return;
+        }
+        failures++;
+        const kind = error instanceof CheckpointLostError || error instanceof CheckpointWentBack ? 'checkpoint_lost' : 'target';
+        followerFailures.inc({ follower: this.name, kind });
+        this.state = 'retrying';
+        this.lastError = error instanceof Error ? error.message : String(error);
+        const delay = kind === 'checkpoint_lost' ? 0 : backoffMs(failures, minMs, maxMs);
+        this.options.logger?.warn({ projector: this.name, position: this.position, err: error, retryInMs: delay }, 'projection failed; resuming from the checkpoint');
+        await pause(delay, stopped);
+      }
+    }
+  }
+
+  /**
+   * One subscription after `after`, until `stopped` (resolves) or a failure (rejects). Resolves
+   * with whether any event was applied.
+   */
+  private async follow(after: number, stopped: AbortSignal): Promise<boolean> {
+    const { eventStore, projectionStore, project } = this.options;
+    let progressed = false;
+    let failed!: (error: unknown) => void;
+    const ended = new Promise<void>((resolve, reject) => {
+      failed = reject;
+      stopped.addEventListener('abort', () => resolve(), { once: true });
+      if (stopped.aborted) resolve();
+    });
+    this.state = 'catching_up';
+    const subscription: Subscription = eventStore.subscribeToAll(
+      async (event) => {
+        let writes: ProjectionWrite[];
+        try {
+          writes = project(event);
+        } catch (error) {
+          throw new PoisonEventError(event, error);
+        }
+        await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position });
+        this.position = event.position;
+        progressed = true;
+        if (this.state === 'retrying') this.state = this.isCaughtUp ? 'live' : 'catching_up';
+      },
+      {
+        after,
+        onCaughtUp: () => {
+          this.state = 'live';
+          this.lastError = undefined;
+          if (!this.isCaughtUp) {
+            this.isCaughtUp = true;
+            this.resolveCaughtUp();
+          }
+        },
+        onError: failed,
+      },
     );
-  })().catch(fail);
+    const watch = this.watchCheckpoint(stopped, failed);
+    try {
+      await ended;
+      return progressed;
+    } finally {
+      clearInterval(watch);
+      await subscription.stop();
+    }
+  }
 
-  return {
-    caughtUp,
-    async stop() {
-      stopped = true;
-      await started;
-      await subscription?.stop();
-    },
-  };
+  /** Every `checkIntervalMs`: did the target's checkpoint go back below what was applied? */
+  private watchCheckpoint(stopped: AbortSignal, failed: (error: unknown) => void): NodeJS.Timeout {
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || stopped.aborted || this.state !== 'live') return;
+      checking = true;
+      const applied = this.position;
+      this.options.projectionStore
+        .checkpoint(this.name)
+        .then((checkpoint) => {
+          if (checkpoint < applied) failed(new CheckpointWentBack(`checkpoint ${this.name} went back from ${applied} to ${checkpoint}`));
+        })
+        .catch(failed)
+        .finally(() => (checking = false));
+    }, this.options.checkIntervalMs ?? 1_000);
+    timer.unref();
+    return timer;
+  }
+
+  private failFor(error: PoisonEventError): void {
+    this.state = 'failed';
+    this.lastError = error.message;
+    this.poison = poisonOf(error.event);
+    followerFailures.inc({ follower: this.name, kind: 'poison' });
+    this.options.logger?.error(
+      { projector: this.name, ...this.poison, err: error.cause },
+      'projection stopped at an event it cannot apply (poison event): fix the projection or the log, then restart',
+    );
+    if (!this.isCaughtUp) this.rejectCaughtUp(error);
+  }
 }

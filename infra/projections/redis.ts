@@ -1,6 +1,6 @@
 import { createClient, defineScript, type CommandParser } from 'redis';
 import { digestLiveEntries, type LiveEntry } from './digest.js';
-import type { ProjectionStore, ProjectionWrite } from './port.js';
+import { CheckpointLostError, checkpointOf, type CheckpointedApply, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 export interface RedisProjectionStoreOptions {
   /** Namespace of every key of this store; default 'idp:proj:'. Must not contain braces. */
@@ -17,9 +17,17 @@ export interface RedisProjectionStoreOptions {
 const MAX_TIME_MS = 8.64e15;
 
 /**
- * KEYS[1] is the checkpoint hash, KEYS[2..n] the entry hashes. ARGV: position, '1' to move the
- * checkpoint (or '0'), checkpoint name, then per entry: JSON ('' for a tombstone), expiresAt
- * ('' for none) and the time at which Redis may drop it.
+ * KEYS[1] is the checkpoint hash, KEYS[2..n] the entry hashes. ARGV: position; mode ('0' no
+ * checkpoint, '1' checkpointed and advancing (the projector), '2' checkpointed, not advancing (a
+ * write-through)); checkpoint name; the position the checkpoint must be at least at ('' for no
+ * check); then per entry: JSON ('' for a tombstone), expiresAt ('' for none) and the time at
+ * which Redis may drop it. Answers 'lost:<checkpoint>' (nothing written), 'skipped' or 'applied'.
+ *
+ * A Redis expiry makes Redis forget an entry and its position. That is safe only for an entry
+ * at or below the checkpoint, because every older write is then skipped by the floor; so an
+ * entry gets its expiry only once the checkpoint covers it: at once for the projector (mode 1)
+ * or without a checkpoint (mode 0, where nothing protects it anyway), and for a write-through's
+ * entry when the projector reaches the same position.
  *
  * Redis does not roll back a script that fails half-way, so everything that could make it fail
  * is validated before it is sent. Positions are stored as sent (decimal text): Lua only compares
@@ -27,9 +35,18 @@ const MAX_TIME_MS = 8.64e15;
  */
 const APPLY_SCRIPT = `
 local position = tonumber(ARGV[1])
+local mode = ARGV[2]
+if mode ~= '0' then
+  local stored = redis.call('HGET', KEYS[1], ARGV[3])
+  local checkpoint = 0
+  if stored then checkpoint = tonumber(stored) end
+  if ARGV[4] ~= '' and checkpoint < tonumber(ARGV[4]) then return 'lost:' .. (stored or '0') end
+  if position <= checkpoint then return 'skipped' end
+end
+local covered = mode ~= '2'
 for i = 2, #KEYS do
   local key = KEYS[i]
-  local at = 4 + (i - 2) * 3
+  local at = 5 + (i - 2) * 3
   local current = redis.call('HGET', key, 'p')
   if not current or position > tonumber(current) then
     redis.call('DEL', key)
@@ -39,17 +56,16 @@ for i = 2, #KEYS do
       redis.call('HSET', key, 'p', ARGV[1], 'v', ARGV[at])
     else
       redis.call('HSET', key, 'p', ARGV[1], 'v', ARGV[at], 'x', ARGV[at + 1])
-      redis.call('PEXPIREAT', key, ARGV[at + 2])
+      if covered then redis.call('PEXPIREAT', key, ARGV[at + 2]) end
     end
+  elseif mode == '1' and ARGV[at + 1] ~= '' and position == tonumber(current) and redis.call('PTTL', key) == -1 then
+    redis.call('PEXPIREAT', key, ARGV[at + 2])
   end
 end
-if ARGV[2] == '1' then
-  local current = redis.call('HGET', KEYS[1], ARGV[3])
-  if not current or position > tonumber(current) then
-    redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
-  end
+if mode == '1' then
+  redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
 end
-return 0
+return 'applied'
 `;
 
 const applyScript = defineScript({
@@ -59,7 +75,7 @@ const applyScript = defineScript({
     parser.pushKeys(keys);
     parser.push(...args);
   },
-  transformReply: () => undefined,
+  transformReply: (reply: unknown) => String(reply),
 });
 
 function newClient(url: string) {
@@ -94,9 +110,10 @@ function toJson(key: string, value: unknown): string {
  * The projection store in Redis: one hash per key (`p` position, `v` JSON, `x` expiresAt), a
  * tombstone being a hash with only `p`, and the checkpoints in one hash beside them.
  *
- * Entries get a Redis expiry `gcGraceMs` after `expiresAt` so dead ones go away; once Redis has
- * dropped an entry its position is forgotten, so only a write older than an entry expired that
- * long ago could bring it back.
+ * Entries get a Redis expiry `gcGraceMs` after `expiresAt` so dead ones go away, once the
+ * projection's checkpoint covers them (see APPLY_SCRIPT): Redis then forgets the entry and its
+ * position, and the checkpoint floor keeps any older write from bringing it back, so Redis and
+ * the in-memory store reach the same state from the same events.
  */
 export class RedisProjectionStore implements ProjectionStore {
   private readonly entryPrefix: string;
@@ -127,7 +144,8 @@ export class RedisProjectionStore implements ProjectionStore {
     return new RedisProjectionStore(client, keyPrefix, gcGraceMs);
   }
 
-  async apply(writes: ProjectionWrite[], position: number, checkpointName?: string): Promise<void> {
+  async apply(writes: ProjectionWrite[], position: number, checkpointOption?: string | CheckpointedApply): Promise<void> {
+    const checkpoint = checkpointOf(checkpointOption);
     if (!Number.isSafeInteger(position)) throw new RangeError(`projection position must be an integer: ${position}`);
     // Within one event the last write to a key wins, as all of them carry the same position.
     const prepared = new Map<string, [json: string, expiresAt: string, gcAt: string]>();
@@ -148,11 +166,17 @@ export class RedisProjectionStore implements ProjectionStore {
       const gcAt = Math.max(0, Math.ceil(expiresAt + this.gcGraceMs));
       prepared.set(write.key, [json, String(expiresAt), String(gcAt)]);
     }
-    if (prepared.size === 0 && checkpointName === undefined) return;
+    if (prepared.size === 0 && checkpoint === undefined) return;
+    const { expectAtLeast } = checkpoint ?? {};
+    if (expectAtLeast !== undefined && !Number.isSafeInteger(expectAtLeast)) throw new RangeError(`invalid expectAtLeast: ${expectAtLeast}`);
 
     const keys = [this.checkpointKey, ...[...prepared.keys()].map((key) => this.entryPrefix + key)];
-    const args = [String(position), checkpointName === undefined ? '0' : '1', checkpointName ?? '', ...[...prepared.values()].flat()];
-    await this.client.applyWrites(keys, args);
+    const mode = checkpoint === undefined ? '0' : checkpoint.advance === false ? '2' : '1';
+    const args = [String(position), mode, checkpoint?.name ?? '', expectAtLeast === undefined ? '' : String(expectAtLeast), ...[...prepared.values()].flat()];
+    const outcome = await this.client.applyWrites(keys, args);
+    if (outcome.startsWith('lost:')) {
+      throw new CheckpointLostError(checkpoint!.name, expectAtLeast!, Number(outcome.slice('lost:'.length)));
+    }
   }
 
   async get<T = unknown>(key: string, now = Date.now()): Promise<T | undefined> {

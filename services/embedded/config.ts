@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
+import { FollowerMaxLagMs } from '../shared/adapters/service-config.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -23,11 +24,7 @@ const EmbeddedEnv = z
       .default('inproc:')
       .pipe(BusUrl)
       .refine((bus) => bus.kind === 'inproc', { message: 'the embedded mode runs its services on BUS_URL=inproc:' }),
-    PROJECTIONS_URL: z
-      .string()
-      .default('memory:')
-      .pipe(ProjectionsUrl)
-      .refine((p) => p.kind === 'memory', { message: 'the embedded mode rebuilds PROJECTIONS_URL=memory: at start' }),
+    PROJECTIONS_URL: z.string().default('memory:').pipe(ProjectionsUrl),
     IDP_DATA_DIR: z.string().default('./data'),
     IDP_KEK: z
       .string()
@@ -50,6 +47,7 @@ const EmbeddedEnv = z
       .optional()
       .transform((v) => (v === '' ? undefined : v)),
     IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+    IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => ({
@@ -66,6 +64,7 @@ const EmbeddedEnv = z
       env.IDP_DEMO === 'on' ? { username: env.IDP_DEMO_USERNAME, password: env.IDP_DEMO_PASSWORD } : undefined,
     initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
     requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
+    followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -14,11 +14,12 @@ import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 import { PinoNestLogger } from '../../infra/log/nest-logger.js';
-import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
+import { checkFollowers } from '../../infra/followers/registry.js';
 import { AuthnModule } from '../authn/adapters/authn.module.js';
 import { ClientRegistryModule } from '../client-registry/adapters/client-registry.module.js';
 import { createGatewayHttpApp } from '../gateway/adapters/gateway-http-app.js';
 import { HealthEndpoints } from '../shared/adapters/health-server.js';
+import { openProjectionStore } from '../shared/adapters/open-adapters.js';
 import { TokenIssuerModule } from '../token-issuer/adapters/token-issuer.module.js';
 import { TOKEN_LIFETIMES } from '../token-issuer/app/token-minter.js';
 import type { EmbeddedConfig } from './config.js';
@@ -45,7 +46,8 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
     config.eventStore.kind === 'sqlite'
       ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek)
       : new InMemoryDataKeyStore(kek);
-  const projectionStore = new InMemoryProjectionStore();
+  // Memory by default (rebuilt from the log at every start); Redis resumes from its checkpoint.
+  const projectionStore = await openProjectionStore(config.projections);
   const broker = new InProcessBroker();
   const nestLogger = new PinoNestLogger(logger);
 
@@ -90,7 +92,12 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
 
     const gatewayBus = new InProcessBus(broker);
     const health = new HealthEndpoints(
-      { bus: () => gatewayBus.ping(), eventStore: () => eventStore.ping(), projections: () => projectionStore.ping() },
+      {
+        bus: () => gatewayBus.ping(),
+        eventStore: () => eventStore.ping(),
+        projections: () => projectionStore.ping(),
+        followers: () => checkFollowers(config.followerMaxLagMs),
+      },
       logger,
     );
     const gateway = await createGatewayHttpApp(
@@ -123,11 +130,13 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         for (const service of services.reverse()) await service.close();
         await gatewayBus.close();
         await dataKeys.close();
+        await projectionStore.close();
         await eventStore.close();
       },
     };
   } catch (error) {
     for (const service of services) await service.close().catch(() => {});
+    await projectionStore.close().catch(() => {});
     await eventStore.close().catch(() => {});
     throw error;
   }

@@ -1,4 +1,6 @@
-import type { ProjectionStore, ProjectionWrite } from '../../infra/projections/port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
+import { CheckpointLostError, type ProjectionStore, type ProjectionWrite } from '../../infra/projections/port.js';
 
 export interface ProjectionStoreFixture {
   store: ProjectionStore;
@@ -11,7 +13,14 @@ const put = (key: string, value: unknown, expiresAt?: number): ProjectionWrite =
 const del = (key: string): ProjectionWrite => ({ kind: 'delete', key });
 
 /** The behaviour every ProjectionStore adapter must show. */
-export function describeProjectionStoreContract(name: string, factory: () => Promise<ProjectionStoreFixture>): void {
+/**
+ * `factory` opens a fresh, empty store. `gcGraceMs` (default: long enough for the fixed clock
+ * below) is how long after an entry's expiry a store that garbage-collects (Redis) may forget it.
+ */
+export function describeProjectionStoreContract(
+  name: string,
+  factory: (options?: { gcGraceMs?: number }) => Promise<ProjectionStoreFixture>,
+): void {
   describe(`ProjectionStore contract: ${name}`, () => {
     let fixture: ProjectionStoreFixture;
     let store: ProjectionStore;
@@ -108,6 +117,89 @@ export function describeProjectionStoreContract(name: string, factory: () => Pro
       await store.apply([put('a', 1)], 9);
       expect(await store.checkpoint('p')).toBe(2);
       expect(await store.get('a', NOW)).toBe(1);
+    });
+
+    it('skips every write of an event at or below its checkpoint (it was applied already)', async () => {
+      await store.apply([put('a', 'at-5')], 5, 'p');
+      await store.apply([put('b', 'at-4'), put('a', 'at-4')], 4, 'p');
+      await store.apply([put('c', 'at-5')], 5, 'p');
+      expect(await store.get('a', NOW)).toBe('at-5');
+      expect(await store.get('b', NOW)).toBeUndefined();
+      expect(await store.get('c', NOW)).toBeUndefined();
+      // Another checkpoint, or none, has no floor here.
+      await store.apply([put('b', 'other')], 4, 'q');
+      expect(await store.get('b', NOW)).toBe('other');
+    });
+
+    it('lets a write-through (advance: false) obey the floor without moving the checkpoint', async () => {
+      await store.apply([], 5, 'p');
+      await store.apply([put('a', 'through')], 8, { name: 'p', advance: false });
+      await store.apply([put('b', 'below')], 3, { name: 'p', advance: false });
+      expect(await store.checkpoint('p')).toBe(5);
+      expect(await store.get('a', NOW)).toBe('through');
+      expect(await store.get('b', NOW)).toBeUndefined();
+      // The projector then applies the same event: nothing changes, the checkpoint moves.
+      await store.apply([put('a', 'through')], 8, 'p');
+      expect(await store.checkpoint('p')).toBe(8);
+      expect(await store.get('a', NOW)).toBe('through');
+    });
+
+    it('refuses and writes nothing when its checkpoint is below what the projector already applied', async () => {
+      await store.apply([put('a', 1)], 5, 'p');
+      await store.clear(); // the store lost its state (an empty restart)
+      const error = await store.apply([put('b', 2)], 6, { name: 'p', expectAtLeast: 5 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CheckpointLostError);
+      expect(error).toMatchObject({ checkpointName: 'p', expectedAtLeast: 5, actual: 0 });
+      expect(await store.get('b', NOW)).toBeUndefined();
+      expect(await store.checkpoint('p')).toBe(0);
+      // At or above the expectation it applies.
+      await store.apply([put('b', 2)], 6, { name: 'p', expectAtLeast: 0 });
+      expect(await store.checkpoint('p')).toBe(6);
+    });
+
+    it('never revives an entry whose expiry fired through an older write, and agrees with the in-memory store', async () => {
+      const gc = await factory({ gcGraceMs: 0 });
+      const reference = new InMemoryProjectionStore();
+      try {
+        const now = Date.now();
+        const soon = now + 150;
+        const history = async (s: ProjectionStore) => {
+          await s.apply([put('k', 'older, never expires')], 5, 'p');
+          await s.apply([put('k', 'newer, expires soon', soon)], 10, 'p');
+          // A write-through ahead of the projector (the writer applying its own event).
+          await s.apply([put('w', 'through, expires soon', soon)], 20, { name: 'p', advance: false });
+        };
+        await history(gc.store);
+        await history(reference);
+        await sleep(400); // past the expiry and a zero grace: a collecting store has dropped them
+
+        // Older writes arrive: a lagging replica of the projector, and the projector itself.
+        const older = async (s: ProjectionStore) => {
+          await s.apply([put('k', 'older, never expires')], 5, 'p');
+          await s.apply([put('w', 'older than the write-through')], 15, 'p');
+        };
+        await older(gc.store);
+        await older(reference);
+        const later = Date.now();
+        for (const s of [gc.store, reference]) {
+          expect(await s.get('k', later)).toBeUndefined();
+          expect(await s.get('w', later)).toBeUndefined();
+        }
+        expect(await gc.store.digest(later)).toBe(await reference.digest(later));
+
+        // The projector reaches the write-through's event; still nothing comes back.
+        for (const s of [gc.store, reference]) {
+          await s.apply([put('w', 'through, expires soon', soon)], 20, 'p');
+          await s.apply([put('w', 'older again')], 18, 'p');
+        }
+        await sleep(100);
+        const end = Date.now();
+        expect(await gc.store.get('w', end)).toBeUndefined();
+        expect(await gc.store.digest(end)).toBe(await reference.digest(end));
+        expect(await gc.store.checkpoint('p')).toBe(20);
+      } finally {
+        await gc.cleanup();
+      }
     });
 
     it('gives a 64-hex digest that does not depend on write order or positions', async () => {

@@ -43,8 +43,8 @@ async function closeAll(): Promise<void> {
 // it a grace long enough to keep the contract's entries for as long as its reads need them.
 const CENTURY_MS = 100 * 365 * 24 * 3600 * 1000;
 
-describeProjectionStoreContract('redis', async () => {
-  const store = await open({ gcGraceMs: CENTURY_MS });
+describeProjectionStoreContract('redis', async (options) => {
+  const store = await open({ gcGraceMs: options?.gcGraceMs ?? CENTURY_MS });
   return { store, cleanup: closeAll };
 });
 
@@ -76,9 +76,8 @@ describe('RedisProjectionStore', () => {
       return { position, writes: [position % 7 === 0 ? del(key) : put(key, { position })] };
     });
     const order = shuffled(events);
-    await Promise.all(
-      order.map((event, i) => (i % 2 === 0 ? a : b).apply(event.writes, event.position, 'projector')),
-    );
+    // Per-key positions alone (no checkpoint): out of order, the newest write of each key wins.
+    await Promise.all(order.map((event, i) => (i % 2 === 0 ? a : b).apply(event.writes, event.position)));
 
     const reference = new InMemoryProjectionStore();
     for (const event of events) await reference.apply(event.writes, event.position, 'projector');
@@ -89,8 +88,49 @@ describe('RedisProjectionStore', () => {
     }
     expect(await a.get('k0')).toEqual({ position: 200 });
     expect(await a.get('k1')).toBeUndefined(); // deleted at 196, its newest event
-    expect(await b.checkpoint('projector')).toBe(200);
     expect(await a.digest()).toBe(await reference.digest());
+  });
+
+  it('converges when two projector replicas, each in order, apply the same events at different speeds', async () => {
+    const [a, b] = await openPair();
+    const events = Array.from({ length: 120 }, (_, i) => {
+      const position = i + 1;
+      const key = `k${position % 5}`;
+      return { position, writes: [position % 7 === 0 ? del(key) : put(key, { position })] };
+    });
+    const replica = async (store: RedisProjectionStore, pauseEvery: number) => {
+      let last = 0;
+      for (const event of events) {
+        await store.apply(event.writes, event.position, { name: 'projector', expectAtLeast: last });
+        last = event.position;
+        if (event.position % pauseEvery === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([replica(a, 3), replica(b, 11)]);
+    const reference = new InMemoryProjectionStore();
+    for (const event of events) await reference.apply(event.writes, event.position, 'projector');
+    expect(await a.digest()).toBe(await reference.digest());
+    expect(await b.checkpoint('projector')).toBe(120);
+  });
+
+  it('gives an entry a Redis expiry only once the checkpoint covers it', async () => {
+    const keyPrefix = newPrefix();
+    const store = await open({ keyPrefix, gcGraceMs: 60_000 });
+    const expiresAt = Date.now() + 60_000;
+    await store.apply([], 4, 'p');
+    await store.apply([put('through', 't', expiresAt)], 9, { name: 'p', advance: false });
+    await store.apply([put('projected', 'p', expiresAt)], 5, 'p');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      const pttl = async (key: string) => raw.pExpireTime(`{${keyPrefix}}k:${key}`);
+      expect(await pttl('projected')).toBe(expiresAt + 60_000);
+      expect(await pttl('through')).toBe(-1); // no expiry yet: its position must not be forgotten
+      await store.apply([put('through', 't', expiresAt)], 9, 'p');
+      expect(await pttl('through')).toBe(expiresAt + 60_000);
+    } finally {
+      await raw.close();
+    }
   });
 
   it('writes nothing, checkpoint included, when one value of an apply is invalid', async () => {

@@ -3,6 +3,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import * as client from 'openid-client';
 import { createClient } from 'redis';
+import { GetClient, RegisterClient } from '../../contracts/messages/client-registry.js';
+import type { OAuthError } from '../../contracts/oauth-error.js';
+import { NatsBus } from '../../infra/bus/nats.js';
+import { call } from '../../infra/bus/typed.js';
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
 import { Browser } from '../support/browser.js';
@@ -202,6 +206,47 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
       await nc.close();
     }
   }, 180_000);
+  it('a bus message with malformed metadata or a lone surrogate is refused, nothing is appended, and every follower keeps following', async () => {
+    const bus = await NatsBus.connect(topology.natsUrl, { name: 'test-hostile-caller' });
+    const nc = await connect({ servers: topology.natsUrl });
+    try {
+      const good = { tenant: 'default', correlationId: 'hostile-1', causationId: null, actor: { kind: 'system' as const, id: 'test' } };
+      const metadata = { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' };
+      const before = (await readLog()).length;
+      const refusals = await Promise.all(
+        [
+          { ctx: { ...good, traceparent: 'not-a-traceparent' }, metadata },
+          { ctx: { ...good, traceparent: '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01' }, metadata },
+          { ctx: { ...good, actor: { kind: 'system' as const, id: 'x'.repeat(300) } }, metadata },
+          { ctx: good, metadata: { ...metadata, client_name: 'lone \ud800 surrogate' } },
+        ].map((request) => call(bus, RegisterClient, request).then(() => 'accepted', (e: unknown) => (e as OAuthError).code)),
+      );
+      expect(refusals).toEqual(['invalid_request', 'invalid_request', 'invalid_request', 'invalid_request']);
+      expect((await readLog()).length).toBe(before);
+
+      // The followers keep following: a well-formed registration is projected, published on
+      // IDP_EVENTS, and every service stays ready.
+      const { client: registered } = await call(bus, RegisterClient, { ctx: good, metadata });
+      expect((await call(bus, GetClient, { ctx: good, clientId: registered.clientId })).client?.clientId).toBe(registered.clientId);
+      const log = await readLog();
+      const jsm = await jetstreamManager(nc);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const info = await jsm.streams.info('IDP_EVENTS');
+        const last = await jsm.streams.getMessage('IDP_EVENTS', { seq: info.state.last_seq });
+        if (Number(last?.header?.get('Idp-Position')) === log.at(-1)!.position) break;
+        if (Date.now() > deadline) throw new Error('IDP_EVENTS did not reach the end of the log');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const name of ['authn', 'client-registry', 'token-issuer'] as const) {
+        expect((await fetch(`${topology.healthUrl(name)}/readyz`)).status).toBe(200);
+      }
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  }, 60_000);
+
   it('every process serves /healthz, /readyz and Prometheus /metrics with request, append and projection figures', async () => {
     for (const name of ['gateway', 'authn', 'client-registry', 'token-issuer'] as const) {
       const base = topology.healthUrl(name);
@@ -218,8 +263,9 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     const issuer = await (await fetch(`${topology.healthUrl('token-issuer')}/metrics`)).text();
     expect(issuer).toMatch(/idp_events_appended_total\{type="tokens.issued"\} [1-9]/);
     expect(issuer).toMatch(/idp_bus_requests_total\{subject="idp.token-issuer.redeem_code",outcome="ok"\} [1-9]/);
-    expect(issuer).toMatch(/idp_projection_position\{projector="token-issuer"\} [1-9]/);
-    expect(issuer).toMatch(/idp_projection_lag_seconds\{projector="token-issuer"\}/);
+    expect(issuer).toMatch(/idp_follower_position\{follower="token-issuer"\} [1-9]/);
+    expect(issuer).toMatch(/idp_follower_lag_seconds\{follower="token-issuer"\} 0$/m);
+    expect(issuer).toMatch(/idp_follower_state\{follower="token-issuer"\} 2$/m); // live
   }, 30_000);
 
   it('no plaintext secret of a flow reaches JetStream (log, live stream, KV buckets) or Redis', async () => {

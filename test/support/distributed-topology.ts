@@ -21,6 +21,8 @@ const STOP_GRACE_MS = 10_000;
 export interface DistributedOptions {
   /** Extra environment for every service (e.g. IDP_INITIAL_ACCESS_TOKEN for the gateway). */
   env?: Record<string, string>;
+  /** A Redis owned by the test (e.g. one it stops and restarts); one is spawned otherwise. */
+  redis?: { url: string };
   /** A user registered through authn once the services are up (there is no demo seed here). */
   user?: { username: string; password: string; name?: string };
 }
@@ -41,6 +43,8 @@ export interface DistributedTopology {
   logs(): string;
   /** Base URL of a running service's /healthz, /readyz and /metrics. */
   healthUrl(name: ServiceName): string;
+  /** Process ids of the services started with the topology (replicas and extra gateways aside). */
+  pids(): number[];
   /** Stops redis-server (to see readiness fall). */
   stopRedis(): Promise<void>;
   /** SIGKILL, as a crash: no graceful shutdown. */
@@ -58,10 +62,12 @@ const mainOf = (name: ServiceName) => fileURLToPath(new URL(`../../services/${na
 
 export async function startDistributed(options: DistributedOptions = {}): Promise<DistributedTopology> {
   const nats = await startNats();
-  const redis = await startRedis().catch(async (error) => {
-    await nats.stop();
-    throw error;
-  });
+  const redis: Pick<TestServer, 'url' | 'stop'> = options.redis
+    ? { url: options.redis.url, stop: async () => {} }
+    : await startRedis().catch(async (error) => {
+        await nats.stop();
+        throw error;
+      });
   const port = await freePort();
   const kek = randomBytes(32).toString('base64url');
   const issuer = `http://127.0.0.1:${port}`;
@@ -126,6 +132,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
       if (!service) throw new Error(`${name} is not running`);
       return `http://127.0.0.1:${service.healthPort}`;
     },
+    pids: () => [...services.values()].map((s) => s.child.pid!),
     stopRedis: () => redis.stop(),
     async kill(name) {
       const service = services.get(name);

@@ -36,6 +36,8 @@ export interface EmbeddedProcess {
   stop(): Promise<void>;
   /** The exit code once the process ended (null while running or when killed by a signal). */
   exitCode(): number | null;
+  /** The child's process id. */
+  pid: number;
 }
 
 /** Children still running when the test process exits are killed, never leaked. */
@@ -148,6 +150,7 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
     dataDir,
     logs,
     exitCode: () => exitCode,
+    pid: child.pid!,
     stop() {
       stopping ??= (async () => {
         if (!exited) {

@@ -111,9 +111,11 @@ describe('handleCommand: load, decide, append at the expected version', () => {
   it('writes its own projections through, so the next read sees them at once', async () => {
     const projections = new InMemoryProjectionStore();
     await handleCommand(
-      { store, service: 'authn', projections: { store: projections, project: authnProjections } },
+      { store, service: 'authn', projections: { store: projections, project: authnProjections, checkpoint: 'authn' } },
       { streamName: stream, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
     );
     expect(await projections.get(keys.consent('acme', 'sub-1', 'client-1'))).toEqual(['openid']);
+    // A write-through leaves the checkpoint to the projector, which will apply the event too.
+    expect(await projections.checkpoint('authn')).toBe(0);
   });
 });

@@ -2,13 +2,20 @@ import { createHash } from 'node:crypto';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { NewEvent, RecordedEvent } from '../../infra/event-store/port.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
-import type { ProjectionWrite } from '../../infra/projections/port.js';
+import { PoisonEventError, lagSeconds } from '../../infra/followers/follower.js';
+import { checkFollowers } from '../../infra/followers/registry.js';
+import type { ProjectionStore, ProjectionWrite } from '../../infra/projections/port.js';
 import { startProjector } from '../../infra/projections/projector.js';
+import { FlakyProjectionStore } from '../support/flaky-projection-store.js';
 
 const NOW = 1_700_000_000_000;
 
 function event(type: string, data: Record<string, unknown>): NewEvent {
-  const metadata = { test: true };
+  return eventAt(type, data, new Date());
+}
+
+function eventAt(type: string, data: Record<string, unknown>, time: Date): NewEvent {
+  const metadata = { test: true, time: time.toISOString() };
   const hash = createHash('sha256').update(JSON.stringify({ type, schemaVersion: 1, data, metadata })).digest('hex');
   return { type, schemaVersion: 1, data, metadata, hash };
 }
@@ -48,13 +55,14 @@ describe('startProjector', () => {
   let projections: InMemoryProjectionStore;
   const stops: Array<() => Promise<void>> = [];
 
-  const start = (name: string, store = projections, projectFn = project, onError?: (e: unknown) => void) => {
+  const start = (name: string, store: ProjectionStore = projections, projectFn = project) => {
     const projector = startProjector({
       name,
       eventStore: events,
       projectionStore: store,
       project: projectFn,
-      ...(onError ? { onError } : {}),
+      backoff: { minMs: 10, maxMs: 50 },
+      checkIntervalMs: 20,
     });
     stops.push(() => projector.stop());
     return projector;
@@ -158,23 +166,77 @@ describe('startProjector', () => {
     expect(await projections.digest(NOW)).toBe(digest);
   });
 
-  it('reports a failing projection and does not checkpoint past it', async () => {
+  it('stops loudly at an event it cannot apply: failed state with the position, a rejected caughtUp, no spinning', async () => {
     await appendHistory();
     const failure = new Error('cannot project');
-    const errors: unknown[] = [];
+    let calls = 0;
+    const projector = start('users', projections, (e) => {
+      if (e.position === 3) {
+        calls++;
+        throw failure;
+      }
+      return project(e);
+    });
 
-    const projector = start(
-      'users',
-      projections,
-      (e) => {
-        if (e.position === 3) throw failure;
-        return project(e);
-      },
-      (e) => errors.push(e),
-    );
-
-    await expect(projector.caughtUp).rejects.toBe(failure);
-    expect(errors).toEqual([failure]);
+    const error = await projector.caughtUp.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PoisonEventError);
+    expect((error as PoisonEventError).cause).toBe(failure);
+    await sleep(200); // with a 10 ms backoff, a spinning projector would call it again and again
+    expect(calls).toBe(1);
+    expect(projector.status()).toMatchObject({
+      state: 'failed',
+      position: 2,
+      poison: { position: 3, streamName: 'user-1', streamIndex: 1, type: 'UserEmailChanged' },
+    });
     expect(await projections.checkpoint('users')).toBe(2);
+    await expect(checkFollowers(60_000)).rejects.toThrow(/users stopped at position 3/);
+  });
+
+  it('retries a failing target with backoff and resumes from its checkpoint, losing nothing', async () => {
+    const flaky = new FlakyProjectionStore(projections);
+    await appendHistory();
+    const projector = start('users', flaky);
+    await projector.caughtUp;
+    const reference = await projections.digest(NOW);
+
+    flaky.down = true;
+    await events.append('user-3', [event('UserRegistered', { id: '3', email: 'c@example.com' })], 'no_stream');
+    await eventually(async () => expect(projector.status().state).toBe('retrying'));
+    await expect(checkFollowers(60_000)).rejects.toThrow(/users is retrying/);
+    expect(await projections.get('user:3', NOW)).toBeUndefined();
+    const failuresWhileDown = flaky.failures;
+    await sleep(100);
+    expect(flaky.failures).toBeGreaterThan(failuresWhileDown); // still trying, with backoff
+
+    flaky.down = false;
+    await eventually(async () => expect(await projections.get('user:3', NOW)).toEqual({ email: 'c@example.com' }), 2000);
+    await eventually(async () => expect(projector.status().state).toBe('live'));
+    await expect(checkFollowers(60_000)).resolves.toBeUndefined();
+    expect(await projections.checkpoint('users')).toBe(8);
+    expect(await projections.digest(NOW)).not.toBe(reference);
+  });
+
+  it('rebuilds a target that lost its checkpoint (an empty restart) from the log, while idle', async () => {
+    await appendHistory();
+    const projector = start('users');
+    await projector.caughtUp;
+    const digest = await projections.digest(NOW);
+    await projections.clear();
+    await eventually(async () => expect(await projections.digest(NOW)).toBe(digest), 2000);
+    expect(await projections.checkpoint('users')).toBe(7);
+    expect(projector.status().state).toBe('live');
+  });
+
+  it('measures its lag against the log', async () => {
+    const flaky = new FlakyProjectionStore(projections);
+    const projector = start('users', flaky);
+    await projector.caughtUp;
+    expect(await lagSeconds(projector)).toBe(0);
+    flaky.down = true;
+    await events.append('user-9', [eventAt('UserRegistered', { id: '9' }, new Date(Date.now() - 30_000))], 'no_stream');
+    await eventually(async () => expect(projector.status().state).toBe('retrying'));
+    expect(await lagSeconds(projector)).toBeGreaterThanOrEqual(30);
+    flaky.down = false;
+    await eventually(async () => expect(await lagSeconds(projector)).toBe(0), 2000);
   });
 });

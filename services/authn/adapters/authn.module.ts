@@ -6,7 +6,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { AuthnApp } from '../app/authn.app.js';
-import { authnProjections } from '../projections/authn.projections.js';
+import { AUTHN_CHECKPOINT, authnProjections } from '../projections/authn.projections.js';
 import { AuthnMessageController } from './authn.message.controller.js';
 
 export interface AuthnModuleOptions {
@@ -43,7 +43,7 @@ export class AuthnModule implements OnApplicationBootstrap, OnApplicationShutdow
         },
         {
           provide: RUNNER,
-          useValue: new ProjectionRunner('authn', authnProjections, options.eventStore, options.projectionStore, logger),
+          useValue: new ProjectionRunner(AUTHN_CHECKPOINT, authnProjections, options.eventStore, options.projectionStore, logger),
         },
       ],
     };

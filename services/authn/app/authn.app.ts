@@ -18,7 +18,7 @@ import { consentDecider, coversScopes } from '../domain/consent/consent.js';
 import { sessionDecider } from '../domain/session/session.js';
 import { throttledUntil, userDecider } from '../domain/user/user.js';
 import { usernameDecider } from '../domain/username/username.js';
-import { authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
+import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
 
 export interface AuthnDeps {
   store: EventStore;
@@ -47,7 +47,7 @@ export class AuthnApp {
     this.handlerDeps = {
       store: deps.store,
       service: 'authn',
-      projections: { store: deps.projections, project: authnProjections },
+      projections: { store: deps.projections, project: authnProjections, checkpoint: AUTHN_CHECKPOINT },
       clock: this.clock,
     };
     this.decoyHash = argon2.hash(randomSecret(), { type: argon2.argon2id });

@@ -54,3 +54,6 @@ const consents = projection(ConsentEvent, ['consent.granted'], (event, meta) => 
 ]);
 
 export const authnProjections = combine(users, sessions, consents);
+
+/** The checkpoint of these projections, shared by the projector and the write-through. */
+export const AUTHN_CHECKPOINT = 'authn';

@@ -5,7 +5,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { ClientRegistryApp } from '../app/client-registry.app.js';
-import { clientById } from '../projections/client-by-id.js';
+import { CLIENT_REGISTRY_CHECKPOINT, clientById } from '../projections/client-by-id.js';
 import { ClientRegistryMessageController } from './client-registry.message.controller.js';
 
 export interface ClientRegistryModuleOptions {
@@ -33,7 +33,7 @@ export class ClientRegistryModule implements OnApplicationBootstrap, OnApplicati
         },
         {
           provide: RUNNER,
-          useValue: new ProjectionRunner('client-registry', clientById, options.eventStore, options.projectionStore, logger),
+          useValue: new ProjectionRunner(CLIENT_REGISTRY_CHECKPOINT, clientById, options.eventStore, options.projectionStore, logger),
         },
       ],
     };

@@ -10,7 +10,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand } from '../../shared/app/command-handler.js';
 import { authenticateClient } from '../../client-registry/domain/client/authenticate.js';
 import { clientDecider } from '../domain/client/decider.js';
-import { clientById, clientKey, type ClientRecord } from '../projections/client-by-id.js';
+import { CLIENT_REGISTRY_CHECKPOINT, clientById, clientKey, type ClientRecord } from '../projections/client-by-id.js';
 
 export interface ClientRegistryDeps {
   store: EventStore;
@@ -33,7 +33,7 @@ export class ClientRegistryApp {
     const isPublic = metadata.token_endpoint_auth_method === 'none';
     const clientSecret = isPublic ? undefined : randomSecret(32);
     const { decision, appended } = await handleCommand(
-      { store: this.deps.store, service: 'client-registry', projections: { store: this.deps.projections, project: clientById } },
+      { store: this.deps.store, service: 'client-registry', projections: { store: this.deps.projections, project: clientById, checkpoint: CLIENT_REGISTRY_CHECKPOINT } },
       {
         streamName: streams.client(ctx.tenant, clientId),
         decider: clientDecider,

@@ -9,6 +9,9 @@ export interface ClientRecord extends RegisteredClient {
   clientIdIssuedAt: number;
 }
 
+/** The checkpoint of this projection, shared by the projector and the write-through. */
+export const CLIENT_REGISTRY_CHECKPOINT = 'client-registry';
+
 export const clientById = projection(ClientEvent, ['client.registered'], (event, meta) => {
   switch (event.type) {
     case 'client.registered': {

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
-import { projectionLag, projectionPosition } from '../../../infra/metrics/metrics.js';
 import { startProjector, type Projector } from '../../../infra/projections/projector.js';
 import type { Projection } from '../projections/project.js';
 
 /**
- * Runs a service's projections from its checkpoint. `start` resolves once the projections have
- * caught up with the log, so a service answers only from rebuilt state.
+ * Runs a service's projections from their checkpoint. `start` resolves once the projections
+ * have caught up with the log, so a service answers only from rebuilt state; while the
+ * projection store is down it keeps waiting (the projector retries). If the log holds an event
+ * the projection cannot apply, the projector stops there loudly, and `start` still resolves: the
+ * service comes up not ready (/readyz says why, /metrics shows it) rather than crash-looping.
  */
 export class ProjectionRunner {
   private projector: Projector | undefined;
@@ -26,16 +28,15 @@ export class ProjectionRunner {
       name: this.name,
       eventStore: this.eventStore,
       projectionStore: this.projectionStore,
-      project: (event) => {
-        projectionPosition.set({ projector: this.name }, event.position);
-        const time = (event.metadata as { time?: unknown } | null)?.time;
-        if (typeof time === 'string') projectionLag.set({ projector: this.name }, (Date.now() - Date.parse(time)) / 1000);
-        return this.project(event);
-      },
-      onError: (error) => this.logger.error({ err: error, projector: this.name }, 'projection failed'),
+      project: this.project,
+      logger: this.logger,
     });
-    await this.projector.caughtUp;
-    this.logger.info({ projector: this.name, ms: Date.now() - startedAt }, 'projections caught up');
+    try {
+      await this.projector.caughtUp;
+      this.logger.info({ projector: this.name, ms: Date.now() - startedAt }, 'projections caught up');
+    } catch {
+      // Logged by the projector with the event's position; readiness reports it.
+    }
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { natsMicroserviceOptions } from '../../../infra/bus/nats-microservice.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import { EventRelay } from '../../../infra/event-relay/relay.js';
+import { checkFollowers } from '../../../infra/followers/registry.js';
 import { PinoNestLogger } from '../../../infra/log/nest-logger.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { exitGracefullyOnSignal } from './graceful-shutdown.js';
@@ -49,6 +50,7 @@ export async function runBackendService(service: BackendService): Promise<void> 
       },
       eventStore: () => service.eventStore.ping(),
       projections: () => service.projectionStore.ping(),
+      followers: () => checkFollowers(config.IDP_FOLLOWER_MAX_LAG_MS),
       ...service.extraChecks,
     },
     logger,

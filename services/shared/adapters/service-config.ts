@@ -13,6 +13,12 @@ export const Kek = z.string().transform((value, ctx) => {
   }
 });
 
+/**
+ * Readiness fails when a log follower (projector, relay) is further behind the log than this:
+ * the age of the oldest event it has not applied yet (README, "When a follower's target fails").
+ */
+export const FollowerMaxLagMs = z.coerce.number().int().positive().default(10_000);
+
 /** Only the services that seal or unseal something get the KEK (least privilege). */
 export const KekEnv = z.object({ IDP_KEK: Kek });
 
@@ -33,6 +39,7 @@ export const ServiceEnv = z.object({
   HEALTH_HOST: z.string().default('0.0.0.0'),
   IDP_EVENT_RELAY: z.enum(['on', 'off']).default('on'),
   IDP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20000),
+  IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -23,8 +23,11 @@ interface DomainEventShape {
 export interface CommandHandlerDeps {
   store: EventStore;
   service: ServiceName;
-  /** Write-through: the writer applies the projections of its own events at once (DESIGN §6). */
-  projections?: { store: ProjectionStore; project: (event: RecordedEvent) => ProjectionWrite[] };
+  /**
+   * Write-through: the writer applies the projections of its own events at once (DESIGN §6),
+   * under the projection's checkpoint (`checkpoint`, the projector's name) without moving it.
+   */
+  projections?: { store: ProjectionStore; project: (event: RecordedEvent) => ProjectionWrite[]; checkpoint: string };
   clock?: () => Date;
   /** Told when a write-through fails after the commit (the projector will catch up). */
   onWriteThroughFailure?: (error: unknown, event: RecordedEvent) => void;
@@ -92,7 +95,10 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     if (deps.projections) {
       for (const recorded of result.events) {
         try {
-          await deps.projections.store.apply(deps.projections.project(recorded), recorded.position);
+          await deps.projections.store.apply(deps.projections.project(recorded), recorded.position, {
+            name: deps.projections.checkpoint,
+            advance: false,
+          });
         } catch (error) {
           if (deps.onWriteThroughFailure) deps.onWriteThroughFailure(error, recorded);
           else process.emitWarning(`write-through of ${recorded.type} at ${recorded.position} failed: ${String(error)}`);

@@ -8,7 +8,7 @@ import { LOGGER } from '../../shared/adapters/tokens.js';
 import { Keyring } from '../app/keyring.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
-import { tokenIssuerProjections } from '../projections/token-issuer.projections.js';
+import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/token-issuer.projections.js';
 import { TOKEN_ISSUER_DEPS, TokenIssuerMessageController } from './token-issuer.message.controller.js';
 
 export interface TokenIssuerModuleOptions {
@@ -51,7 +51,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
         { provide: TOKEN_ISSUER_DEPS, useValue: deps },
         {
           provide: RUNNER,
-          useValue: new ProjectionRunner('token-issuer', tokenIssuerProjections, options.eventStore, options.projectionStore, logger),
+          useValue: new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger),
         },
       ],
     };

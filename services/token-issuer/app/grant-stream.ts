@@ -7,7 +7,7 @@ import { handleCommand } from '../../shared/app/command-handler.js';
 import type { GrantCommand } from '../domain/grant/decide.js';
 import { grantDecider } from '../domain/grant/decider.js';
 import type { GrantState } from '../domain/grant/state.js';
-import { tokenIssuerProjections } from '../projections/token-issuer.projections.js';
+import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/token-issuer.projections.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -32,7 +32,7 @@ export function decideOnGrant(
     {
       store: deps.store,
       service: 'token-issuer',
-      projections: { store: deps.projections, project: tokenIssuerProjections },
+      projections: { store: deps.projections, project: tokenIssuerProjections, checkpoint: TOKEN_ISSUER_CHECKPOINT },
       clock: deps.clock,
     },
     { streamName: streams.grant(ctx.tenant, grantId), decider: grantDecider, schema: GrantEvent, command, ctx },

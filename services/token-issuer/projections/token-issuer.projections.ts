@@ -13,3 +13,6 @@ export const grantRevocations = projection(GrantEvent, ['grant.revoked'], (event
 );
 
 export const tokenIssuerProjections = grantRevocations;
+
+/** The checkpoint of these projections, shared by the projector and the write-through. */
+export const TOKEN_ISSUER_CHECKPOINT = 'token-issuer';
