@@ -27,8 +27,16 @@ export const EventMetadata = z.object({
   actor: Actor,
   service: ServiceName,
   traceparent: Traceparent.optional(),
-  /** SHA-256 (hex) of the previous event of the same stream, null for the first event. */
+  /**
+   * SHA-256 (hex) of the previous event of the same stream. For the first event: null under
+   * hash version 1, the tenant's genesis value under version 2 (services/shared/app/event-hash.ts).
+   */
   previousHash: z.string().regex(SHA256_HEX).nullable(),
+  /**
+   * How the event's hash was computed (DESIGN §4). Absent means version 1, so logs written before
+   * version 2 still parse; version 2 also commits to the stream name and the event's index.
+   */
+  hashVersion: z.literal(2).optional(),
 });
 export type EventMetadata = z.infer<typeof EventMetadata>;
 
