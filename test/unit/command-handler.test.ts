@@ -1,4 +1,5 @@
 import { ConsentEvent } from '../../contracts/events/consent.js';
+import { OAuthError } from '../../contracts/oauth-error.js';
 import { EventMetadata, type RequestContext } from '../../contracts/events/metadata.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
@@ -7,7 +8,7 @@ import { consentDecider } from '../../services/authn/domain/consent/consent.js';
 import { sessionDecider } from '../../services/authn/domain/session/session.js';
 import { SessionEvent } from '../../contracts/events/session.js';
 import { handleCommand } from '../../services/shared/app/command-handler.js';
-import { eventHash } from '../../services/shared/app/event-hash.js';
+import { eventHashV2, genesisHash } from '../../services/shared/app/event-hash.js';
 
 const ctx: RequestContext = {
   tenant: 'acme',
@@ -42,12 +43,13 @@ describe('handleCommand: load, decide, append at the expected version', () => {
       actor: { kind: 'user', id: 'sub-1' },
       service: 'authn',
       traceparent: ctx.traceparent,
-      previousHash: null,
+      previousHash: genesisHash('acme'),
+      hashVersion: 2,
     });
     expect(metadata.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
   });
 
-  it('chains each event to the hash of its stream predecessor, over the canonical form', async () => {
+  it('chains each event to its stream predecessor (the first to the genesis), hashing it with its place', async () => {
     const deps = { store, service: 'authn' as const };
     const args = { streamName: stream, decider: consentDecider, schema: ConsentEvent, ctx };
     await handleCommand(deps, { ...args, command: grant(['openid']) });
@@ -55,15 +57,33 @@ describe('handleCommand: load, decide, append at the expected version', () => {
     await handleCommand(deps, { ...args, command: grant(['profile']) });
     const { events } = await store.readStream(stream);
     expect(events).toHaveLength(3);
-    let previous: string | null = null;
+    let previous = genesisHash('acme');
     for (const event of events) {
       expect(EventMetadata.parse(event.metadata).previousHash).toBe(previous);
-      expect(eventHash(event)).toBe(event.hash);
+      expect(eventHashV2(event)).toBe(event.hash);
       previous = event.hash;
     }
-    // Editing an event's data breaks its hash.
+    // Editing an event's data breaks its hash, and so does moving it.
     const edited = { ...events[1]!, data: { ...(events[1]!.data as object), scopes: ['openid'] } };
-    expect(eventHash(edited)).not.toBe(events[1]!.hash);
+    expect(eventHashV2(edited)).not.toBe(events[1]!.hash);
+    expect(eventHashV2({ ...events[1]!, streamName: 'consent-acme-sub-2.client-1' })).not.toBe(events[1]!.hash);
+    expect(eventHashV2({ ...events[1]!, streamIndex: 2 })).not.toBe(events[1]!.hash);
+  });
+
+  it('refuses a malformed tenant as invalid_request (it has no genesis), and appends nothing', async () => {
+    const error = await handleCommand(
+      { store, service: 'authn' },
+      {
+        streamName: stream,
+        decider: consentDecider,
+        schema: ConsentEvent,
+        command: grant(['openid']),
+        ctx: { ...ctx, tenant: 'Acme' },
+      },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OAuthError);
+    expect((error as OAuthError).code).toBe('invalid_request');
+    expect(await store.readAll()).toEqual([]);
   });
 
   it('a decision with no events appends nothing', async () => {

@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { EventMetadata, type RequestContext, type ServiceName } from '../../../contracts/events/metadata.js';
 import { OAuthError } from '../../../contracts/oauth-error.js';
+import { TenantId } from '../../../contracts/tenant.js';
 import {
   WrongExpectedVersionError,
   type AppendResult,
@@ -12,7 +13,7 @@ import {
 import type { ProjectionStore, ProjectionWrite } from '../../../infra/projections/port.js';
 import { appendConflicts, eventsAppended } from '../../../infra/metrics/metrics.js';
 import type { Decider, Decision } from '../domain/decider.js';
-import { eventHash } from './event-hash.js';
+import { eventHashV2, genesisHash } from './event-hash.js';
 
 interface DomainEventShape {
   type: string;
@@ -74,7 +75,8 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     // An event the contract rejects must never reach the log: every later load would fail on it.
     for (const event of decision.events) args.schema.parse(event);
 
-    const newEvents = stampEvents(deps.service, args.ctx, decision.events, stored.at(-1)?.hash ?? null, clock());
+    const after = stored.at(-1);
+    const newEvents = stampEvents(deps.service, args.ctx, decision.events, { streamName: args.streamName, after }, clock());
 
     let result: AppendResult;
     try {
@@ -119,11 +121,17 @@ function stampEvents(
   service: ServiceName,
   ctx: RequestContext,
   events: DomainEventShape[],
-  previousHash: string | null,
+  place: { streamName: string; after: RecordedEvent | undefined },
   now: Date,
 ): NewEvent[] {
   const time = now.toISOString();
-  return events.map((event) => {
+  // Hash version 2 (DESIGN §4): each event commits to its stream and index, and a stream's
+  // first event is chained to the tenant's genesis. The store puts the events right after the
+  // last one read (the append is conditional on that version), so their indexes are known. A
+  // malformed tenant has no genesis: the metadata check below refuses it.
+  let previousHash = place.after?.hash ?? (TenantId.safeParse(ctx.tenant).success ? genesisHash(ctx.tenant) : null);
+  const firstIndex = (place.after?.streamIndex ?? -1) + 1;
+  return events.map((event, i) => {
     const parsed = EventMetadata.safeParse({
       eventId: uuidv7(),
       time,
@@ -134,6 +142,7 @@ function stampEvents(
       service,
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
       previousHash,
+      hashVersion: 2,
     });
     if (!parsed.success) {
       throw new OAuthError('invalid_request', 'the request context is malformed', {
@@ -144,7 +153,7 @@ function stampEvents(
     const body = { type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata: parsed.data };
     let hash: string;
     try {
-      hash = eventHash(body);
+      hash = eventHashV2({ ...body, streamName: place.streamName, streamIndex: firstIndex + i });
     } catch (error) {
       throw new OAuthError('invalid_request', 'the request contains text that cannot be stored (not well-formed Unicode)', {
         mayRedirect: false,
