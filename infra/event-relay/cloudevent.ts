@@ -27,8 +27,15 @@ export interface CloudEvent {
    */
   idpposition: string;
   idpschemaversion: number;
+  /**
+   * 0-based index of the event in its stream (`subject`). With the hash version, what a consumer
+   * needs to recompute `idphash` under version 2, which commits to the event's place (DESIGN §4).
+   */
+  idpstreamindex: number;
   idphash: string;
-  /** Absent on the first event of a stream. */
+  /** How `idphash` was computed (services/shared/app/event-hash.ts): 1 or 2. */
+  idphashversion: number;
+  /** Absent on the first event of a stream under hash version 1; the tenant's genesis under 2. */
   idpprevioushash?: string;
   idpcorrelationid: string;
   idpcausationid?: string;
@@ -74,7 +81,10 @@ export function toCloudEvent(
     data: event.data,
     idpposition: String(event.position),
     idpschemaversion: event.schemaVersion,
+    idpstreamindex: event.streamIndex,
     idphash: event.hash,
+    // Spelled out even for version 1 (absent in the metadata), so consumers need no default.
+    idphashversion: metadata.hashVersion ?? 1,
     ...(metadata.previousHash === null ? {} : { idpprevioushash: metadata.previousHash }),
     idpcorrelationid: metadata.correlationId,
     ...(metadata.causationId === null ? {} : { idpcausationid: metadata.causationId }),
