@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  DEFAULT_SQLITE_SYNCHRONOUS,
+  SQLITE_SYNCHRONOUS,
+  parseSqliteSynchronous,
+  type SqliteSynchronous,
+} from '../event-store/sqlite-synchronous.js';
 
 /**
  * Adapters are chosen by URL (DESIGN §5), parsed once at start-up; a URL no adapter serves is a
@@ -8,8 +14,12 @@ import { z } from 'zod';
 export const EventStoreUrl = z.string().transform((url, ctx) => {
   if (url === 'memory:') return { kind: 'memory' as const };
   if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
-    if (path !== '') return { kind: 'sqlite' as const, path: resolve(path) };
+    const sqlite = parseSqliteUrl(url);
+    if (typeof sqlite === 'string') {
+      ctx.addIssue({ code: 'custom', message: sqlite });
+      return z.NEVER;
+    }
+    if (sqlite !== undefined) return sqlite;
   } else if (/^nats:\/\/[^/]+/.test(url)) {
     return { kind: 'jetstream' as const, url };
   } else if (/^(kurrentdb|esdb|kdb)(\+discover)?:\/\/[^/]+/.test(url)) {
@@ -22,6 +32,31 @@ export const EventStoreUrl = z.string().transform((url, ctx) => {
   return z.NEVER;
 });
 export type EventStoreUrl = z.infer<typeof EventStoreUrl>;
+
+/**
+ * `sqlite:<path>[?synchronous=full|normal]`: the log's file and how hard each append is synced
+ * (FULL unless the operator asks for less). Returns undefined for an empty path, and a message
+ * for an option or value it does not know: a misspelt durability setting must stop start-up,
+ * not fall back silently.
+ */
+function parseSqliteUrl(url: string): { kind: 'sqlite'; path: string; synchronous: SqliteSynchronous } | string | undefined {
+  const rest = url.slice('sqlite:'.length);
+  const queryAt = rest.indexOf('?');
+  const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  if (path === '') return undefined;
+  let synchronous = DEFAULT_SQLITE_SYNCHRONOUS;
+  for (const [name, value] of new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1))) {
+    if (name !== 'synchronous') {
+      return `unsupported option "${name}" in EVENT_STORE_URL "${url}": sqlite: accepts only ?synchronous=${SQLITE_SYNCHRONOUS.join('|')}`;
+    }
+    try {
+      synchronous = parseSqliteSynchronous(value);
+    } catch (error) {
+      return `${(error as Error).message} in EVENT_STORE_URL "${url}"`;
+    }
+  }
+  return { kind: 'sqlite', path: resolve(path), synchronous };
+}
 
 export const BusUrl = z.string().transform((url, ctx) => {
   if (url === 'inproc:') return { kind: 'inproc' as const };

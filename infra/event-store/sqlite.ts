@@ -15,6 +15,12 @@ import {
   type Subscription,
 } from './port.js';
 import { versionMatches } from './expectations.js';
+import {
+  DEFAULT_SQLITE_SYNCHRONOUS,
+  SYNCHRONOUS_PRAGMA_VALUE,
+  parseSqliteSynchronous,
+  type SqliteSynchronous,
+} from './sqlite-synchronous.js';
 
 /** How often subscriptions look for events appended through other connections. */
 const POLL_INTERVAL_MS = 250;
@@ -32,6 +38,14 @@ const SCHEMA = `
     UNIQUE (stream_name, stream_index)
   )`;
 
+export interface SqliteEventStoreOptions {
+  /**
+   * `full` (default): every append is fsynced before it resolves. `normal`: faster, but the last
+   * appends may be lost to an OS crash or power loss (see sqlite-synchronous.ts).
+   */
+  synchronous?: SqliteSynchronous;
+}
+
 interface EventRow {
   position: number;
   stream_name: string;
@@ -47,7 +61,8 @@ interface EventRow {
 /**
  * The event store in one SQLite file. Several connections (threads, processes) may share the
  * file: appends run in BEGIN IMMEDIATE transactions, so SQLite's single writer serialises them,
- * and positions become visible in commit order.
+ * and positions become visible in commit order. An append resolves once its transaction has
+ * committed at the configured `synchronous` level (FULL by default: fsynced).
  */
 export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
@@ -92,15 +107,26 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** Opens (creating the file, its directory and the schema if needed) the store at `file`. */
-  static open(file: string): SqliteEventStore {
+  /**
+   * Opens (creating the file, its directory and the schema if needed) the store at `file`.
+   * `synchronous` is set on this connection explicitly: it is not stored in the file, and the
+   * bundled SQLite of better-sqlite3 is built with NORMAL as its WAL default.
+   */
+  static open(file: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    // Checked before anything is created: a bad level must not leave an empty database behind.
+    const synchronous = parseSqliteSynchronous(options.synchronous ?? DEFAULT_SQLITE_SYNCHRONOUS);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
     try {
       // busy_timeout first: the other pragmas and the schema may have to wait for other connections.
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+      // Read back: a level SQLite silently ignored would otherwise go unnoticed.
+      const inEffect = db.pragma('synchronous', { simple: true });
+      if (inEffect !== SYNCHRONOUS_PRAGMA_VALUE[synchronous]) {
+        throw new Error(`SQLite kept synchronous = ${String(inEffect)} instead of ${synchronous.toUpperCase()}`);
+      }
       db.exec(SCHEMA);
       return new SqliteEventStore(db);
     } catch (error) {
@@ -173,6 +199,18 @@ export class SqliteEventStore implements EventStore {
       for (const s of this.subscriptions) s.notify();
     }, POLL_INTERVAL_MS).unref();
     return subscription;
+  }
+
+  /**
+   * The journal mode and `PRAGMA synchronous` (1 NORMAL, 2 FULL) in effect on this store's own
+   * connection: what an append actually waits for, read from SQLite rather than from the options.
+   */
+  durability(): { journalMode: string; synchronous: number } {
+    this.assertOpen();
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+    };
   }
 
   async ping(): Promise<void> {

@@ -41,7 +41,9 @@ const SESSION_TTL_SECONDS = 8 * 3600;
 export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
   const kek = config.kek ?? loadOrCreateKekFile(join(config.dataDir, 'kek'));
   const eventStore: EventStore =
-    config.eventStore.kind === 'sqlite' ? SqliteEventStore.open(config.eventStore.path) : new InMemoryEventStore();
+    config.eventStore.kind === 'sqlite'
+      ? SqliteEventStore.open(config.eventStore.path, { synchronous: config.eventStore.synchronous })
+      : new InMemoryEventStore();
   const dataKeys: DataKeyStore =
     config.eventStore.kind === 'sqlite'
       ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek)

@@ -1,15 +1,23 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
+import type { SqliteSynchronous } from '../../infra/event-store/sqlite-synchronous.js';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
 
 function tempDir(): { dir: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'event-store-'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The compiled child beside this compiled test (see event-store-kill-child.ts). */
+const KILL_CHILD = fileURLToPath(new URL('./event-store-kill-child.js', import.meta.url));
+/** Appends the child must report before it is killed. */
+const ACKNOWLEDGED_BEFORE_KILL = 5;
 
 describeEventStoreContract('sqlite', async () => {
   const { dir, remove } = tempDir();
@@ -89,5 +97,87 @@ describe('SqliteEventStore', () => {
 
     expect(received).toStrictEqual(events);
     await subscription.stop();
+  });
+});
+
+describe('SqliteEventStore durability', () => {
+  let dir: string;
+  let remove: () => void;
+  const opened: SqliteEventStore[] = [];
+  const open = (file: string, synchronous?: SqliteSynchronous) => {
+    const store = SqliteEventStore.open(file, synchronous === undefined ? {} : { synchronous });
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    ({ dir, remove } = tempDir());
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    remove();
+  });
+
+  // better-sqlite3's bundled SQLite defaults to NORMAL in WAL mode, so FULL here is the store's doing.
+  it('syncs every commit by default: WAL with PRAGMA synchronous = 2 (FULL) on its connection', () => {
+    expect(open(path.join(dir, 'events.db')).durability()).toEqual({ journalMode: 'wal', synchronous: 2 });
+    expect(open(path.join(dir, 'full.db'), 'full').durability()).toEqual({ journalMode: 'wal', synchronous: 2 });
+  });
+
+  it('runs PRAGMA synchronous = 1 (NORMAL) only when asked, per connection, not per file', () => {
+    const file = path.join(dir, 'events.db');
+    expect(open(file, 'normal').durability()).toEqual({ journalMode: 'wal', synchronous: 1 });
+    // The level is not stored in the file: another connection to it keeps its own.
+    expect(open(file).durability().synchronous).toBe(2);
+  });
+
+  it('refuses an unknown level, naming the accepted ones, before creating anything', () => {
+    const file = path.join(dir, 'nested', 'events.db');
+    expect(() => SqliteEventStore.open(file, { synchronous: 'off' as SqliteSynchronous })).toThrow(
+      'unsupported SQLite synchronous "off": use full or normal',
+    );
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+  });
+
+  /**
+   * A child process appends one event after another and prints each append the moment it
+   * resolves; the test SIGKILLs it as soon as it has read a few of those lines (the child is
+   * usually in the middle of the next append by then). No close, no checkpoint, no exit handler
+   * runs: every event the child was told was appended must be in the file when it is reopened,
+   * at the same stream index and position, and nothing torn may follow. (Survives a process kill
+   * says nothing about an OS crash or power loss, which cannot be provoked here.)
+   */
+  it.each(['full', 'normal'] as const)('keeps every acknowledged append across a SIGKILL of the writing process (synchronous=%s)', async (synchronous) => {
+    const file = path.join(dir, 'events.db');
+    const child = spawn(process.execPath, [KILL_CHILD, file, synchronous, 'killed-stream'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      // At once, in the same callback: the child gets no chance to tidy up after these lines.
+      if (stdout.split('\n').length > ACKNOWLEDGED_BEFORE_KILL) child.kill('SIGKILL');
+    });
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const signal = await exited;
+    clearTimeout(timeout);
+
+    const acknowledged = stdout
+      .split('\n')
+      .filter((line) => /^appended \d+ \d+$/.test(line))
+      .map((line) => line.split(' ').slice(1).map(Number) as [number, number]);
+    expect([signal, stderr]).toEqual(['SIGKILL', '']);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(ACKNOWLEDGED_BEFORE_KILL);
+    // Not closed: the last connection's close would have checkpointed and deleted the WAL.
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
+
+    const { events, version } = await open(file).readStream('killed-stream');
+    const stored = events.map((event) => [event.streamIndex, event.position]);
+    expect(stored.slice(0, acknowledged.length)).toEqual(acknowledged);
+    expect(events.map((event) => event.streamIndex)).toEqual(events.map((_, i) => i));
+    expect(events.map((event) => (event.data as { n: number }).n)).toEqual(events.map((_, i) => i));
+    expect(version).toBe(String(events.length - 1));
   });
 });

@@ -18,7 +18,7 @@ export async function openEventStore(url: EventStoreUrl): Promise<EventStore> {
     case 'memory':
       return new InMemoryEventStore();
     case 'sqlite':
-      return SqliteEventStore.open(url.path);
+      return SqliteEventStore.open(url.path, { synchronous: url.synchronous });
     case 'jetstream':
       return JetStreamEventStore.connect(url.url);
     case 'kurrentdb':
