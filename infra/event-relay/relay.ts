@@ -9,9 +9,15 @@
  * under the stream's lock) and otherwise answers error 10071 "wrong last sequence" and stores
  * nothing. So message n+1 is always the event after message n in `$all`, whoever publishes it;
  * a relay that loses such a race reads the stream's last message again and carries on from there.
- * `Nats-Msg-Id` (the event id) adds JetStream's deduplication: within the stream's
+ * `Nats-Msg-Id` (`idp-position-<position>`) adds JetStream's deduplication: within the stream's
  * duplicate_window, a message whose id was stored already is dropped and acknowledged with
- * `duplicate: true`, which the relay treats like a lost race.
+ * `duplicate: true`, which the relay treats like a lost race. The id is the event's `$all`
+ * position, not its event id: positions are unique by construction, event ids only by
+ * convention, and two events sharing an id would otherwise look like a race lost for ever.
+ *
+ * The relay is a follower (infra/followers): it reports its state, position and lag to readiness
+ * and /metrics. NATS failures make it retry with backoff; an event it cannot turn into a
+ * CloudEvent (a poison event) stops it there, loudly, without spinning.
  *
  * Leader election only keeps the normal case quiet: a lease in a NATS KV bucket whose max age
  * (the bucket TTL) is the lease time. `create` succeeds only while no live lease exists; the
@@ -42,7 +48,10 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../event-store/port.js';
+import { PoisonEventError, poisonOf, type Follower, type FollowerState, type FollowerStatus } from '../followers/follower.js';
+import { registerFollower } from '../followers/registry.js';
 import { createLogger } from '../log/logger.js';
+import { followerFailures } from '../metrics/metrics.js';
 import { DEFAULT_SUBJECT_PREFIX, toCloudEvent } from './cloudevent.js';
 
 export const POSITION_HEADER = 'Idp-Position';
@@ -74,8 +83,13 @@ interface Session {
   done: Promise<void>;
 }
 
-export class EventRelay {
+export class EventRelay implements Follower {
+  readonly name = 'event-relay';
   private readonly stopSignal = new AbortController();
+  private state: FollowerState = 'standby';
+  private lastError: string | undefined;
+  private poison: FollowerStatus['poison'];
+  private unregister: () => void = () => {};
   private leaseRevision: number | undefined;
   private session: Session | undefined;
   private campaign: Promise<void> = Promise.resolve();
@@ -89,7 +103,7 @@ export class EventRelay {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly kv: KV,
-    private readonly store: EventStore,
+    readonly eventStore: EventStore,
     private readonly streamName: string,
     private readonly subjectPrefix: string,
     private readonly duplicateWindowMs: number,
@@ -125,6 +139,7 @@ export class EventRelay {
         log,
       );
       await relay.ensureStream();
+      relay.unregister = registerFollower(relay);
       relay.watchConnection();
       relay.campaign = relay.runCampaign();
       return relay;
@@ -132,6 +147,16 @@ export class EventRelay {
       await nc.close();
       throw error;
     }
+  }
+
+  status(): FollowerStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      position: this.position,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.poison !== undefined ? { poison: this.poison } : {}),
+    };
   }
 
   isLeader(): boolean {
@@ -149,6 +174,8 @@ export class EventRelay {
       this.stopSignal.abort();
       await this.campaign;
       await this.nc.close();
+      this.state = this.state === 'failed' ? 'failed' : 'stopped';
+      this.unregister();
     })();
     return this.stopping;
   }
@@ -193,6 +220,7 @@ export class EventRelay {
 
   private startRelaying(): void {
     const controller = new AbortController();
+    this.state = 'catching_up';
     this.session = { controller, done: this.relay(controller.signal) };
   }
 
@@ -202,6 +230,7 @@ export class EventRelay {
     if (!session) return;
     session.controller.abort();
     await session.done;
+    if (this.state !== 'failed') this.state = 'standby';
   }
 
   /** Relays until `signal` aborts, syncing with the stream again after every lost race or failure. */
@@ -212,8 +241,23 @@ export class EventRelay {
       try {
         await this.relayFromStreamEnd(signal);
       } catch (error) {
+        if (error instanceof PoisonEventError) {
+          // Retrying cannot help: stop here, loudly, keeping the lease so that no other relay
+          // spins on the same event either.
+          this.state = 'failed';
+          this.lastError = error.message;
+          this.poison = poisonOf(error.event);
+          followerFailures.inc({ follower: this.name, kind: 'poison' });
+          this.log.error({ ...this.poison, err: error.cause }, 'event relay stopped at an event it cannot publish (poison event)');
+          return;
+        }
         if (error instanceof StreamMoved) this.log.info({ reason: error.message }, 're-syncing with the stream');
-        else this.log.warn({ err: error }, 'relaying failed; retrying');
+        else {
+          this.state = 'retrying';
+          this.lastError = error instanceof Error ? error.message : String(error);
+          followerFailures.inc({ follower: this.name, kind: 'target' });
+          this.log.warn({ err: error }, 'relaying failed; retrying');
+        }
       }
       // Without progress, back off: NATS may be down, or another relay keeps winning the race.
       idle = this.published > before ? 0 : idle + 1;
@@ -230,14 +274,22 @@ export class EventRelay {
     let ended!: () => void;
     let failed!: (error: unknown) => void;
     const outcome = new Promise<void>((resolve, reject) => ((ended = resolve), (failed = reject)));
-    const subscription = this.store.subscribeToAll(
+    const subscription = this.eventStore.subscribeToAll(
       async (event) => {
         if (signal.aborted) return;
         expectedSeq = await this.publish(event, expectedSeq);
         this.position = event.position;
         this.published++;
+        if (this.state === 'retrying') this.state = 'catching_up';
       },
-      { after: last.position, onError: failed },
+      {
+        after: last.position,
+        onCaughtUp: () => {
+          this.state = 'live';
+          this.lastError = undefined;
+        },
+        onError: failed,
+      },
     );
     signal.addEventListener('abort', ended, { once: true });
     if (signal.aborted) ended();
@@ -251,7 +303,13 @@ export class EventRelay {
 
   /** Publishes one event as the message after `expectedSeq`; resolves with its sequence. */
   private async publish(event: RecordedEvent, expectedSeq: number): Promise<number> {
-    const { subject, data } = toCloudEvent(event, this.subjectPrefix);
+    let cloudEvent: ReturnType<typeof toCloudEvent>;
+    try {
+      cloudEvent = toCloudEvent(event, this.subjectPrefix);
+    } catch (error) {
+      throw new PoisonEventError(event, error);
+    }
+    const { subject, data } = cloudEvent;
     const hdrs = headers();
     hdrs.set(POSITION_HEADER, String(event.position));
     // CloudEvents NATS binding: a CloudEvents media type in Content-Type marks structured mode,
@@ -261,14 +319,14 @@ export class EventRelay {
     try {
       ack = await this.js.publish(subject, JSON.stringify(data), {
         headers: hdrs,
-        msgID: data.id, // Nats-Msg-Id
+        msgID: messageIdOf(event), // Nats-Msg-Id
         expect: { lastSequence: expectedSeq }, // Nats-Expected-Last-Sequence
       });
     } catch (error) {
       if (isWrongLastSequence(error)) throw new StreamMoved(`another relay published after message ${expectedSeq}`);
       throw error;
     }
-    if (ack.duplicate) throw new StreamMoved(`event ${data.id} is message ${ack.seq} already`);
+    if (ack.duplicate) throw new StreamMoved(`position ${event.position} is message ${ack.seq} already`);
     return ack.seq;
   }
 
@@ -319,6 +377,11 @@ export class EventRelay {
       }
     })();
   }
+}
+
+/** The JetStream message id of the event at `position`: unique in the log by construction. */
+export function messageIdOf(event: Pick<RecordedEvent, 'position'>): string {
+  return `idp-position-${event.position}`;
 }
 
 function isWrongLastSequence(error: unknown): boolean {

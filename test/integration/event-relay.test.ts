@@ -7,7 +7,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { Kvm } from '@nats-io/kv';
 import type { EventMetadata } from '../../contracts/events/metadata.js';
 import { subjectFor, toCloudEvent, type CloudEvent } from '../../infra/event-relay/cloudevent.js';
-import { EventRelay, POSITION_HEADER } from '../../infra/event-relay/relay.js';
+import { EventRelay, POSITION_HEADER, messageIdOf } from '../../infra/event-relay/relay.js';
+import { checkFollowers } from '../../infra/followers/registry.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore, NewEvent, RecordedEvent } from '../../infra/event-store/port.js';
 import { eventHash } from '../../services/shared/app/event-hash.js';
@@ -199,7 +200,7 @@ async function expectStreamHoldsLog(store: InMemoryEventStore): Promise<Message[
   messages.forEach((message, i) => {
     const event = log[i]!;
     expect(message.subject).toBe(subjectFor(event, names.subjectPrefix));
-    expect(message.msgId).toBe((event.metadata as EventMetadata).eventId);
+    expect(message.msgId).toBe(messageIdOf(event));
     expect(message.event).toStrictEqual(toCloudEvent(event, names.subjectPrefix).data);
   });
   return messages;
@@ -371,5 +372,44 @@ describe('EventRelay', () => {
     expect(resumed.map((m) => m.seq)).toEqual(log.slice(k - 1).map((_, i) => k + i));
     expect(resumed.map((m) => m.event.id)).toEqual(log.slice(k - 1).map((e) => (e.metadata as EventMetadata).eventId));
     expect([...seen, ...resumed].map((m) => m.position)).toEqual(log.map((e) => e.position));
+  });
+
+  it('relays two events that share an event id, once each, without looping', async () => {
+    const store = new InMemoryEventStore();
+    await appendGrant(store);
+    const first = newEvent('authorization_code.issued', { clientId: 'web' }, 'default');
+    const twin = newEvent('authorization_code.issued', { clientId: 'web' }, 'default');
+    (twin.metadata as EventMetadata).eventId = (first.metadata as EventMetadata).eventId;
+    const twinEvent = { ...twin, hash: eventHash(twin) };
+    await store.append(`grant-default-${randomUUID()}`, [first], 'no_stream');
+    await store.append(`grant-default-${randomUUID()}`, [twinEvent], 'no_stream');
+    await appendGrant(store);
+    const lines: string[] = [];
+    const relay = await startRelay(store, { logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
+    const log = await store.readAll();
+    await waitFor(async () => (await lastSeq()) >= log.length, `${log.length} messages`);
+    await sleep(300);
+    const messages = await readMessages();
+    expect(messages.map((m) => m.position)).toEqual(log.map((e) => e.position));
+    expect(lines.filter((line) => line.includes('re-syncing')).length).toBe(0);
+    expect(relay.status().state).toBe('live');
+  });
+
+  it('stops loudly at an event it cannot publish: failed state with its position, readiness fails, no spinning', async () => {
+    const store = new InMemoryEventStore();
+    await appendGrant(store);
+    const bad = newEvent('authorization_code.issued', { clientId: 'web' }, 'default');
+    (bad.metadata as { traceparent?: string }).traceparent = 'not-a-traceparent';
+    const { events: poisoned } = await store.append(`grant-default-${randomUUID()}`, [{ ...bad, hash: eventHash(bad) }], 'no_stream');
+    await appendGrant(store);
+    const lines: string[] = [];
+    const relay = await startRelay(store, { logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
+    await waitFor(() => relay.status().state === 'failed', 'the relay to stop');
+    await sleep(500); // a spinning relay would log attempt after attempt meanwhile
+    expect(relay.status()).toMatchObject({ state: 'failed', position: 3, poison: { position: poisoned[0]!.position, type: 'authorization_code.issued' } });
+    expect(lines.filter((line) => line.includes('poison event')).length).toBe(1);
+    expect(lines.filter((line) => line.includes('retrying')).length).toBe(0);
+    expect(await lastSeq()).toBe(3); // everything before it, nothing after
+    await expect(checkFollowers(60_000)).rejects.toThrow(/event-relay stopped at position 4/);
   });
 });
