@@ -24,6 +24,8 @@ export interface EmbeddedProcessOptions {
   port?: number;
   /** Extra environment, applied last (IDP_DEMO_USERNAME, IDP_INITIAL_ACCESS_TOKEN, LOG_LEVEL...). */
   env?: Record<string, string>;
+  /** What start waits for: `/readyz` 200 (default), or only that it listens (`/healthz` 200). */
+  waitFor?: 'ready' | 'listening';
 }
 
 export interface EmbeddedProcess {
@@ -61,7 +63,7 @@ export async function startEmbeddedProcess(options: EmbeddedProcessOptions = {})
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(dataDir, port, options.env ?? {});
+      return await launch(dataDir, port, options.env ?? {}, options.waitFor ?? 'ready');
     } catch (error) {
       const addressInUse = error instanceof StartError && /EADDRINUSE/.test(error.output);
       if (!addressInUse || options.port !== undefined || attempt >= 3) throw error;
@@ -78,7 +80,7 @@ class StartError extends Error {
   }
 }
 
-async function launch(dataDir: string, port: number, extraEnv: Record<string, string>): Promise<EmbeddedProcess> {
+async function launch(dataDir: string, port: number, extraEnv: Record<string, string>, waitFor: 'ready' | 'listening'): Promise<EmbeddedProcess> {
   const issuer = `http://127.0.0.1:${port}`;
   // A minimal environment, so nothing from the developer's shell (IDP_KEK, PORT...) leaks in.
   const env: Record<string, string> = {
@@ -121,7 +123,7 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
     // Ready means /readyz answers 200: the demo user and client are seeded before it listens.
     const poll = async () => {
       while (!settled && !exited) {
-        const ready = await fetch(`${issuer}/readyz`).then((r) => r.status === 200, () => false);
+        const ready = await fetch(`${issuer}/${waitFor === 'ready' ? 'readyz' : 'healthz'}`).then((r) => r.status === 200, () => false);
         if (ready) {
           settled = true;
           clearTimeout(timer);

@@ -54,7 +54,8 @@ export class HealthEndpoints {
           results[name] = 'ok';
         } catch (error) {
           results[name] = (error as Error).message || 'failed';
-          this.logger.warn({ check: name, err: error }, 'readiness check failed');
+          // The reason only: a probe every few seconds must not flood the log with stacks.
+          this.logger.warn({ check: name, reason: results[name] }, 'readiness check failed');
         }
       }),
     );
