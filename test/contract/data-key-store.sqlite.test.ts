@@ -42,6 +42,15 @@ function wrappedColumn(tenant: string, subject: string): string {
 }
 
 describe('SqliteDataKeyStore', () => {
+  test('commits with synchronous=FULL, as durable as the log whose events its keys seal', async () => {
+    const store = SqliteDataKeyStore.open(path, kek);
+    try {
+      expect(store.synchronousLevel()).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a reopened file gives the same key, and a destroyed key stays destroyed', async () => {
     const first = SqliteDataKeyStore.open(path, kek);
     const key = await first.getOrCreate('acme', 'user-1');
