@@ -1,12 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import {
-  ANY,
   BACKWARDS,
   END,
   FORWARDS,
   KurrentDBClient,
-  NO_STREAM,
   START,
   StreamNotFoundError,
   WrongExpectedVersionError as KurrentWrongExpectedVersionError,
@@ -14,13 +11,7 @@ import {
   streamNameFilter,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
-  type AppendStreamState,
-  type CurrentStreamState,
   type Filter,
-  type JSONEventData,
-  type JSONType,
-  type Position,
-  type ReadPosition,
 } from '@kurrent/kurrentdb-client';
 import {
   WrongExpectedVersionError,
@@ -34,6 +25,26 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.js';
+import {
+  appendOutcome,
+  fromRecordedEvent,
+  normaliseConnectionString,
+  readPositionAfter,
+  toEventData,
+  toStreamState,
+  toVersion,
+  type AppendOutcome,
+} from './kurrentdb-mapping.js';
+
+export {
+  appendOutcome,
+  fromRecordedEvent,
+  normaliseConnectionString,
+  toEventData,
+  type AppendOutcome,
+  type KurrentAppendResult,
+  type KurrentRecordedEvent,
+} from './kurrentdb-mapping.js';
 
 /*
  * KurrentDB through its official gRPC client (@kurrent/kurrentdb-client 1.x).
@@ -49,10 +60,6 @@ import {
  */
 
 const PING_TIMEOUT_MS = 5_000;
-const SCHEMES = /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//;
-/** The largest uint64, which the server sends for "no position". */
-const NO_POSITION = 2n ** 64n - 1n;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface KurrentDbOptions {
   /**
@@ -61,89 +68,6 @@ export interface KurrentDbOptions {
    * of its own; without it `$all` is every non-system event.
    */
   streamPrefix?: string;
-}
-
-/**
- * The connection string as the client should get it: `esdb://` (EventStoreDB's scheme, which the
- * client still parses but warns about on every connect) becomes `kurrentdb://`. Anything that is
- * not a KurrentDB scheme is refused here, with a message that names the accepted ones.
- */
-export function normaliseConnectionString(connectionString: string): string {
-  const trimmed = connectionString.trim();
-  const scheme = SCHEMES.exec(trimmed);
-  if (scheme === null) {
-    throw new Error(
-      `not a KurrentDB connection string: "${connectionString}" (use kurrentdb://host:2113?tls=false, kurrentdb+discover://…, or esdb://…)`,
-    );
-  }
-  return scheme[1] === 'esdb' ? `kurrentdb${trimmed.slice('esdb'.length)}` : trimmed;
-}
-
-/** What the adapter keeps in the event's custom metadata next to the caller's own metadata. */
-interface StoredMetadata {
-  schemaVersion: number;
-  hash: string;
-  metadata?: unknown;
-  /** Set when `data` was undefined, which JSON cannot say by itself (the data is then `null`). */
-  noData?: true;
-}
-
-/** The fields of the client's recorded event that the mapping reads (stream reads, `$all`, subscriptions). */
-export interface KurrentRecordedEvent {
-  streamId: string;
-  revision: bigint;
-  type: string;
-  data: unknown;
-  metadata: unknown;
-  position?: Position;
-}
-
-/**
- * Our event as the client's JSON event: type and data as they are, and schema version, hash and
- * the caller's metadata in the custom metadata. The event id is the UUID in `metadata.eventId`
- * when there is one, so that a retried append is recognised by the server as the same write.
- */
-export function toEventData(event: NewEvent): JSONEventData {
-  // Serialised here rather than by the client, so that a value JSON cannot hold fails before
-  // anything is sent, and later changes to the caller's objects cannot reach the write.
-  const data = jsonCopy(event.data);
-  const metadata: StoredMetadata = { schemaVersion: event.schemaVersion, hash: event.hash, metadata: jsonCopy(event.metadata) };
-  if (data === undefined) metadata.noData = true;
-  return {
-    id: eventIdOf(event.metadata) ?? randomUUID(),
-    contentType: 'application/json',
-    type: event.type,
-    data: (data ?? null) as JSONType,
-    metadata: metadata as unknown as JSONType,
-  };
-}
-
-/** The client's recorded event as ours; the inverse of `toEventData`. */
-export function fromRecordedEvent(recorded: KurrentRecordedEvent, streamPrefix = ''): RecordedEvent {
-  const stored = recorded.metadata as Partial<StoredMetadata> | undefined;
-  if (
-    typeof stored !== 'object' ||
-    stored === null ||
-    typeof stored.schemaVersion !== 'number' ||
-    typeof stored.hash !== 'string' ||
-    !recorded.streamId.startsWith(streamPrefix)
-  ) {
-    throw new Error(`event ${recorded.revision} of stream ${recorded.streamId} was not written by this event store`);
-  }
-  // Servers before 22.6 leave stream reads without a position, or with the "no position" marker.
-  if (recorded.position === undefined || recorded.position.commit === NO_POSITION) {
-    throw new Error(`the server gave no $all position for stream ${recorded.streamId}: KurrentDB 22.6 or later is needed`);
-  }
-  return {
-    streamName: recorded.streamId.slice(streamPrefix.length),
-    streamIndex: toNumber(recorded.revision, 'stream revision'),
-    position: toNumber(recorded.position.commit, 'commit position'),
-    type: recorded.type,
-    schemaVersion: stored.schemaVersion,
-    hash: stored.hash,
-    data: stored.noData ? undefined : recorded.data,
-    metadata: stored.metadata,
-  };
 }
 
 export class KurrentDbEventStore implements EventStore {
@@ -166,18 +90,24 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const proposed = events.map(toEventData);
-    let lastRevision: bigint;
+    let outcome: AppendOutcome;
     try {
       const result = await this.client.appendToStream(this.streamPrefix + streamName, proposed, {
         streamState: toStreamState(expected),
       });
-      lastRevision = result.nextExpectedRevision;
+      outcome = appendOutcome(result);
     } catch (error) {
       if (error instanceof KurrentWrongExpectedVersionError) {
         throw new WrongExpectedVersionError(streamName, expected, toVersion(error.actualState));
       }
       throw error;
     }
+    if (!outcome.appended) {
+      // The revision of a failed result is only a hint (see appendOutcome): read the real one.
+      const actual = outcome.actual === null ? null : await this.currentVersion(streamName);
+      throw new WrongExpectedVersionError(streamName, expected, actual);
+    }
+    const lastRevision = outcome.lastRevision;
     // The append answers with the last revision only; the events' positions come from reading
     // them back. The revisions are ours: the append was atomic and ended at `lastRevision`.
     const stored = await this.readRevisions(streamName, lastRevision - BigInt(events.length - 1), events.length);
@@ -261,6 +191,19 @@ export class KurrentDbEventStore implements EventStore {
       if (resolved.event !== undefined) events.push(fromRecordedEvent(resolved.event, this.streamPrefix));
     }
     return events;
+  }
+
+  /** The stream's version now: the revision of its last event, read from the leader. */
+  private async currentVersion(streamName: string): Promise<StreamVersion | null> {
+    const options = { direction: BACKWARDS, fromRevision: END, maxCount: 1, requiresLeader: true } as const;
+    try {
+      for await (const resolved of this.client.readStream(this.streamPrefix + streamName, options)) {
+        if (resolved.event !== undefined) return String(resolved.event.revision) as StreamVersion;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return null;
   }
 
   private toRecorded(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
@@ -372,40 +315,6 @@ class KurrentCatchUp implements Subscription {
     // Cancelling is all that is left to do; a failure to cancel has nothing left to stop.
     this.source.unsubscribe().catch(() => {});
   }
-}
-
-function toStreamState(expected: ExpectedVersion): AppendStreamState {
-  if (expected === 'any') return ANY;
-  if (expected === 'no_stream') return NO_STREAM;
-  if (!/^\d+$/.test(expected)) throw new RangeError(`"${expected}" is not a KurrentDB stream version`);
-  return BigInt(expected);
-}
-
-function toVersion(state: CurrentStreamState): StreamVersion | null {
-  return state === NO_STREAM ? null : (String(state) as StreamVersion);
-}
-
-/** Where to read `$all` from for events after `after`: the event at `after` itself, or the start. */
-function readPositionAfter(after: number): ReadPosition {
-  if (after <= 0) return START;
-  const position = BigInt(Math.floor(after));
-  return { commit: position, prepare: position };
-}
-
-function toNumber(value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${what} ${value} does not fit in a number`);
-  return Number(value);
-}
-
-/** A fresh JSON copy of `value`; undefined stays undefined, and what JSON cannot hold throws. */
-function jsonCopy(value: unknown): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? undefined : JSON.parse(text);
-}
-
-function eventIdOf(metadata: unknown): string | undefined {
-  const eventId = (metadata as { eventId?: unknown } | null | undefined)?.eventId;
-  return typeof eventId === 'string' && UUID.test(eventId) ? eventId : undefined;
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

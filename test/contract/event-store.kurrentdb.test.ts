@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import {
   KurrentDbEventStore,
+  appendOutcome,
   fromRecordedEvent,
   normaliseConnectionString,
   toEventData,
@@ -159,6 +160,25 @@ describe('KurrentDbEventStore without a server', () => {
       expect(() => fromRecordedEvent({ ...ours, position: { commit: none, prepare: none } })).toThrow(/22\.6/);
       const huge = 2n ** 53n;
       expect(() => fromRecordedEvent({ ...ours, position: { commit: huge, prepare: huge } })).toThrow(RangeError);
+    });
+  });
+
+  describe('append results', () => {
+    it('takes a successful result for the revision of the last appended event', () => {
+      expect(appendOutcome({ success: true, nextExpectedRevision: 7n })).toStrictEqual({ appended: true, lastRevision: 7n });
+      expect(appendOutcome({ success: true, nextExpectedRevision: 0n })).toStrictEqual({ appended: true, lastRevision: 0n });
+    });
+
+    // What the client resolves with under throwOnAppendFailure=false instead of throwing.
+    it('never takes a failed result for a success, whatever revision it carries', () => {
+      expect(appendOutcome({ success: false, nextExpectedRevision: 4n })).toStrictEqual({ appended: false, actual: '4' });
+      expect(appendOutcome({ success: false, nextExpectedRevision: 0n })).toStrictEqual({ appended: false, actual: '0' });
+      // The batch-append path reports BigInt(true) for any existing stream: a hint, still a failure.
+      expect(appendOutcome({ success: false, nextExpectedRevision: 1n })).toMatchObject({ appended: false });
+    });
+
+    it('reads -1 in a failed result as "the stream does not exist"', () => {
+      expect(appendOutcome({ success: false, nextExpectedRevision: -1n })).toStrictEqual({ appended: false, actual: null });
     });
   });
 
