@@ -10,7 +10,9 @@
  *
  * One append is one message. NATS 2.9 has no atomic batch publish, so all events of an append go
  * into a single message, a JSON array, which JetStream stores whole or not at all. The message
- * carries the stream index of its first event in the `Idp-Stream-Index` header.
+ * carries the stream index of its first event in the `Idp-Stream-Index` header, and as
+ * `Nats-Msg-Id` the append's first event id: a send whose acknowledgement is lost is sent again,
+ * and an append that was stored is reported as stored (jetstream-publish.ts).
  *
  * Versions. A stream's version is the JetStream sequence of its last message (the "last subject
  * sequence"). Appends publish with `Nats-Expected-Last-Subject-Sequence` (0: the subject has no
@@ -27,6 +29,9 @@
  * sequences grow in commit order, so positions do too, and they stay unique. Hence an append holds
  * at most 1024 events, and positions are exact up to sequence 2^43 (Number.MAX_SAFE_INTEGER / 1024).
  *
+ * The connection reconnects for ever (a NATS outage pauses the store; `ping` fails meanwhile, so
+ * readiness says so), and `close` works while it is down.
+ *
  * Long reads and subscriptions use ordered consumers (ephemeral, in-memory, no acks; the client
  * recreates one at its cursor if it sees a gap). A bounded read takes the consumer's `num_pending`
  * at creation as the number of messages that exist, reads exactly that many and deletes the
@@ -37,7 +42,7 @@
  * name of more than ~1000 plain characters (or a third of that in escaped characters) is refused.
  * An append must fit into one NATS message (max_payload, 1 MiB by default).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
@@ -51,7 +56,6 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
 } from '@nats-io/jetstream';
 import {
   WrongExpectedVersionError,
@@ -66,6 +70,16 @@ import {
   type Subscription,
 } from './port.js';
 import { checkReadRange, versionMatches } from './expectations.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import {
+  AppendPublisher,
+  ConnectionState,
+  DEFAULT_PUBLISH_POLICY,
+  appendMsgId,
+  type LogMessage,
+  type PublishPolicy,
+} from './jetstream-publish.js';
+import { ConsumerSubscription, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
 
 /** Positions per message, and so the most events one append may hold. */
 const EVENTS_PER_MESSAGE = 1024;
@@ -77,10 +91,22 @@ const PREVIOUS_SEQ_HEADER = 'Idp-Previous-Seq';
 const WALK_BACK_MAX_EVENTS = 32;
 /** How many streams' tails one store remembers (so an append after a read needs no lookup). */
 const TAIL_CACHE_SIZE = 10_000;
-/** Messages per pull request. */
-const PULL_BATCH = 256;
 /** A read's consumer is deleted when done; should that fail, the server drops it after this. */
 const READ_CONSUMER_INACTIVE_MS = 30_000;
+/** Pause between reconnect attempts to a server (the client adds up to 100 ms of jitter). */
+const RECONNECT_WAIT_MS = 500;
+/** How long `close` lets a drain run (it needs the server) before it closes outright. */
+const CLOSE_DRAIN_MS = 5_000;
+
+export interface JetStreamEventStoreOptions {
+  /** The JetStream stream of the log, default `IDP_LOG`. */
+  streamName?: string;
+  /** Subjects are `<subjectPrefix>.<stream name token>`, default `idp.log`. */
+  subjectPrefix?: string;
+  /** How long an append keeps trying to learn whether it was stored (jetstream-publish.ts). */
+  publish?: Partial<PublishPolicy>;
+  logger?: Logger;
+}
 
 /** An event as stored inside a message's JSON array. */
 interface StoredEvent {
@@ -89,14 +115,6 @@ interface StoredEvent {
   hash: string;
   data?: unknown;
   metadata?: unknown;
-}
-
-/** What the store needs of a message, whether from a consumer or a direct get. */
-interface LogMessage {
-  seq: number;
-  subject: string;
-  headers: MsgHdrs | undefined;
-  text: string;
 }
 
 /** The last message of a subject, as far as this store knows: enough to append after it. */
@@ -116,22 +134,31 @@ export class JetStreamEventStore implements EventStore {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly connection: ConnectionState,
+    private readonly publisher: AppendPublisher,
     private readonly streamName: string,
     private readonly subjectPrefix: string,
   ) {}
 
   /** Connects, and creates the JetStream stream if it does not exist yet. */
-  static async connect(
-    url: string,
-    options: { streamName?: string; subjectPrefix?: string } = {},
-  ): Promise<JetStreamEventStore> {
+  static async connect(url: string, options: JetStreamEventStoreOptions = {}): Promise<JetStreamEventStore> {
     const streamName = options.streamName ?? 'IDP_LOG';
     const subjectPrefix = options.subjectPrefix ?? 'idp.log';
-    const nc = await connect({ servers: url, name: 'idp-event-store' });
+    const log = (options.logger ?? createLogger({ name: 'event-store' })).child({ component: 'jetstream-event-store' });
+    const nc = await connect({
+      servers: url,
+      name: 'idp-event-store',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: RECONNECT_WAIT_MS,
+    });
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, streamName, `${subjectPrefix}.>`);
-      return new JetStreamEventStore(nc, jetstream(nc), jsm, streamName, subjectPrefix);
+      const js = jetstream(nc);
+      const connection = new ConnectionState(nc);
+      const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
+      const publisher = new AppendPublisher(js, jsm, connection, streamName, policy, log);
+      return new JetStreamEventStore(nc, js, jsm, connection, publisher, streamName, subjectPrefix);
     } catch (error) {
       await nc.close();
       throw error;
@@ -147,6 +174,7 @@ export class JetStreamEventStore implements EventStore {
     const subject = this.subjectOf(streamName);
     // Serialised before anything is sent, so that a bad event writes nothing.
     const text = JSON.stringify(events.map(toStored));
+    const msgId = appendMsgId(events);
 
     for (let attempt = 0; ; attempt++) {
       const last = attempt === 0 ? await this.knownTail(subject, expected) : await this.lastMessage(subject);
@@ -157,25 +185,19 @@ export class JetStreamEventStore implements EventStore {
       const hdrs = headers();
       hdrs.set(STREAM_INDEX_HEADER, String(firstIndex));
       hdrs.set(PREVIOUS_SEQ_HEADER, String(last?.seq ?? 0));
-      try {
-        const ack = await this.js.publish(subject, text, {
-          headers: hdrs,
-          expect: { lastSubjectSequence: last?.seq ?? 0 },
-        });
-        this.remember(subject, { seq: ack.seq, firstIndex, count: events.length });
-        return {
-          version: versionOf(ack.seq),
-          events: decode(streamName, { seq: ack.seq, subject, headers: hdrs, text }),
-        };
-      } catch (error) {
-        const actualSeq = wrongLastSequence(error);
-        if (actualSeq === undefined) throw error;
-        this.tails.delete(subject);
-        // Another append got in between (or the remembered tail was stale): 'any' tries again
-        // after it, and so does an expectation that still matches what the server has.
-        if (expected === 'any' || (attempt === 0 && expected !== 'no_stream' && expected === versionOf(actualSeq))) continue;
-        throw new WrongExpectedVersionError(streamName, expected, actualSeq === 0 ? null : versionOf(actualSeq));
+      const outcome = await this.publisher.publish({ streamName, subject, text, headers: hdrs, msgId, expectedLastSeq: last?.seq ?? 0 });
+      if (outcome.kind === 'stored') {
+        // As stored: a recovered append is read back, with the headers it was stored with.
+        const stored = decode(streamName, outcome.message);
+        this.remember(subject, { seq: outcome.message.seq, firstIndex: stored[0]!.streamIndex, count: stored.length });
+        return { version: versionOf(outcome.message.seq), events: stored };
       }
+      const actualSeq = outcome.actualSeq;
+      this.tails.delete(subject);
+      // Another append got in between (or the remembered tail was stale): 'any' tries again
+      // after it, and so does an expectation that still matches what the server has.
+      if (expected === 'any' || (attempt === 0 && expected !== 'no_stream' && expected === versionOf(actualSeq))) continue;
+      throw new WrongExpectedVersionError(streamName, expected, actualSeq === 0 ? null : versionOf(actualSeq));
     }
   }
 
@@ -255,14 +277,27 @@ export class JetStreamEventStore implements EventStore {
 
   async ping(): Promise<void> {
     this.assertOpen();
-    await this.jsm.streams.info(this.streamName);
+    // A request sent now would wait for its timeout: say at once that the store is unreachable.
+    if (!this.connection.connected) throw new Error('not connected to NATS (reconnecting)');
+    // One that is in flight when the connection drops fails then, not after its timeout.
+    await this.connection.unlessDropped(this.jsm.streams.info(this.streamName));
   }
 
+  /**
+   * Stops the subscriptions and drains the connection, which needs the server: while the
+   * connection is down (or when draining takes too long) the connection is closed outright.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-    await this.nc.drain();
+    if (this.connection.connected) {
+      const drained = this.nc.drain().catch(() => undefined);
+      const timeout = new AbortController();
+      await Promise.race([drained, sleep(CLOSE_DRAIN_MS, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+      timeout.abort();
+    }
+    if (!this.nc.isClosed()) await this.nc.close();
   }
 
   private subjectOf(streamName: string): string {
@@ -377,10 +412,6 @@ function firstSequenceAfter(after: number): number {
   return Math.max(1, Math.floor(after / EVENTS_PER_MESSAGE));
 }
 
-function fromJsMsg(message: JsMsg): LogMessage {
-  return { seq: message.seq, subject: message.subject, headers: message.headers, text: message.string() };
-}
-
 function decode(streamName: string, message: LogMessage): RecordedEvent[] {
   const firstIndex = streamIndexOf(message.headers);
   return (JSON.parse(message.text) as StoredEvent[]).map((stored, i) => ({
@@ -412,82 +443,3 @@ function streamIndexOf(hdrs: MsgHdrs | undefined): number {
 }
 
 const versionOf = (seq: number) => String(seq) as StreamVersion;
-
-/** The actual last subject sequence from a rejected expectation ("wrong last sequence: 7"), else undefined. */
-function wrongLastSequence(error: unknown): number | undefined {
-  if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
-  const match = /(\d+)\s*$/.exec(error.message);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** Which subscription's loop the current async context belongs to (see `stop`). */
-const runningLoop = new AsyncLocalStorage<ConsumerSubscription>();
-
-/**
- * A catch-up subscription on one ordered consumer: history and live messages come through the
- * same consumer, so nothing is missed or delivered twice between the two. Handler errors end it
- * and go to `onError` (rethrown as uncaught without one), like the other adapters' subscriptions.
- */
-class ConsumerSubscription implements Subscription {
-  private stopped = false;
-  private messages: ConsumerMessages | undefined;
-  private readonly finished: Promise<void>;
-
-  constructor(
-    private readonly openConsumer: () => Promise<Consumer>,
-    private readonly decode: (message: LogMessage) => RecordedEvent[],
-    private readonly handler: (event: RecordedEvent) => Promise<void> | void,
-    private readonly options: SubscribeOptions,
-    private readonly onEnd: () => void,
-  ) {
-    this.finished = runningLoop.run(this, () => this.run());
-  }
-
-  async stop(): Promise<void> {
-    this.end();
-    // Called from the handler (or onCaughtUp) itself: waiting for the loop would wait for us.
-    if (runningLoop.getStore() === this) return;
-    await this.finished;
-  }
-
-  private async run(): Promise<void> {
-    let consumer: Consumer | undefined;
-    try {
-      consumer = await this.openConsumer();
-      // Messages that existed when the consumer was created; once they are handled, we caught up.
-      let toCatchUp = (await consumer.info(true)).num_pending;
-      if (this.stopped) return;
-      if (toCatchUp === 0) this.options.onCaughtUp?.();
-      this.messages = await consumer.consume({ max_messages: PULL_BATCH });
-      // stop() may have come while consume() was starting, before there was anything to close.
-      if (this.stopped) return;
-      for await (const message of this.messages) {
-        for (const event of this.decode(fromJsMsg(message))) {
-          if (this.stopped) return;
-          await this.handler(event);
-        }
-        if (this.stopped) return;
-        if (--toCatchUp === 0) this.options.onCaughtUp?.();
-      }
-      if (!this.stopped) throw new Error('the JetStream consumer behind a subscription ended');
-    } catch (error) {
-      this.end();
-      const onError = this.options.onError;
-      process.nextTick(() => {
-        if (onError) onError(error);
-        else throw error;
-      });
-    } finally {
-      await this.messages?.close();
-      consumer?.delete().catch(() => undefined);
-    }
-  }
-
-  private end(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.onEnd();
-    // Ends a `for await` that is waiting for the next message.
-    void this.messages?.close();
-  }
-}

@@ -1,0 +1,299 @@
+/**
+ * Publishing one append to the JetStream log so that an append that was stored is reported as
+ * stored, also when its acknowledgement was lost (issue 7). Otherwise a lost acknowledgement
+ * becomes an error, the client retries the request, and the retry of a code redemption that did
+ * happen looks like a replay and revokes the grant.
+ *
+ * Every send of one append carries the same `Nats-Msg-Id` (made from the append's first event id,
+ * see `appendMsgId`) and the same `Nats-Expected-Last-Subject-Sequence`. A send whose outcome is
+ * unknown (timeout, lost connection, no responder: anything but an answer from the JetStream API)
+ * is sent again, within `PublishPolicy`. The expectation makes a second copy impossible; what the
+ * server answers to the resend depends on its version and topology (nats-server, server/stream.go
+ * `processJetStreamMsg` and server/jetstream_cluster.go `processClusteredInboundMsg`):
+ * - 2.9 to 2.11 without clustering check `Nats-Msg-Id` first: within the duplicate window (2 min
+ *   by default) the resend is acknowledged with `duplicate: true` and the sequence of the stored
+ *   copy;
+ * - a clustered stream's leader checks the expected subject sequence before proposing (2.9: for
+ *   sequences above 0; 2.10: whenever it can) and 2.12+ always checks it before the msg id: the
+ *   resend is refused with "wrong last sequence: <the stored copy's sequence>". 2.10 clusters may
+ *   also answer a duplicate with sequence 0 while the first copy is still being applied.
+ * So a duplicate is confirmed by reading the message it names, and after an unknown outcome a
+ * "wrong last sequence" is checked: the subject's first message after the expected sequence is
+ * ours if it carries our `Nats-Msg-Id` (the server stores the header with the message). Only a
+ * message that carries it is ever reported as stored; anything else is a conflict.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgRequest,
+  type StoredMsg,
+} from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log/logger.js';
+import type { NewEvent } from './port.js';
+import { eventIdOf } from './event-id.js';
+
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/** How hard one append tries to learn its outcome. */
+export interface PublishPolicy {
+  /** Sends at most, the first included. */
+  attempts: number;
+  /** How long one send waits for its acknowledgement. */
+  attemptTimeoutMs: number;
+  /** No send starts later than this after the first (a send then still has its own timeout). */
+  deadlineMs: number;
+}
+
+export const DEFAULT_PUBLISH_POLICY: PublishPolicy = { attempts: 8, attemptTimeoutMs: 2_000, deadlineMs: 10_000 };
+
+/** One append as sent, the same on every send. */
+export interface AppendMessage {
+  subject: string;
+  text: string;
+  /** The store's own headers; the publish adds the msg id and the expectation. */
+  headers: MsgHdrs;
+  msgId: string;
+  /** The subject's last sequence this append goes after (0: the subject has no message). */
+  expectedLastSeq: number;
+  /** For messages. */
+  streamName: string;
+}
+
+/** A message of the log as the store decodes it, whether from a publish, a direct get or a consumer. */
+export interface LogMessage {
+  seq: number;
+  subject: string;
+  headers: MsgHdrs | undefined;
+  text: string;
+}
+
+export type PublishOutcome =
+  | { kind: 'stored'; message: LogMessage }
+  /** Not stored, and never will be: the subject's last message is `actualSeq` (0: none). */
+  | { kind: 'conflict'; actualSeq: number };
+
+/** No send of an append was answered: it may or may not be stored. */
+export class AppendOutcomeUnknownError extends Error {
+  override readonly name = 'AppendOutcomeUnknownError';
+}
+
+/**
+ * The append's `Nats-Msg-Id`: its first event's id (a UUIDv7 from the command handler) when there
+ * is one, else a random UUID. Made once per append call and reused by all its sends.
+ */
+export function appendMsgId(events: readonly NewEvent[]): string {
+  return eventIdOf(events[0]?.metadata) ?? randomUUID();
+}
+
+/** Whether a stored message is the one this append sent: same subject, same `Nats-Msg-Id`. */
+export function isOurs(stored: Pick<LogMessage, 'subject' | 'headers'> | null, message: Pick<AppendMessage, 'subject' | 'msgId'>): boolean {
+  return stored !== null && stored.subject === message.subject && stored.headers?.get(MSG_ID_HEADER) === message.msgId;
+}
+
+/**
+ * Whether a failed send may have been stored. An answer from the JetStream API (an error code in
+ * the reply) is definite; anything else (timeout, connection lost or closed, no responders) is not.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return !(error instanceof JetStreamApiError);
+}
+
+/** The subject's actual last sequence from a refused expectation ("wrong last sequence: 7"), else undefined. */
+export function wrongLastSequence(error: unknown): number | undefined {
+  if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
+  const match = /(\d+)\s*$/.exec(error.message);
+  return match ? Number(match[1]) : undefined;
+}
+
+export class AppendPublisher {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly connection: ConnectionState,
+    private readonly logStream: string,
+    private readonly policy: PublishPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sends `message` until its outcome is known; see the file comment. */
+  async publish(message: AppendMessage): Promise<PublishOutcome> {
+    const deadline = Date.now() + this.policy.deadlineMs;
+    /** Some earlier send may have been stored. */
+    let unsure = false;
+    let lastFailure: unknown;
+    for (let attempt = 1; attempt <= this.policy.attempts; attempt++) {
+      if (attempt > 1 && Date.now() >= deadline) break;
+      // Sent while disconnected, a message is dropped when the client dials again: wait.
+      if (!(await this.connection.whenConnected(deadline))) break;
+      let ack: { seq: number; duplicate: boolean };
+      try {
+        ack = await this.connection.unlessDropped(
+          this.js.publish(message.subject, message.text, {
+            headers: message.headers,
+            msgID: message.msgId,
+            expect: { lastSubjectSequence: message.expectedLastSeq },
+            timeout: this.policy.attemptTimeoutMs,
+          }),
+        );
+      } catch (error) {
+        if (!outcomeUnknown(error)) {
+          const actualSeq = wrongLastSequence(error);
+          if (actualSeq === undefined) throw error;
+          if (unsure) {
+            const ours = await this.findOurs(message);
+            if (ours !== null) return this.recovered(message, ours, attempt, 'wrong last sequence, message found');
+          }
+          return { kind: 'conflict', actualSeq };
+        }
+        if (this.connection.closed) throw error;
+        unsure = true;
+        lastFailure = error;
+        // A send that failed at once (no responders during a leader election) waits a little.
+        if (!(error instanceof ConnectionDroppedError)) await sleep(Math.min(100 * 2 ** (attempt - 1), 1_000));
+        continue;
+      }
+      if (!ack.duplicate) {
+        return { kind: 'stored', message: { seq: ack.seq, subject: message.subject, headers: message.headers, text: message.text } };
+      }
+      // The server holds a message with our msg id. Read it rather than trust the sequence.
+      const ours = ack.seq > 0 ? await this.messageAt(ack.seq) : await this.findOurs(message);
+      if (isOurs(ours, message)) return this.recovered(message, ours!, attempt, 'duplicate');
+      if (ack.seq > 0) {
+        throw new Error(`JetStream answered ${message.streamName}'s append as a duplicate of message ${ack.seq}, which is not ours`);
+      }
+      // Sequence 0: the first copy is still being applied in the cluster; ask again.
+      unsure = true;
+      lastFailure = new Error('duplicate acknowledged with sequence 0');
+      await sleep(100);
+    }
+    if (!unsure) {
+      throw new Error(`append to ${message.streamName} not sent: no connection to NATS within ${this.policy.deadlineMs} ms`);
+    }
+    throw new AppendOutcomeUnknownError(
+      `append to ${message.streamName}: no answer from JetStream within ${this.policy.attempts} sends / ${this.policy.deadlineMs} ms; ` +
+        `it may or may not be stored (Nats-Msg-Id ${message.msgId})`,
+      { cause: lastFailure },
+    );
+  }
+
+  private recovered(message: AppendMessage, stored: LogMessage, attempt: number, via: string): PublishOutcome {
+    this.log.warn(
+      { stream: message.streamName, seq: stored.seq, msgId: message.msgId, attempt, via },
+      'append was stored but its acknowledgement was lost; reporting the stored copy',
+    );
+    return { kind: 'stored', message: stored };
+  }
+
+  /** The subject's first message after the expected sequence, if it is ours: where our append would be. */
+  private async findOurs(message: AppendMessage): Promise<LogMessage | null> {
+    // STREAM.MSG.GET with `seq` and `next_by_subj` (nats-server 2.9+); the client's type omits it.
+    const query: { seq: number; next_by_subj: string } = { seq: message.expectedLastSeq + 1, next_by_subj: message.subject };
+    const stored = await this.jsm.streams.getMessage(this.logStream, query as MsgRequest);
+    const found = stored === null ? null : fromStored(stored);
+    return isOurs(found, message) ? found : null;
+  }
+
+  private async messageAt(seq: number): Promise<LogMessage | null> {
+    const stored = await this.jsm.streams.getMessage(this.logStream, { seq });
+    return stored === null ? null : fromStored(stored);
+  }
+}
+
+function fromStored(stored: StoredMsg): LogMessage {
+  return { seq: stored.seq, subject: stored.subject, headers: stored.header, text: stored.string() };
+}
+
+/** A send given up because the connection dropped while it waited: its reply can no longer come. */
+export class ConnectionDroppedError extends Error {
+  override readonly name = 'ConnectionDroppedError';
+}
+
+/**
+ * The state of one NATS connection, for the publisher. Replies travel on the connection that sent
+ * the request, so a send in flight when the connection drops will never be acknowledged: it is
+ * given up at once instead of after its timeout. And the client discards what it buffered while
+ * disconnected when it dials again, so a resend waits until the connection is back.
+ */
+export class ConnectionState {
+  private up = true;
+  private ended = false;
+  private readonly onDrop = new Set<() => void>();
+  private readonly onChange = new Set<() => void>();
+
+  constructor(private readonly nc: NatsConnection) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') {
+          this.up = false;
+          for (const listener of [...this.onDrop]) listener();
+        } else if (status.type === 'reconnect') {
+          this.up = true;
+        } else continue;
+        this.changed();
+      }
+    })().finally(() => this.end());
+    void nc.closed().finally(() => this.end());
+  }
+
+  get connected(): boolean {
+    return this.up && !this.closed;
+  }
+
+  /** Closed or closing (`close()` drains first): nothing sent now would be answered. */
+  get closed(): boolean {
+    return this.ended || this.nc.isClosed() || this.nc.isDraining();
+  }
+
+  /** Resolves true once connected (at once if connected), false if the connection closes or `deadline` (epoch ms) passes first. */
+  async whenConnected(deadline: number): Promise<boolean> {
+    while (!this.connected) {
+      const left = deadline - Date.now();
+      if (this.closed || left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.onChange.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.onChange.add(done);
+      });
+    }
+    return true;
+  }
+
+  /** `work`, or ConnectionDroppedError as soon as the connection drops before it settles. */
+  async unlessDropped<T>(work: Promise<T>): Promise<T> {
+    let drop!: () => void;
+    const dropped = new Promise<never>((_, reject) => {
+      drop = () => reject(new ConnectionDroppedError('the NATS connection dropped before the acknowledgement came'));
+    });
+    this.onDrop.add(drop);
+    try {
+      return await Promise.race([work, dropped]);
+    } finally {
+      this.onDrop.delete(drop);
+      // Given up on: its late failure (a timeout) has no one left to tell.
+      work.catch(() => undefined);
+    }
+  }
+
+  private changed(): void {
+    const listeners = [...this.onChange];
+    this.onChange.clear();
+    for (const listener of listeners) listener();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.up = false;
+    for (const listener of [...this.onDrop]) listener();
+    this.changed();
+  }
+}
