@@ -2,7 +2,8 @@
  * The event store on NATS JetStream (DESIGN §5, distributed mode), written for nats-server 2.9+.
  *
  * Layout. One JetStream stream (default `IDP_LOG`, file storage, limits retention with no limits,
- * `deny_delete` and `deny_purge`: an immutable log) holds every event stream. Event stream `name`
+ * `deny_delete` and `deny_purge`: an immutable log; `num_replicas` as configured, see
+ * jetstream-log-stream.ts) holds every event stream. Event stream `name`
  * is the subject `<prefix>.<token>`, where the token is `name` percent-encoded: every byte outside
  * [A-Za-z0-9_-] becomes `%XX`, so the token never holds '.', '*', '>' or whitespace (the
  * characters NATS gives meaning to in subjects) and `decodeURIComponent` gives the name back.
@@ -45,11 +46,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
-  DiscardPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
   jetstream,
   jetstreamManager,
   type Consumer,
@@ -71,6 +67,7 @@ import {
 } from './port.js';
 import { checkReadRange, versionMatches } from './expectations.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { ensureLogStream } from './jetstream-log-stream.js';
 import {
   AppendPublisher,
   ConnectionState,
@@ -103,6 +100,8 @@ export interface JetStreamEventStoreOptions {
   streamName?: string;
   /** Subjects are `<subjectPrefix>.<stream name token>`, default `idp.log`. */
   subjectPrefix?: string;
+  /** `num_replicas` of the log stream, default 1 (`EVENT_STORE_URL=nats://…?replicas=3`). */
+  replicas?: number;
   /** How long an append keeps trying to learn whether it was stored (jetstream-publish.ts). */
   publish?: Partial<PublishPolicy>;
   logger?: Logger;
@@ -140,7 +139,10 @@ export class JetStreamEventStore implements EventStore {
     private readonly subjectPrefix: string,
   ) {}
 
-  /** Connects, and creates the JetStream stream if it does not exist yet. */
+  /**
+   * Connects, and creates the JetStream stream if it does not exist yet, or checks (and where
+   * nats-server allows it, fixes) the settings of the one that exists (jetstream-log-stream.ts).
+   */
   static async connect(url: string, options: JetStreamEventStoreOptions = {}): Promise<JetStreamEventStore> {
     const streamName = options.streamName ?? 'IDP_LOG';
     const subjectPrefix = options.subjectPrefix ?? 'idp.log';
@@ -153,7 +155,7 @@ export class JetStreamEventStore implements EventStore {
     });
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, streamName, `${subjectPrefix}.>`);
+      await ensureLogStream(jsm, { name: streamName, subjects: `${subjectPrefix}.>`, replicas: options.replicas ?? 1 }, log);
       const js = jetstream(nc);
       const connection = new ConnectionState(nc);
       const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
@@ -375,30 +377,6 @@ export class JetStreamEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
-  }
-}
-
-async function ensureStream(jsm: JetStreamManager, name: string, subjects: string): Promise<void> {
-  try {
-    const info = await jsm.streams.info(name);
-    if (!info.config.subjects?.includes(subjects)) {
-      throw new Error(`JetStream stream ${name} exists but does not take ${subjects} (it has ${info.config.subjects})`);
-    }
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
-    // Adding a stream that exists with the same configuration succeeds, so racing creators agree.
-    await jsm.streams.add({
-      name,
-      subjects: [subjects],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_msgs: -1,
-      max_bytes: -1,
-      max_age: 0,
-      deny_delete: true,
-      deny_purge: true,
-    });
   }
 }
 

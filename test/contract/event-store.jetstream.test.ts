@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
+import { planLogStream } from '../../infra/event-store/jetstream-log-stream.js';
+import { createLogger } from '../../infra/log/logger.js';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
 import { startNats, type TestServer } from '../support/servers.js';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
@@ -79,6 +81,7 @@ describe('JetStreamEventStore', () => {
       max_msgs: -1,
       max_bytes: -1,
       max_age: 0,
+      num_replicas: 1,
       deny_delete: true,
       deny_purge: true,
     });
@@ -86,6 +89,63 @@ describe('JetStreamEventStore', () => {
     expect((await second.readStream('s')).events).toHaveLength(1);
     await expect(jsm.streams.purge(log.streamName)).rejects.toThrow();
     await expect(jsm.streams.deleteMessage(log.streamName, 1)).rejects.toThrow();
+  });
+
+  it('turns on deny_delete and deny_purge of an existing stream that lacks them, and logs it', async () => {
+    await jsm.streams.add({ name: log.streamName, subjects: [`${log.subjectPrefix}.>`], deny_delete: false, deny_purge: false });
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({}, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    opened.push(await JetStreamEventStore.connect(server.url, { ...log, logger }));
+
+    expect((await jsm.streams.info(log.streamName)).config).toMatchObject({ deny_delete: true, deny_purge: true, num_replicas: 1 });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 40, stream: log.streamName, changes: ['deny_delete: false -> true', 'deny_purge: false -> true'] }),
+    );
+    await expect(jsm.streams.purge(log.streamName)).rejects.toThrow();
+  });
+
+  it('refuses 3 replicas on a server that is not clustered, saying what to do, for a new and an existing stream', async () => {
+    await expect(JetStreamEventStore.connect(server.url, { ...log, replicas: 3 })).rejects.toThrow(
+      /create JetStream stream .* with 3 replica\(s\): replicas > 1 not supported in non-clustered mode.*\?replicas=1/,
+    );
+    await expect(jsm.streams.info(log.streamName)).rejects.toThrow(/not found/);
+
+    await open();
+    // nats-server would accept this update and record 3 replicas it does not keep: the store refuses.
+    await expect(JetStreamEventStore.connect(server.url, { ...log, replicas: 3 })).rejects.toThrow(
+      /3 replicas are configured but the NATS server is not clustered.*\?replicas=1/,
+    );
+    expect((await jsm.streams.info(log.streamName)).config.num_replicas).toBe(1);
+    await expect(JetStreamEventStore.connect(server.url, { ...log, replicas: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('refuses to lower the replicas of an existing stream', async () => {
+    await open();
+    const { config } = await jsm.streams.info(log.streamName);
+    await jsm.streams.update(log.streamName, { ...config, num_replicas: 3 });
+    await expect(JetStreamEventStore.connect(server.url, log)).rejects.toThrow(
+      /has 3 replicas but 1 is configured.*Set \?replicas=3 in EVENT_STORE_URL/,
+    );
+  });
+
+  it('plans the settings of an existing stream: raises replicas in a cluster, keeps what is right', () => {
+    const wanted = { name: 'IDP_LOG', subjects: 'idp.log.>', replicas: 3 };
+    const config = { subjects: ['idp.log.>'], num_replicas: 1, deny_delete: true, deny_purge: true } as StreamInfo['config'];
+    const cluster = { name: 'c1', leader: 'n1' };
+    expect(planLogStream({ config, cluster }, wanted)).toStrictEqual({
+      kind: 'update',
+      config: { num_replicas: 3 },
+      changes: ['num_replicas: 1 -> 3'],
+    });
+    expect(planLogStream({ config: { ...config, num_replicas: 3 }, cluster }, wanted)).toStrictEqual({ kind: 'keep' });
+    expect(planLogStream({ config: { ...config, deny_purge: false }, cluster: undefined }, { ...wanted, replicas: 1 })).toMatchObject({
+      kind: 'update',
+      config: { deny_purge: true },
+    });
+    expect(planLogStream({ config: { ...config, subjects: ['other.>'] }, cluster }, wanted)).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(/does not take idp\.log\.>/),
+    });
   });
 
   it('stores one append as one message on a readable, reversible subject', async () => {
