@@ -21,7 +21,7 @@ export const EventStoreUrl = z.string().transform((url, ctx) => {
     }
     if (sqlite !== undefined) return sqlite;
   } else if (/^nats:\/\/[^/]+/.test(url)) {
-    return { kind: 'jetstream' as const, url };
+    return jetStreamUrl(url, ctx);
   } else if (/^(kurrentdb|esdb|kdb)(\+discover)?:\/\/[^/]+/.test(url)) {
     return { kind: 'kurrentdb' as const, url };
   }
@@ -56,6 +56,33 @@ function parseSqliteUrl(url: string): { kind: 'sqlite'; path: string; synchronou
     }
   }
   return { kind: 'sqlite', path: resolve(path), synchronous };
+}
+
+/**
+ * `nats://host:4222[?replicas=N]`: the server for the client, and the `num_replicas` of the log
+ * stream (1 to 5, nats-server's maximum; default 1). An option the store does not know is an
+ * error rather than ignored, so that a typo cannot weaken the log unnoticed. The messages leave
+ * the URL out: it may hold a password.
+ */
+function jetStreamUrl(url: string, ctx: z.RefinementCtx) {
+  const query = url.indexOf('?');
+  const options = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  let replicas = 1;
+  for (const [name, value] of options) {
+    if (name === 'replicas' && /^[1-5]$/.test(value)) {
+      replicas = Number(value);
+      continue;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        name === 'replicas'
+          ? `replicas must be 1 to 5 in EVENT_STORE_URL, got "${value}"`
+          : `unknown option "${name}" in EVENT_STORE_URL: nats:// takes ?replicas=1..5`,
+    });
+    return z.NEVER;
+  }
+  return { kind: 'jetstream' as const, url: query === -1 ? url : url.slice(0, query), replicas };
 }
 
 export const BusUrl = z.string().transform((url, ctx) => {

@@ -8,19 +8,20 @@ import { KurrentDbEventStore } from '../../../infra/event-store/kurrentdb.js';
 import { InMemoryEventStore } from '../../../infra/event-store/memory.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../../infra/event-store/sqlite.js';
+import type { Logger } from '../../../infra/log/logger.js';
 import { InMemoryProjectionStore } from '../../../infra/projections/memory.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { RedisProjectionStore } from '../../../infra/projections/redis.js';
 
 /** The one place that turns a parsed adapter URL into an adapter (DESIGN §5). */
-export async function openEventStore(url: EventStoreUrl): Promise<EventStore> {
+export async function openEventStore(url: EventStoreUrl, options: { logger?: Logger } = {}): Promise<EventStore> {
   switch (url.kind) {
     case 'memory':
       return new InMemoryEventStore();
     case 'sqlite':
       return SqliteEventStore.open(url.path, { synchronous: url.synchronous });
     case 'jetstream':
-      return JetStreamEventStore.connect(url.url);
+      return JetStreamEventStore.connect(url.url, { replicas: url.replicas, logger: options.logger });
     case 'kurrentdb':
       return KurrentDbEventStore.connect(url.url);
   }
