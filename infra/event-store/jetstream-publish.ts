@@ -6,24 +6,26 @@
  *
  * Every send of one append carries the same `Nats-Msg-Id` (made from the append's first event id,
  * see `appendMsgId`) and the same `Nats-Expected-Last-Subject-Sequence`. A send whose outcome is
- * unknown (timeout, lost connection, no responder: anything but an answer from the JetStream API)
- * is sent again, within `PublishPolicy`. The expectation makes a second copy impossible; what the
- * server answers to the resend depends on its version and topology (nats-server, server/stream.go
- * `processJetStreamMsg` and server/jetstream_cluster.go `processClusteredInboundMsg`):
+ * unknown (timeout, lost connection, no responders; see `outcomeUnknown`) is sent again, within
+ * `PublishPolicy`. The expectation makes a second copy impossible; what the server answers to the
+ * resend depends on its version and topology (nats-server, server/stream.go `processJetStreamMsg`
+ * and server/jetstream_cluster.go `processClusteredInboundMsg`):
  * - 2.9 to 2.11 without clustering check `Nats-Msg-Id` first: within the duplicate window (2 min
  *   by default) the resend is acknowledged with `duplicate: true` and the sequence of the stored
  *   copy;
- * - a clustered stream's leader checks the expected subject sequence before proposing (2.9: for
- *   sequences above 0; 2.10: whenever it can) and 2.12+ always checks it before the msg id: the
- *   resend is refused with "wrong last sequence: <the stored copy's sequence>". 2.10 clusters may
- *   also answer a duplicate with sequence 0 while the first copy is still being applied.
+ * - a clustered stream's leader checks the expected subject sequence before proposing, before the
+ *   msg id (2.9 to 2.10.18 for sequences above 0, 2.10.19+ for 0 too), and 2.12+ always checks it
+ *   before the msg id: the resend is refused with "wrong last sequence: <the stored copy's
+ *   sequence>". A 2.10 cluster may also answer a duplicate with sequence 0 while the first copy is
+ *   still being applied; and past the duplicate window no version recognises the msg id.
  * So a duplicate is confirmed by reading the message it names, and after an unknown outcome a
  * "wrong last sequence" is checked: the subject's first message after the expected sequence is
  * ours if it carries our `Nats-Msg-Id` (the server stores the header with the message). Only a
  * message that carries it is ever reported as stored; anything else is a conflict.
  */
 import { randomUUID } from 'node:crypto';
-import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errors, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   JetStreamApiCodes,
   JetStreamApiError,
@@ -32,7 +34,6 @@ import {
   type MsgRequest,
   type StoredMsg,
 } from '@nats-io/jetstream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import type { NewEvent } from './port.js';
 import { eventIdOf } from './event-id.js';
@@ -96,11 +97,19 @@ export function isOurs(stored: Pick<LogMessage, 'subject' | 'headers'> | null, m
 }
 
 /**
- * Whether a failed send may have been stored. An answer from the JetStream API (an error code in
- * the reply) is definite; anything else (timeout, connection lost or closed, no responders) is not.
+ * Whether a failed send (or look-up) may have been stored, and so is sent again. An answer from
+ * the JetStream API (an error code in the reply) is definite, and so is a refusal before anything
+ * left the client (bad argument, payload over max_payload) or by the server's permissions. Anything
+ * else (timeout, lost connection, no responders) is not.
  */
 export function outcomeUnknown(error: unknown): boolean {
-  return !(error instanceof JetStreamApiError);
+  return !(
+    error instanceof JetStreamApiError ||
+    error instanceof errors.InvalidArgumentError ||
+    error instanceof errors.InvalidSubjectError ||
+    error instanceof errors.InvalidOperationError ||
+    error instanceof errors.PermissionViolationError
+  );
 }
 
 /** The subject's actual last sequence from a refused expectation ("wrong last sequence: 7"), else undefined. */
@@ -130,46 +139,18 @@ export class AppendPublisher {
       if (attempt > 1 && Date.now() >= deadline) break;
       // Sent while disconnected, a message is dropped when the client dials again: wait.
       if (!(await this.connection.whenConnected(deadline))) break;
-      let ack: { seq: number; duplicate: boolean };
       try {
-        ack = await this.connection.unlessDropped(
-          this.js.publish(message.subject, message.text, {
-            headers: message.headers,
-            msgID: message.msgId,
-            expect: { lastSubjectSequence: message.expectedLastSeq },
-            timeout: this.policy.attemptTimeoutMs,
-          }),
-        );
+        const outcome = await this.send(message, unsure, attempt);
+        if (outcome !== 'again') return outcome;
+        lastFailure = new Error('duplicate acknowledged with sequence 0');
+        await sleep(100);
       } catch (error) {
-        if (!outcomeUnknown(error)) {
-          const actualSeq = wrongLastSequence(error);
-          if (actualSeq === undefined) throw error;
-          if (unsure) {
-            const ours = await this.findOurs(message);
-            if (ours !== null) return this.recovered(message, ours, attempt, 'wrong last sequence, message found');
-          }
-          return { kind: 'conflict', actualSeq };
-        }
-        if (this.connection.closed) throw error;
-        unsure = true;
+        if (!outcomeUnknown(error) || this.connection.closed) throw error;
         lastFailure = error;
         // A send that failed at once (no responders during a leader election) waits a little.
         if (!(error instanceof ConnectionDroppedError)) await sleep(Math.min(100 * 2 ** (attempt - 1), 1_000));
-        continue;
       }
-      if (!ack.duplicate) {
-        return { kind: 'stored', message: { seq: ack.seq, subject: message.subject, headers: message.headers, text: message.text } };
-      }
-      // The server holds a message with our msg id. Read it rather than trust the sequence.
-      const ours = ack.seq > 0 ? await this.messageAt(ack.seq) : await this.findOurs(message);
-      if (isOurs(ours, message)) return this.recovered(message, ours!, attempt, 'duplicate');
-      if (ack.seq > 0) {
-        throw new Error(`JetStream answered ${message.streamName}'s append as a duplicate of message ${ack.seq}, which is not ours`);
-      }
-      // Sequence 0: the first copy is still being applied in the cluster; ask again.
       unsure = true;
-      lastFailure = new Error('duplicate acknowledged with sequence 0');
-      await sleep(100);
     }
     if (!unsure) {
       throw new Error(`append to ${message.streamName} not sent: no connection to NATS within ${this.policy.deadlineMs} ms`);
@@ -179,6 +160,43 @@ export class AppendPublisher {
         `it may or may not be stored (Nats-Msg-Id ${message.msgId})`,
       { cause: lastFailure },
     );
+  }
+
+  /**
+   * One send, and what its answer means: 'again' when it cannot tell yet. Throws what it cannot
+   * answer for (a failure of the send or of a look-up, or an error answer of another kind).
+   */
+  private async send(message: AppendMessage, unsure: boolean, attempt: number): Promise<PublishOutcome | 'again'> {
+    let ack: { seq: number; duplicate: boolean };
+    try {
+      ack = await this.connection.unlessDropped(
+        this.js.publish(message.subject, message.text, {
+          headers: message.headers,
+          msgID: message.msgId,
+          expect: { lastSubjectSequence: message.expectedLastSeq },
+          timeout: this.policy.attemptTimeoutMs,
+        }),
+      );
+    } catch (error) {
+      const actualSeq = wrongLastSequence(error);
+      if (actualSeq === undefined) throw error;
+      if (unsure) {
+        const ours = await this.findOurs(message);
+        if (ours !== null) return this.recovered(message, ours, attempt, 'wrong last sequence, message found');
+      }
+      return { kind: 'conflict', actualSeq };
+    }
+    if (!ack.duplicate) {
+      return { kind: 'stored', message: { seq: ack.seq, subject: message.subject, headers: message.headers, text: message.text } };
+    }
+    // The server holds a message with our msg id. Read it rather than trust the sequence.
+    const ours = ack.seq > 0 ? await this.messageAt(ack.seq) : await this.findOurs(message);
+    if (isOurs(ours, message)) return this.recovered(message, ours!, attempt, 'duplicate');
+    if (ack.seq > 0) {
+      throw new Error(`JetStream answered ${message.streamName}'s append as a duplicate of message ${ack.seq}, which is not ours`);
+    }
+    // Sequence 0: a 2.10 cluster still applies the first copy; ask again.
+    return 'again';
   }
 
   private recovered(message: AppendMessage, stored: LogMessage, attempt: number, via: string): PublishOutcome {
@@ -193,13 +211,13 @@ export class AppendPublisher {
   private async findOurs(message: AppendMessage): Promise<LogMessage | null> {
     // STREAM.MSG.GET with `seq` and `next_by_subj` (nats-server 2.9+); the client's type omits it.
     const query: { seq: number; next_by_subj: string } = { seq: message.expectedLastSeq + 1, next_by_subj: message.subject };
-    const stored = await this.jsm.streams.getMessage(this.logStream, query as MsgRequest);
+    const stored = await this.connection.unlessDropped(this.jsm.streams.getMessage(this.logStream, query as MsgRequest));
     const found = stored === null ? null : fromStored(stored);
     return isOurs(found, message) ? found : null;
   }
 
   private async messageAt(seq: number): Promise<LogMessage | null> {
-    const stored = await this.jsm.streams.getMessage(this.logStream, { seq });
+    const stored = await this.connection.unlessDropped(this.jsm.streams.getMessage(this.logStream, { seq }));
     return stored === null ? null : fromStored(stored);
   }
 }

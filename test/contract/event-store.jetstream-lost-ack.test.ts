@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, headers, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { JetStreamEventStore, type JetStreamEventStoreOptions } from '../../infra/event-store/jetstream.js';
 import {
@@ -41,6 +41,24 @@ afterAll(async () => {
 
 const run = randomBytes(4).toString('hex');
 let tests = 0;
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Polls until `read` gives what `done` wants (the server has stored the publish in flight). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting for the server');
+    await sleep(10);
+  }
+}
 
 /** An event as the command handler makes it: with a UUIDv7 event id in its metadata. */
 const event = (type: string) => newEvent(type, { type }, { eventId: uuidv7() });
@@ -81,12 +99,18 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
     const direct = await open(server.url);
     const first = await store.append('grant-1', [event('First')], 'no_stream');
 
-    const { cut } = proxy.arm(logPublish(), { cutAfterMs: 100 });
-    const started = Date.now();
-    const appended = await store.append('grant-1', [event('Redeemed'), event('TokensIssued')], first.version);
+    // Cut once the server has stored the publish (its acknowledgement is held back meanwhile).
+    const stored = gate();
+    const { triggered, cut } = proxy.arm(logPublish(), { cutAfter: stored.opened });
+    const appending = store.append('grant-1', [event('Redeemed'), event('TokensIssued')], first.version);
+    await triggered;
+    await until(() => direct.readStream('grant-1'), ({ events }) => events.length === 3);
+    const cutAt = Date.now();
+    stored.open();
+    const appended = await appending;
     await cut;
 
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - cutAt).toBeLessThan(5_000);
     expect(proxy.accepted).toBe(2); // it reconnected, through the proxy
     const read = await direct.readStream('grant-1');
     expect(types(read.events)).toEqual(['First', 'Redeemed', 'TokensIssued']);
@@ -99,6 +123,7 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
     expect(types(await direct.readAll())).toEqual(['First', 'Redeemed', 'TokensIssued']);
     expect(logs).toContainEqual(expect.objectContaining({ via: 'duplicate', seq: Number(appended.version), attempt: 2 }));
     // The store carries on over its new connection.
+    expect(await store.readStream('grant-1')).toStrictEqual(read);
     await expect(store.append('grant-1', [event('Later')], appended.version)).resolves.toMatchObject({ events: [{ streamIndex: 3 }] });
   });
 
@@ -115,14 +140,17 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
     const other = await open(server.url);
     const first = await store.append('grant-1', [event('First')], 'no_stream');
 
-    const { triggered, cut } = proxy.arm(logPublish(), { cutAfterMs: 500 });
+    const followedUp = gate();
+    const { triggered, cut } = proxy.arm(logPublish(), { cutAfter: followedUp.opened });
     const appending = store.append('grant-1', [event('Redeemed')], first.version);
     await triggered;
-    await sleep(100);
     // Another writer sees the append that is still waiting for its acknowledgement, and follows it.
-    const seen = await other.readStream('grant-1');
+    const seen = await until(() => other.readStream('grant-1'), ({ events }) => events.length === 2);
     expect(types(seen.events)).toEqual(['First', 'Redeemed']);
     const followed = await other.append('grant-1', [event('Revoked')], seen.version!);
+    // And the duplicate window (100 ms) is surely over when the store sends again.
+    await sleep(300);
+    followedUp.open();
     await cut;
     const appended = await appending;
 
@@ -139,11 +167,13 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
     const other = await open(server.url);
     const first = await store.append('grant-1', [event('First')], 'no_stream');
 
-    const { triggered, cut } = proxy.arm(logPublish(), { cutAfterMs: 200, forward: false });
+    const theirsStored = gate();
+    const { triggered, cut } = proxy.arm(logPublish(), { cutAfter: theirsStored.opened, forward: false });
     const appending = store.append('grant-1', [event('Mine')], first.version);
     appending.catch(() => undefined);
     await triggered;
     const theirs = await other.append('grant-1', [event('Theirs')], first.version);
+    theirsStored.open();
     await cut;
 
     await expect(appending).rejects.toMatchObject({ name: 'WrongExpectedVersionError', expected: first.version, actual: theirs.version });
@@ -154,7 +184,7 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
   it('resends a publish that never arrived, and stores it once', async () => {
     const store = await open(proxy.url);
     const direct = await open(server.url);
-    const { cut } = proxy.arm(logPublish(), { cutAfterMs: 50, forward: false });
+    const { cut } = proxy.arm(logPublish(), { cutAfter: 50, forward: false });
     const appended = await store.append('grant-1', [event('Only')], 'no_stream');
     await cut;
 
@@ -166,10 +196,11 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
   it('gives up within its deadline, saying the outcome is unknown, while the server stays away', async () => {
     const store = await open(proxy.url, { publish: { deadlineMs: 1_000 } });
     const direct = await open(server.url);
-    const { triggered } = proxy.arm(logPublish(), { cutAfterMs: 50 });
+    const { triggered } = proxy.arm(logPublish(), { cutAfter: gate().opened }); // suspend() cuts
     const appending = store.append('grant-1', [event('Maybe')], 'no_stream');
     appending.catch(() => undefined);
     await triggered;
+    await until(() => direct.readStream('grant-1'), ({ events }) => events.length === 1);
     proxy.suspend();
 
     const started = Date.now();
@@ -215,7 +246,9 @@ describe('what a reply to a publish means', () => {
     expect(outcomeUnknown(wrong)).toBe(false);
     expect(wrongLastSequence(wrong)).toBe(7);
     expect(outcomeUnknown(new JetStreamApiError({ code: 503, err_code: 10077, description: 'maximum messages exceeded' }))).toBe(false);
+    expect(outcomeUnknown(new errors.InvalidArgumentError('max_payload size exceeded'))).toBe(false);
     expect(outcomeUnknown(new ConnectionDroppedError('dropped'))).toBe(true);
+    expect(outcomeUnknown(new errors.TimeoutError())).toBe(true);
     expect(outcomeUnknown(new Error('TIMEOUT'))).toBe(true);
   });
 

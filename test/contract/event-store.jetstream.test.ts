@@ -178,6 +178,16 @@ describe('JetStreamEventStore', () => {
     expect(await store.readAll()).toHaveLength(1024);
   });
 
+  it('refuses an append larger than max_payload at once, without resending it', async () => {
+    const store = await open();
+    const started = Date.now();
+    await expect(store.append('s', [newEvent('Big', { blob: 'x'.repeat(2 * 1024 * 1024) })], 'no_stream')).rejects.toThrow(
+      /max_payload/,
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await store.readStream('s')).version).toBeNull();
+  });
+
   it('checks the expected version against appends made through another connection', async () => {
     const a = await open();
     const b = await open();

@@ -1,4 +1,5 @@
 import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A loopback TCP proxy in front of a server, for tests of lost acknowledgements: it forwards both
@@ -9,13 +10,17 @@ export interface TcpProxy {
   /** `<scheme>://127.0.0.1:<port>` */
   url: string;
   /**
-   * The next client chunk that matches `pattern` (tested on the last few KiB the connection sent,
-   * so a match split across chunks is found) triggers a cut of that connection: from then on
-   * nothing from the server reaches the client, and after `cutAfterMs` both sockets are destroyed.
-   * With `forward: false` the matching chunk is dropped instead of sent to the server.
-   * Resolves `triggered` when the match is seen and `cut` when the sockets are gone. One shot.
+   * The next client chunk that matches `pattern` (tested on what the connection sent since, so a
+   * match split across chunks is found) triggers a cut of that connection: from then on nothing
+   * from the server reaches the client, and after `cutAfter` (milliseconds, or once a promise
+   * settles) both sockets are destroyed. With `forward: false` the matching chunk is dropped
+   * instead of sent to the server. Resolves `triggered` when the match is seen and `cut` when the
+   * sockets are gone. One shot.
    */
-  arm(pattern: RegExp, options?: { cutAfterMs?: number; forward?: boolean }): { triggered: Promise<void>; cut: Promise<void> };
+  arm(
+    pattern: RegExp,
+    options?: { cutAfter?: number | Promise<unknown>; forward?: boolean },
+  ): { triggered: Promise<void>; cut: Promise<void> };
   /** Destroys every connection and refuses new ones until `resume()`: the server is "down". */
   suspend(): void;
   resume(): Promise<void>;
@@ -37,7 +42,7 @@ interface Pipe {
 
 interface Trap {
   pattern: RegExp;
-  cutAfterMs: number;
+  cutAfter: number | Promise<unknown>;
   forward: boolean;
   onTriggered: () => void;
   onCut: () => void;
@@ -74,10 +79,13 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       pipe.muted = true;
       if (sprung.forward) server.write(chunk);
       sprung.onTriggered();
-      setTimeout(() => {
-        destroy(pipe);
-        sprung.onCut();
-      }, sprung.cutAfterMs);
+      const wait = typeof sprung.cutAfter === 'number' ? sleep(sprung.cutAfter) : sprung.cutAfter;
+      void wait
+        .catch(() => undefined)
+        .then(() => {
+          destroy(pipe);
+          sprung.onCut();
+        });
     });
     server.on('data', (chunk: Buffer) => {
       if (!pipe.muted) client.write(chunk);
@@ -110,14 +118,14 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   await listen();
   return {
     url: `${protocol}//127.0.0.1:${listenPort}`,
-    arm(pattern, { cutAfterMs = 100, forward = true } = {}) {
+    arm(pattern, { cutAfter = 100, forward = true } = {}) {
       let onTriggered!: () => void;
       let onCut!: () => void;
       const triggered = new Promise<void>((resolve) => (onTriggered = resolve));
       const cut = new Promise<void>((resolve) => (onCut = resolve));
       // Only what is sent from now on can spring it.
       for (const pipe of pipes) pipe.recent = '';
-      trap = { pattern, cutAfterMs, forward, onTriggered, onCut };
+      trap = { pattern, cutAfter, forward, onTriggered, onCut };
       return { triggered, cut };
     },
     suspend() {
