@@ -10,16 +10,18 @@
  * `PublishPolicy`. The expectation makes a second copy impossible; what the server answers to the
  * resend depends on its version and topology (nats-server, server/stream.go `processJetStreamMsg`
  * and server/jetstream_cluster.go `processClusteredInboundMsg`):
- * - 2.9 to 2.11 without clustering check `Nats-Msg-Id` first: within the duplicate window (2 min
- *   by default) the resend is acknowledged with `duplicate: true` and the sequence of the stored
- *   copy;
- * - a clustered stream's leader checks the expected subject sequence before proposing, before the
- *   msg id (2.9 to 2.10.18 for sequences above 0, 2.10.19+ for 0 too), and 2.12+ always checks it
- *   before the msg id: the resend is refused with "wrong last sequence: <the stored copy's
- *   sequence>". A 2.10 cluster may also answer a duplicate with sequence 0 while the first copy is
- *   still being applied; and past the duplicate window no version recognises the msg id.
+ * - the msg id is checked first by a single server up to 2.11 and by the leader of a clustered
+ *   stream from 2.11 on: within the duplicate window (2 min by default) the resend is acknowledged
+ *   with `duplicate: true` and the sequence of the stored copy;
+ * - the expectation is checked first by a single server from 2.12 on, and by a 2.9 or 2.10
+ *   cluster's leader before it proposes (2.9 to 2.10.18 for sequences above 0, 2.10.19+ for 0
+ *   too): the resend is refused with "wrong last sequence: <the stored copy's sequence>". Past the
+ *   duplicate window every version answers so;
+ * - while the first copy is still being applied in a cluster, 2.10 answers a duplicate with
+ *   sequence 0, and 2.11+ refuse with 10158 "duplicate message id is in process" or 10164 "wrong
+ *   last sequence" (no sequence: the subject has a write in flight). Then the store asks again.
  * So a duplicate is confirmed by reading the message it names, and after an unknown outcome a
- * "wrong last sequence" is checked: the subject's first message after the expected sequence is
+ * "wrong last sequence: N" is checked: the subject's first message after the expected sequence is
  * ours if it carries our `Nats-Msg-Id` (the server stores the header with the message). Only a
  * message that carries it is ever reported as stored; anything else is a conflict.
  */
@@ -112,6 +114,15 @@ export function outcomeUnknown(error: unknown): boolean {
   );
 }
 
+/** nats-server's error codes (server/errors.json, 2.11+) for a write to the subject still in flight. */
+const DUPLICATE_IN_PROCESS = 10158;
+const WRONG_LAST_SEQUENCE_IN_FLIGHT = 10164;
+
+/** Whether the server refused a send because a write to the subject (perhaps ours) is still being applied. */
+export function writeInFlight(error: unknown): boolean {
+  return error instanceof JetStreamApiError && (error.code === DUPLICATE_IN_PROCESS || error.code === WRONG_LAST_SEQUENCE_IN_FLIGHT);
+}
+
 /** The subject's actual last sequence from a refused expectation ("wrong last sequence: 7"), else undefined. */
 export function wrongLastSequence(error: unknown): number | undefined {
   if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
@@ -141,9 +152,9 @@ export class AppendPublisher {
       if (!(await this.connection.whenConnected(deadline))) break;
       try {
         const outcome = await this.send(message, unsure, attempt);
-        if (outcome !== 'again') return outcome;
-        lastFailure = new Error('duplicate acknowledged with sequence 0');
-        await sleep(100);
+        if (outcome.kind !== 'again') return outcome;
+        lastFailure = new Error(`JetStream is still applying a write to the subject (${outcome.reason})`);
+        await sleep(Math.min(100 * 2 ** (attempt - 1), 1_000));
       } catch (error) {
         if (!outcomeUnknown(error) || this.connection.closed) throw error;
         lastFailure = error;
@@ -163,10 +174,14 @@ export class AppendPublisher {
   }
 
   /**
-   * One send, and what its answer means: 'again' when it cannot tell yet. Throws what it cannot
-   * answer for (a failure of the send or of a look-up, or an error answer of another kind).
+   * One send, and what its answer means: 'again' when the server cannot tell yet. Throws what it
+   * cannot answer for (a failure of the send or of a look-up, or an error answer of another kind).
    */
-  private async send(message: AppendMessage, unsure: boolean, attempt: number): Promise<PublishOutcome | 'again'> {
+  private async send(
+    message: AppendMessage,
+    unsure: boolean,
+    attempt: number,
+  ): Promise<PublishOutcome | { kind: 'again'; reason: string }> {
     let ack: { seq: number; duplicate: boolean };
     try {
       ack = await this.connection.unlessDropped(
@@ -178,6 +193,7 @@ export class AppendPublisher {
         }),
       );
     } catch (error) {
+      if (writeInFlight(error)) return { kind: 'again', reason: (error as Error).message };
       const actualSeq = wrongLastSequence(error);
       if (actualSeq === undefined) throw error;
       if (unsure) {
@@ -196,7 +212,7 @@ export class AppendPublisher {
       throw new Error(`JetStream answered ${message.streamName}'s append as a duplicate of message ${ack.seq}, which is not ours`);
     }
     // Sequence 0: a 2.10 cluster still applies the first copy; ask again.
-    return 'again';
+    return { kind: 'again', reason: 'duplicate acknowledged with sequence 0' };
   }
 
   private recovered(message: AppendMessage, stored: LogMessage, attempt: number, via: string): PublishOutcome {

@@ -17,6 +17,7 @@ import {
   appendMsgId,
   isOurs,
   outcomeUnknown,
+  writeInFlight,
   wrongLastSequence,
 } from '../../infra/event-store/jetstream-publish.js';
 import { createLogger } from '../../infra/log/logger.js';
@@ -250,6 +251,15 @@ describe('what a reply to a publish means', () => {
     expect(outcomeUnknown(new ConnectionDroppedError('dropped'))).toBe(true);
     expect(outcomeUnknown(new errors.TimeoutError())).toBe(true);
     expect(outcomeUnknown(new Error('TIMEOUT'))).toBe(true);
+  });
+
+  it('asks again, rather than concluding, while a cluster still applies a write to the subject (2.11+)', () => {
+    const inProcess = new JetStreamApiError({ code: 400, err_code: 10158, description: 'duplicate message id is in process' });
+    const inFlight = new JetStreamApiError({ code: 400, err_code: 10164, description: 'wrong last sequence' });
+    expect(writeInFlight(inProcess)).toBe(true);
+    expect(writeInFlight(inFlight)).toBe(true);
+    expect(wrongLastSequence(inFlight)).toBeUndefined();
+    expect(writeInFlight(new JetStreamApiError({ code: 400, err_code: 10071, description: 'wrong last sequence: 7' }))).toBe(false);
   });
 
   it("makes the msg id from the first event's id, else a random one", () => {
