@@ -68,14 +68,8 @@ import {
 import { checkReadRange, versionMatches } from './expectations.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ensureLogStream } from './jetstream-log-stream.js';
-import {
-  AppendPublisher,
-  ConnectionState,
-  DEFAULT_PUBLISH_POLICY,
-  appendMsgId,
-  type LogMessage,
-  type PublishPolicy,
-} from './jetstream-publish.js';
+import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
+import { ConnectionState } from './nats-connection-state.js';
 import { ConsumerSubscription, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
 
 /** Positions per message, and so the most events one append may hold. */

@@ -13,13 +13,13 @@ import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nat
 import { JetStreamEventStore, type JetStreamEventStoreOptions } from '../../infra/event-store/jetstream.js';
 import {
   AppendOutcomeUnknownError,
-  ConnectionDroppedError,
   appendMsgId,
   isOurs,
   outcomeUnknown,
   writeInFlight,
   wrongLastSequence,
 } from '../../infra/event-store/jetstream-publish.js';
+import { ConnectionDroppedError } from '../../infra/event-store/nats-connection-state.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { startNats, type TestServer } from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
