@@ -59,12 +59,12 @@ function parseSqliteUrl(url: string): { kind: 'sqlite'; path: string; synchronou
 }
 
 /**
- * `nats://host:4222[?replicas=N]`: the server for the client, and the `num_replicas` of the log
- * stream (1 to 5, nats-server's maximum; default 1). An option the store does not know is an
- * error rather than ignored, so that a typo cannot weaken the log unnoticed. The messages leave
- * the URL out: it may hold a password.
+ * `nats://host:4222[?replicas=N]`: the server for the client, and the `num_replicas` of the
+ * JetStream stream behind it (1 to 5, nats-server's maximum; default 1). An option the adapter
+ * does not know is an error rather than ignored, so that a typo cannot weaken durability
+ * unnoticed. The messages leave the URL out: it may hold a password.
  */
-function jetStreamUrl(url: string, ctx: z.RefinementCtx) {
+function natsReplicasUrl(url: string, variable: string, ctx: z.RefinementCtx): { url: string; replicas: number } | undefined {
   const query = url.indexOf('?');
   const options = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
   let replicas = 1;
@@ -77,12 +77,18 @@ function jetStreamUrl(url: string, ctx: z.RefinementCtx) {
       code: 'custom',
       message:
         name === 'replicas'
-          ? `replicas must be 1 to 5 in EVENT_STORE_URL, got "${value}"`
-          : `unknown option "${name}" in EVENT_STORE_URL: nats:// takes ?replicas=1..5`,
+          ? `replicas must be 1 to 5 in ${variable}, got "${value}"`
+          : `unknown option "${name}" in ${variable}: nats:// takes ?replicas=1..5`,
     });
-    return z.NEVER;
+    return undefined;
   }
-  return { kind: 'jetstream' as const, url: query === -1 ? url : url.slice(0, query), replicas };
+  return { url: query === -1 ? url : url.slice(0, query), replicas };
+}
+
+/** The log stream `IDP_LOG` on JetStream. */
+function jetStreamUrl(url: string, ctx: z.RefinementCtx) {
+  const parsed = natsReplicasUrl(url, 'EVENT_STORE_URL', ctx);
+  return parsed === undefined ? z.NEVER : { kind: 'jetstream' as const, ...parsed };
 }
 
 export const BusUrl = z.string().transform((url, ctx) => {
@@ -106,7 +112,11 @@ export const DataKeysUrl = z.string().transform((url, ctx) => {
   if (url.startsWith('sqlite:') && url.length > 'sqlite:'.length) {
     return { kind: 'sqlite' as const, path: resolve(url.slice('sqlite:'.length)) };
   }
-  if (/^nats:\/\/[^/]+/.test(url)) return { kind: 'nats-kv' as const, url };
+  if (/^nats:\/\/[^/]+/.test(url)) {
+    // The KV bucket of the data keys: as many replicas as the log whose events they seal.
+    const parsed = natsReplicasUrl(url, 'IDP_DATA_KEYS_URL', ctx);
+    return parsed === undefined ? z.NEVER : { kind: 'nats-kv' as const, ...parsed };
+  }
   ctx.addIssue({ code: 'custom', message: `unsupported IDP_DATA_KEYS_URL "${url}": use sqlite:<path>, memory: or nats://host:4222 (KV)` });
   return z.NEVER;
 });

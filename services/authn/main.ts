@@ -9,7 +9,7 @@ const SESSION_TTL_SECONDS = 8 * 3600;
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape), process.env, 'authn');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'authn' });
-const eventStore = await openEventStore(config.EVENT_STORE_URL);
+const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
 const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK);
 

@@ -6,7 +6,7 @@ import { ClientRegistryModule } from './adapters/client-registry.module.js';
 
 const config = parseEnv(ServiceEnv, process.env, 'client-registry');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'client-registry' });
-const eventStore = await openEventStore(config.EVENT_STORE_URL);
+const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
 
 await runBackendService({

@@ -8,7 +8,7 @@ import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
-const eventStore = await openEventStore(config.EVENT_STORE_URL);
+const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
 
 await runBackendService({

@@ -49,3 +49,20 @@ describe('NATS KV data keys across connections', () => {
     }
   });
 });
+
+describe('NATS KV data keys: replicas of the bucket', () => {
+  it('creates the bucket with the replicas asked for (1 here)', async () => {
+    const bucket = `dk_${randomBytes(6).toString('hex')}`;
+    const store = await NatsKvDataKeyStore.connect(nats.url, kek, { bucket, replicas: 1 });
+    try {
+      expect(await store.replicas()).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses, saying why, more replicas than a non-clustered server keeps', async () => {
+    const bucket = `dk_${randomBytes(6).toString('hex')}`;
+    await expect(NatsKvDataKeyStore.connect(nats.url, kek, { bucket, replicas: 3 })).rejects.toThrow(/3 replica/);
+  });
+});

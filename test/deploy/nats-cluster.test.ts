@@ -231,8 +231,10 @@ function checkEventStoreUrl(config: Dict | undefined, clientService: Dict | unde
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (parsed?.protocol !== 'nats:' || parsed.host !== host) problems.push(`EVENT_STORE_URL ${url} is not JetStream at ${host}`);
   if (parsed?.searchParams.get('replicas') !== String(REPLICAS)) problems.push(`EVENT_STORE_URL ${url} does not ask for replicas=${REPLICAS}`);
-  for (const key of ['BUS_URL', 'IDP_DATA_KEYS_URL']) {
-    if (str(at(config, 'data', key)) !== `nats://${host}`) problems.push(`${key} is not nats://${host}`);
+  if (str(at(config, 'data', 'BUS_URL')) !== `nats://${host}`) problems.push(`BUS_URL is not nats://${host}`);
+  // The data keys seal personal claims in the log's events: as many replicas as the log.
+  if (str(at(config, 'data', 'IDP_DATA_KEYS_URL')) !== `nats://${host}?replicas=${REPLICAS}`) {
+    problems.push(`IDP_DATA_KEYS_URL is not nats://${host}?replicas=${REPLICAS}`);
   }
   return problems;
 }
@@ -333,6 +335,8 @@ describe('NATS JetStream cluster (infra/k8s/nats.yaml) and compose NATS', () => 
     expect(checkEventStoreUrl(config, clientService)).toEqual([expect.stringMatching(/does not ask for replicas=3/)]);
     (config.data as Dict).BUS_URL = 'nats://nats.nats.svc.cluster.local:4222';
     expect(checkEventStoreUrl(config, clientService)).toContainEqual(expect.stringMatching(/^BUS_URL is not/));
+    (config.data as Dict).IDP_DATA_KEYS_URL = 'nats://nats.idp.svc.cluster.local:4222';
+    expect(checkEventStoreUrl(config, clientService)).toContainEqual(expect.stringMatching(/^IDP_DATA_KEYS_URL is not .*replicas=3/));
 
     const withoutSync = clone(compose);
     (at(withoutSync, 'configs', 'nats-jetstream') as Dict).content = 'jetstream {\n}\n';

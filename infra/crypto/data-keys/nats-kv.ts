@@ -23,15 +23,35 @@ export class NatsKvDataKeyStore implements DataKeyStore {
     this.wrapper = new DataKeyWrapper(kek);
   }
 
-  static async connect(url: string, kek: Buffer, options: { bucket?: string } = {}): Promise<NatsKvDataKeyStore> {
+  /**
+   * `replicas` (default 1): the bucket's replicas when it is created. Data keys should be as
+   * durable as the log (README, Durability): a lost key makes the events it seals unreadable.
+   * An existing bucket with fewer replicas is refused rather than silently used.
+   */
+  static async connect(url: string, kek: Buffer, options: { bucket?: string; replicas?: number } = {}): Promise<NatsKvDataKeyStore> {
     const nc = await connect({ servers: url, name: 'idp-data-keys' });
     try {
-      const kv = await new Kvm(nc).create(options.bucket ?? BUCKET, { history: 1 });
+      const bucket = options.bucket ?? BUCKET;
+      const replicas = options.replicas ?? 1;
+      const kv = await new Kvm(nc).create(bucket, { history: 1, replicas }).catch((error: unknown) => {
+        throw new Error(
+          `cannot open the KV bucket ${bucket} with ${replicas} replica(s): ${(error as Error).message} ` +
+            '(a bucket that exists with other settings, or more replicas than a non-clustered server has)',
+          { cause: error },
+        );
+      });
+      const { replicas: actual } = await kv.status();
+      if (actual < replicas) throw new Error(`KV bucket ${bucket} has ${actual} replica(s), ${replicas} asked: raise them with \`nats stream edit KV_${bucket} --replicas ${replicas}\``);
       return new NatsKvDataKeyStore(nc, kv, kek);
     } catch (error) {
       await nc.close();
       throw error;
     }
+  }
+
+  /** The bucket's replicas, as the server reports them. */
+  async replicas(): Promise<number> {
+    return (await this.kv.status()).replicas;
   }
 
   async getOrCreate(tenant: string, subject: string): Promise<Buffer> {

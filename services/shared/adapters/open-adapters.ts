@@ -43,6 +43,6 @@ export async function openDataKeyStore(url: DataKeysUrl, kek: Buffer): Promise<D
     case 'sqlite':
       return SqliteDataKeyStore.open(url.path, kek);
     case 'nats-kv':
-      return NatsKvDataKeyStore.connect(url.url, kek);
+      return NatsKvDataKeyStore.connect(url.url, kek, { replicas: url.replicas });
   }
 }
