@@ -37,7 +37,7 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '../log/logger.js';
-import type { NewEvent } from './port.js';
+import { EventStoreUnavailableError, type NewEvent } from './port.js';
 import { eventIdOf } from './event-id.js';
 import { ConnectionDroppedError, type ConnectionState } from './nats-connection-state.js';
 
@@ -82,7 +82,7 @@ export type PublishOutcome =
   | { kind: 'conflict'; actualSeq: number };
 
 /** No send of an append was answered: it may or may not be stored. */
-export class AppendOutcomeUnknownError extends Error {
+export class AppendOutcomeUnknownError extends EventStoreUnavailableError {
   override readonly name = 'AppendOutcomeUnknownError';
 }
 
@@ -165,7 +165,7 @@ export class AppendPublisher {
       unsure = true;
     }
     if (!unsure) {
-      throw new Error(`append to ${message.streamName} not sent: no connection to NATS within ${this.policy.deadlineMs} ms`);
+      throw new EventStoreUnavailableError(`append to ${message.streamName} not sent: no connection to NATS within ${this.policy.deadlineMs} ms`);
     }
     throw new AppendOutcomeUnknownError(
       `append to ${message.streamName}: no answer from JetStream within ${this.policy.attempts} sends / ${this.policy.deadlineMs} ms; ` +

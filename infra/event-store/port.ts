@@ -54,6 +54,14 @@ export class WrongExpectedVersionError extends Error {
   }
 }
 
+/**
+ * The store could not be reached, or could not say whether an append was stored. Callers map
+ * it to `temporarily_unavailable` (503, Retry-After): the client may try again.
+ */
+export class EventStoreUnavailableError extends Error {
+  override readonly name: string = 'EventStoreUnavailableError';
+}
+
 export interface Subscription {
   /** Stops delivery; resolves when no handler call is running any more. */
   stop(): Promise<void>;

@@ -2,6 +2,7 @@ import { ConsentEvent } from '../../contracts/events/consent.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { EventMetadata, type RequestContext } from '../../contracts/events/metadata.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
+import { EventStoreUnavailableError } from '../../infra/event-store/port.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { authnProjections, keys } from '../../services/authn/projections/authn.projections.js';
 import { consentDecider } from '../../services/authn/domain/consent/consent.js';
@@ -137,5 +138,18 @@ describe('handleCommand: load, decide, append at the expected version', () => {
     expect(await projections.get(keys.consent('acme', 'sub-1', 'client-1'))).toEqual(['openid']);
     // A write-through leaves the checkpoint to the projector, which will apply the event too.
     expect(await projections.checkpoint('authn')).toBe(0);
+  });
+
+  it('answers temporarily_unavailable (503) when the store cannot say whether the append was stored', async () => {
+    const unavailable = Object.create(store) as InMemoryEventStore;
+    unavailable.append = async () => {
+      throw new EventStoreUnavailableError('no answer from the log');
+    };
+    const error = await handleCommand(
+      { store: unavailable, service: 'authn' },
+      { streamName: stream, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OAuthError);
+    expect(error).toMatchObject({ code: 'temporarily_unavailable', status: 503 });
   });
 });

@@ -4,6 +4,7 @@ import { EventMetadata, type RequestContext, type ServiceName } from '../../../c
 import { OAuthError } from '../../../contracts/oauth-error.js';
 import { TenantId } from '../../../contracts/tenant.js';
 import {
+  EventStoreUnavailableError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
@@ -82,6 +83,12 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     try {
       result = await deps.store.append(args.streamName, newEvents, version ?? 'no_stream');
     } catch (error) {
+      if (error instanceof EventStoreUnavailableError) {
+        throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', {
+          mayRedirect: false,
+          detail: error.message,
+        });
+      }
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       appendConflicts.inc();
       if (attempt < MAX_ATTEMPTS) continue;
