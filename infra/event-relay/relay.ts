@@ -48,7 +48,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../event-store/port.js';
-import { PoisonEventError, poisonOf, type Follower, type FollowerState, type FollowerStatus } from '../followers/follower.js';
+import { PoisonEventError, followerStatus, poisonOf, type Follower, type FollowerState, type FollowerStatus } from '../followers/follower.js';
 import { registerFollower } from '../followers/registry.js';
 import { createLogger } from '../log/logger.js';
 import { followerFailures } from '../metrics/metrics.js';
@@ -150,13 +150,8 @@ export class EventRelay implements Follower {
   }
 
   status(): FollowerStatus {
-    return {
-      name: this.name,
-      state: this.state,
-      position: this.position,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...(this.poison !== undefined ? { poison: this.poison } : {}),
-    };
+    const { name, state, position, lastError, poison } = this;
+    return followerStatus({ name, state, position, lastError, poison });
   }
 
   isLeader(): boolean {

@@ -27,6 +27,18 @@ export interface FollowerStatus {
   poison?: { position: number; streamName: string; streamIndex: number; type: string; eventId?: string };
 }
 
+/** A status without the optional fields that are not set (so it serialises cleanly). */
+export function followerStatus(fields: {
+  name: string;
+  state: FollowerState;
+  position: number;
+  lastError: string | undefined;
+  poison: FollowerStatus['poison'];
+}): FollowerStatus {
+  const { lastError, poison, ...always } = fields;
+  return { ...always, ...(lastError !== undefined ? { lastError } : {}), ...(poison !== undefined ? { poison } : {}) };
+}
+
 export interface Follower {
   readonly name: string;
   /** The store it follows, to measure how far behind it is. */

@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent, Subscription } from '../event-store/por
 import {
   PoisonEventError,
   backoffMs,
+  followerStatus,
   pause,
   poisonOf,
   type Follower,
@@ -91,13 +92,8 @@ class ResilientProjector implements Projector {
   }
 
   status(): FollowerStatus {
-    return {
-      name: this.name,
-      state: this.state,
-      position: this.position,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...(this.poison !== undefined ? { poison: this.poison } : {}),
-    };
+    const { name, state, position, lastError, poison } = this;
+    return followerStatus({ name, state, position, lastError, poison });
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './servers.js';
+import { freePort, waitForPort } from './servers.js';
 
 /**
  * A redis-server the test can stop and start again on the same port, keeping its data (an
@@ -44,18 +43,7 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
     started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child = started;
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (started.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = createConnection({ port, host: '127.0.0.1' });
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      });
-      if (open) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`redis-server did not listen on ${port}: ${output}`);
+    await waitForPort(port, started, () => output);
   };
 
   const stop = async () => {

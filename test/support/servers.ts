@@ -29,7 +29,7 @@ export async function freePort(): Promise<number> {
 
 const onPath = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 
-async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 15000): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
