@@ -48,7 +48,8 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../event-store/port.js';
-import { PoisonEventError, followerStatus, poisonOf, type Follower, type FollowerState, type FollowerStatus } from '../followers/follower.js';
+import { eventIdOf } from '../event-store/event-id.js';
+import { PoisonEventError, asPoison, followerStatus, type Follower, type FollowerState, type FollowerStatus } from '../followers/follower.js';
 import { registerFollower } from '../followers/registry.js';
 import { createLogger } from '../log/logger.js';
 import { followerFailures } from '../metrics/metrics.js';
@@ -77,6 +78,18 @@ export interface EventRelayOptions {
 
 /** Someone else published since this relay last looked at the stream: re-sync, no error. */
 class StreamMoved extends Error {}
+
+/** The stream's last message is not the log's event it claims to be: the relay cannot resume. */
+class StreamNotOurs extends Error {}
+
+function parseCloudEventId(text: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(text ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Session {
   controller: AbortController;
@@ -197,7 +210,9 @@ export class EventRelay implements Follower {
       if (this.leaseRevision === undefined) {
         this.leaseRevision = await this.kv.create(LEASE_KEY, JSON.stringify({ relay: this.id }));
         this.log.info('took the event relay lease');
-        this.startRelaying();
+        // A relay that failed stays failed (and keeps the lease, so no other relay meets the
+        // same event) until it is fixed and restarted.
+        if (this.state !== 'failed') this.startRelaying();
       } else {
         this.leaseRevision = await this.kv.update(LEASE_KEY, JSON.stringify({ relay: this.id }), this.leaseRevision);
       }
@@ -236,14 +251,18 @@ export class EventRelay implements Follower {
       try {
         await this.relayFromStreamEnd(signal);
       } catch (error) {
-        if (error instanceof PoisonEventError) {
+        const poison = asPoison(error);
+        if (poison || error instanceof StreamNotOurs) {
           // Retrying cannot help: stop here, loudly, keeping the lease so that no other relay
           // spins on the same event either.
           this.state = 'failed';
-          this.lastError = error.message;
-          this.poison = poisonOf(error.event);
+          this.lastError = (error as Error).message;
+          this.poison = poison?.poison;
           followerFailures.inc({ follower: this.name, kind: 'poison' });
-          this.log.error({ ...this.poison, err: error.cause }, 'event relay stopped at an event it cannot publish (poison event)');
+          this.log.error(
+            { ...this.poison, err: poison ? poison.cause : error },
+            poison ? 'event relay stopped at an event it cannot publish (poison event)' : 'event relay stopped: IDP_EVENTS does not continue the log',
+          );
           return;
         }
         if (error instanceof StreamMoved) this.log.info({ reason: error.message }, 're-syncing with the stream');
@@ -302,7 +321,7 @@ export class EventRelay implements Follower {
     try {
       cloudEvent = toCloudEvent(event, this.subjectPrefix);
     } catch (error) {
-      throw new PoisonEventError(event, error);
+      throw PoisonEventError.at(event, error);
     }
     const { subject, data } = cloudEvent;
     const hdrs = headers();
@@ -332,7 +351,14 @@ export class EventRelay implements Follower {
     const message = await this.jsm.streams.getMessage(this.streamName, { seq });
     const position = Number(message?.header?.get(POSITION_HEADER));
     if (!Number.isSafeInteger(position) || position < 1) {
-      throw new Error(`message ${seq} of ${this.streamName} has no ${POSITION_HEADER} header: not published by the relay`);
+      throw new StreamNotOurs(`message ${seq} of ${this.streamName} has no ${POSITION_HEADER} header: not published by a relay`);
+    }
+    // The relay resumes after this message: it must be the log's event at that position, or a
+    // message planted on the stream could make it skip events (or stall) without a trace.
+    const [event] = await this.eventStore.readAll({ after: position - 1, limit: 1 });
+    const id = parseCloudEventId(message?.string());
+    if (event?.position !== position || id === undefined || id !== eventIdOf(event.metadata)) {
+      throw new StreamNotOurs(`message ${seq} of ${this.streamName} claims position ${position}, where the log has ${event?.position === position ? `event ${eventIdOf(event.metadata)}` : 'no event'}`);
     }
     return { seq, position };
   }

@@ -8,8 +8,9 @@ const PAGE_SIZE = 500;
 const runningLoop = new AsyncLocalStorage<CatchUpSubscription>();
 
 /**
- * The catch-up loop behind `subscribeToAll` of the in-memory and SQLite adapters: read a page after the last delivered position, hand its events to the handler one
- * at a time, and once a page comes back short, sleep until `notify()` says there may be more.
+ * The catch-up loop behind `subscribeToAll` of the in-memory and SQLite adapters: read a page
+ * after the last delivered position, hand its events to the handler one at a time, and once a
+ * read comes back empty, sleep until `notify()` says there may be more.
  *
  * A handler error (or a failing read) ends the subscription and goes to `onError`; without an
  * `onError` it is rethrown as an uncaught exception, the way an EventEmitter 'error' without a
@@ -47,6 +48,9 @@ export class CatchUpSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
+    // Start on a later tick: `readAfter` may be synchronous and fail at once, and the error path
+    // must not run before the constructor has returned (and the caller stored the subscription).
+    await Promise.resolve();
     let position = this.options.after ?? 0;
     let caughtUp = false;
     try {
@@ -58,9 +62,11 @@ export class CatchUpSubscription implements Subscription {
           await this.handler(event);
           position = event.position;
         }
-        if (page.length === PAGE_SIZE) {
+        if (page.length > 0) {
+          // Caught up only once a read comes back empty: a store may hand over a short page
+          // (the good events before a record it cannot decode, which the next read reports).
           // Reads and handlers may all be synchronous: let I/O in between pages of a long catch-up.
-          await nextTurn();
+          if (page.length === PAGE_SIZE) await nextTurn();
           continue;
         }
         if (this.stopped) return;

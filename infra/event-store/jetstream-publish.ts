@@ -53,7 +53,13 @@ export interface PublishPolicy {
   deadlineMs: number;
 }
 
-export const DEFAULT_PUBLISH_POLICY: PublishPolicy = { attempts: 8, attemptTimeoutMs: 2_000, deadlineMs: 10_000 };
+/**
+ * At most deadline + one send's timeout (4.5 s) to learn the outcome: shorter than the gateway's
+ * bus timeout (IDP_REQUEST_TIMEOUT_MS, 5 s by default), so an append is never stored after the
+ * client was told it failed (its retry would then look like a replay and revoke the grant).
+ * Keep IDP_REQUEST_TIMEOUT_MS above it.
+ */
+export const DEFAULT_PUBLISH_POLICY: PublishPolicy = { attempts: 6, attemptTimeoutMs: 1_500, deadlineMs: 3_000 };
 
 /** One append as sent, the same on every send. */
 export interface AppendMessage {

@@ -4,11 +4,14 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { RecordedEvent, SubscribeOptions, Subscription } from './port.js';
+import { UndecodableEventError, type RecordedEvent, type SubscribeOptions, type Subscription } from './port.js';
 import type { LogMessage } from './jetstream-publish.js';
 
 /** Messages per pull request. */
 export const PULL_BATCH = 256;
+
+/** Positions per message, and so the most events one append may hold (jetstream.ts, "Positions"). */
+export const EVENTS_PER_MESSAGE = 1024;
 
 export function fromJsMsg(message: JsMsg): LogMessage {
   return { seq: message.seq, subject: message.subject, headers: message.headers, text: message.string() };
@@ -56,7 +59,13 @@ export class ConsumerSubscription implements Subscription {
       // stop() may have come while consume() was starting, before there was anything to close.
       if (this.stopped) return;
       for await (const message of this.messages) {
-        for (const event of this.decode(fromJsMsg(message))) {
+        let events: RecordedEvent[];
+        try {
+          events = this.decode(fromJsMsg(message));
+        } catch (error) {
+          throw new UndecodableEventError(message.seq * EVENTS_PER_MESSAGE, message.subject, error);
+        }
+        for (const event of events) {
           if (this.stopped) return;
           await this.handler(event);
         }

@@ -70,10 +70,8 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { ensureLogStream } from './jetstream-log-stream.js';
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
 import { ConnectionState } from './nats-connection-state.js';
-import { ConsumerSubscription, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
+import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
 
-/** Positions per message, and so the most events one append may hold. */
-const EVENTS_PER_MESSAGE = 1024;
 const MAX_SUBJECT_LENGTH = 1024;
 const STREAM_INDEX_HEADER = 'Idp-Stream-Index';
 /** The JetStream sequence of the subject's previous message (0: none), for reads that walk back. */
@@ -246,7 +244,10 @@ export class JetStreamEventStore implements EventStore {
     checkReadRange(after, limit);
     const events: RecordedEvent[] = [];
     if (limit === 0) return events;
-    for await (const message of this.read(`${this.subjectPrefix}.>`, firstSequenceAfter(after))) {
+    // A small read (a follower's lag probe asks for one event) pulls no more than it may need:
+    // every message holds at least one event, and the first may hold only earlier ones.
+    const batchHint = limit === undefined ? PULL_BATCH : limit + 1;
+    for await (const message of this.read(`${this.subjectPrefix}.>`, firstSequenceAfter(after), batchHint)) {
       events.push(...this.decode(message).filter((event) => event.position > after));
       if (limit !== undefined && events.length >= limit) break;
     }
@@ -351,13 +352,13 @@ export class JetStreamEventStore implements EventStore {
    * The messages on `filter` from `startSequence` that exist now, in order. The consumer's
    * `num_pending` at creation counts them; messages published later are not read.
    */
-  private async *read(filter: string, startSequence: number): AsyncGenerator<LogMessage> {
+  private async *read(filter: string, startSequence: number, batchHint = PULL_BATCH): AsyncGenerator<LogMessage> {
     const consumer = await this.orderedConsumer(filter, startSequence, READ_CONSUMER_INACTIVE_MS);
     let messages: ConsumerMessages | undefined;
     try {
       let remaining = (await consumer.info(true)).num_pending;
       if (remaining === 0) return;
-      messages = await consumer.consume({ max_messages: Math.min(remaining, PULL_BATCH) });
+      messages = await consumer.consume({ max_messages: Math.max(1, Math.min(remaining, PULL_BATCH, batchHint)) });
       for await (const message of messages) {
         yield fromJsMsg(message);
         if (--remaining === 0) return;

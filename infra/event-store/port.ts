@@ -55,6 +55,21 @@ export class WrongExpectedVersionError extends Error {
 }
 
 /**
+ * A stored record the store cannot turn into an event: corrupt, or not written by this store.
+ * Reading it again fails again, so a follower that meets it treats it as a poison event.
+ */
+export class UndecodableEventError extends Error {
+  override readonly name = 'UndecodableEventError';
+  constructor(
+    readonly position: number,
+    readonly streamName: string | undefined,
+    override readonly cause: unknown,
+  ) {
+    super(`the record at position ${position}${streamName ? ` (${streamName})` : ''} is not an event of this store: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/**
  * The store could not be reached, or could not say whether an append was stored. Callers map
  * it to `temporarily_unavailable` (503, Retry-After): the client may try again.
  */

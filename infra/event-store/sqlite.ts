@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CatchUpSubscription } from './catch-up.js';
 import {
+  UndecodableEventError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
@@ -232,7 +233,18 @@ export class SqliteEventStore implements EventStore {
       throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     }
     // LIMIT -1 is SQLite for "no limit".
-    return this.afterStmt.all(after, limit ?? -1).map(toRecorded);
+    const rows = this.afterStmt.all(after, limit ?? -1);
+    const events: RecordedEvent[] = [];
+    for (const row of rows) {
+      try {
+        events.push(toRecorded(row));
+      } catch (error) {
+        // Hand over the good events before it; the next read starts at the bad row and fails.
+        if (events.length > 0) return events;
+        throw new UndecodableEventError(row.position, row.stream_name, error);
+      }
+    }
+    return events;
   }
 
   private currentVersion(streamName: string): StreamVersion | null {

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '../event-store/port.js';
+import { UndecodableEventError, type EventStore, type RecordedEvent } from '../event-store/port.js';
 
 /**
  * A follower reads the log (`$all`) and keeps something up to date from it: a projector keeps
@@ -46,22 +46,43 @@ export interface Follower {
   status(): FollowerStatus;
 }
 
-/** An event a follower cannot apply: its own code refuses it, so retrying would never help. */
+export type PoisonInfo = NonNullable<FollowerStatus['poison']>;
+
+/**
+ * An event a follower cannot apply: its own code refuses it, the store cannot decode it, or the
+ * target refuses its writes as invalid. Retrying would never help.
+ */
 export class PoisonEventError extends Error {
   override readonly name = 'PoisonEventError';
   constructor(
-    readonly event: RecordedEvent,
+    readonly poison: PoisonInfo,
     override readonly cause: unknown,
   ) {
     super(
-      `cannot apply ${event.type} at position ${event.position} (${event.streamName}#${event.streamIndex}): ${
+      `cannot apply ${poison.type} at position ${poison.position} (${poison.streamName}#${poison.streamIndex}): ${
         cause instanceof Error ? cause.message : String(cause)
       }`,
     );
   }
+
+  static at(event: RecordedEvent, cause: unknown): PoisonEventError {
+    return new PoisonEventError(poisonOf(event), cause);
+  }
 }
 
-export function poisonOf(event: RecordedEvent): NonNullable<FollowerStatus['poison']> {
+/** The poison behind a follower's failure, if it is one: a PoisonEventError or a record the store cannot decode. */
+export function asPoison(error: unknown): PoisonEventError | undefined {
+  if (error instanceof PoisonEventError) return error;
+  if (error instanceof UndecodableEventError) {
+    return new PoisonEventError(
+      { position: error.position, streamName: error.streamName ?? '(unknown)', streamIndex: -1, type: '(undecodable record)' },
+      error,
+    );
+  }
+  return undefined;
+}
+
+export function poisonOf(event: RecordedEvent): PoisonInfo {
   const eventId = (event.metadata as { eventId?: unknown } | null | undefined)?.eventId;
   return {
     position: event.position,

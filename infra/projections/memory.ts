@@ -1,4 +1,5 @@
 import { digestLiveEntries, type LiveEntry } from './digest.js';
+import { prepareWrites } from './prepare-writes.js';
 import { CheckpointLostError, checkpointOf, type CheckpointedApply, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 interface Entry {
@@ -12,11 +13,6 @@ function isExpired(entry: Entry, now: number): boolean {
   return entry.expiresAt !== undefined && entry.expiresAt <= now;
 }
 
-function toJson(key: string, value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError(`projection value for ${key} is not JSON`);
-  return json;
-}
 
 export class InMemoryProjectionStore implements ProjectionStore {
   private readonly entries = new Map<string, Entry>();
@@ -24,17 +20,7 @@ export class InMemoryProjectionStore implements ProjectionStore {
 
   async apply(writes: ProjectionWrite[], position: number, checkpointOption?: string | CheckpointedApply): Promise<void> {
     const checkpoint = checkpointOf(checkpointOption);
-    // Serialise everything first so a bad value leaves the store untouched; within one event
-    // the last write to a key wins (a Map keeps it), as all of them carry the same position.
-    const prepared = new Map<string, Entry>();
-    for (const write of writes) {
-      prepared.set(
-        write.key,
-        write.kind === 'put'
-          ? { json: toJson(write.key, write.value), position, expiresAt: write.expiresAt }
-          : { json: undefined, position, expiresAt: undefined },
-      );
-    }
+    const prepared = prepareWrites(writes, position, checkpoint);
     if (checkpoint !== undefined) {
       const current = this.checkpoints.get(checkpoint.name) ?? 0;
       if (checkpoint.expectAtLeast !== undefined && current < checkpoint.expectAtLeast) {
@@ -42,9 +28,9 @@ export class InMemoryProjectionStore implements ProjectionStore {
       }
       if (position <= current) return;
     }
-    for (const [key, entry] of prepared) {
+    for (const [key, { json, expiresAt }] of prepared) {
       const current = this.entries.get(key);
-      if (current === undefined || position > current.position) this.entries.set(key, entry);
+      if (current === undefined || position > current.position) this.entries.set(key, { json, position, expiresAt });
     }
     if (checkpoint !== undefined && checkpoint.advance !== false) this.checkpoints.set(checkpoint.name, position);
   }

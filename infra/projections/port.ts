@@ -33,6 +33,15 @@ export function checkpointOf(option: string | CheckpointedApply | undefined): Ch
   return typeof option === 'string' ? { name: option } : option;
 }
 
+/**
+ * The store refuses an apply's writes as invalid (a value JSON cannot hold, an expiry that is
+ * not a time, a position that is not an integer), before writing anything: applying the same
+ * event again would fail again.
+ */
+export class ProjectionWriteRejectedError extends RangeError {
+  override readonly name = 'ProjectionWriteRejectedError';
+}
+
 /** The projection store's checkpoint is behind what its projector already applied. */
 export class CheckpointLostError extends Error {
   override readonly name = 'CheckpointLostError';

@@ -2,17 +2,17 @@ import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent, Subscription } from '../event-store/port.js';
 import {
   PoisonEventError,
+  asPoison,
   backoffMs,
   followerStatus,
   pause,
-  poisonOf,
   type Follower,
   type FollowerState,
   type FollowerStatus,
 } from '../followers/follower.js';
 import { registerFollower } from '../followers/registry.js';
 import { followerFailures } from '../metrics/metrics.js';
-import { CheckpointLostError, type ProjectionStore, type ProjectionWrite } from './port.js';
+import { CheckpointLostError, ProjectionWriteRejectedError, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 export interface ProjectorOptions {
   /** Checkpoint name; also identifies the projector. */
@@ -121,8 +121,9 @@ class ResilientProjector implements Projector {
         if (progressed) failures = 0;
       } catch (error) {
         if (stopped.aborted) break;
-        if (error instanceof PoisonEventError) {
-          this.failFor(error);
+        const poison = asPoison(error);
+        if (poison) {
+          this.failFor(poison);
           return;
         }
         failures++;
@@ -130,7 +131,9 @@ class ResilientProjector implements Projector {
         followerFailures.inc({ follower: this.name, kind });
         this.state = 'retrying';
         this.lastError = error instanceof Error ? error.message : String(error);
-        const delay = kind === 'checkpoint_lost' ? 0 : backoffMs(failures, minMs, maxMs);
+        // A first loss is rebuilt at once; repeated losses (an evicting Redis, two deployments
+        // on one key prefix) back off like any failure rather than replay the log in a loop.
+        const delay = kind === 'checkpoint_lost' && failures === 1 ? 0 : backoffMs(failures, minMs, maxMs);
         this.options.logger?.warn({ projector: this.name, position: this.position, err: error, retryInMs: delay }, 'projection failed; resuming from the checkpoint');
         await pause(delay, stopped);
       }
@@ -145,9 +148,11 @@ class ResilientProjector implements Projector {
     const { eventStore, projectionStore, project } = this.options;
     let progressed = false;
     let failed!: (error: unknown) => void;
+    let onAbort!: () => void;
     const ended = new Promise<void>((resolve, reject) => {
       failed = reject;
-      stopped.addEventListener('abort', () => resolve(), { once: true });
+      onAbort = resolve;
+      stopped.addEventListener('abort', onAbort, { once: true });
       if (stopped.aborted) resolve();
     });
     this.state = 'catching_up';
@@ -157,9 +162,15 @@ class ResilientProjector implements Projector {
         try {
           writes = project(event);
         } catch (error) {
-          throw new PoisonEventError(event, error);
+          throw PoisonEventError.at(event, error);
         }
-        await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position });
+        try {
+          await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position });
+        } catch (error) {
+          // The store refuses these writes as invalid, not for being down: they never will fit.
+          if (error instanceof ProjectionWriteRejectedError) throw PoisonEventError.at(event, error);
+          throw error;
+        }
         this.position = event.position;
         progressed = true;
         if (this.state === 'retrying') this.state = this.isCaughtUp ? 'live' : 'catching_up';
@@ -182,6 +193,7 @@ class ResilientProjector implements Projector {
       await ended;
       return progressed;
     } finally {
+      stopped.removeEventListener('abort', onAbort);
       clearInterval(watch);
       await subscription.stop();
     }
@@ -209,7 +221,7 @@ class ResilientProjector implements Projector {
   private failFor(error: PoisonEventError): void {
     this.state = 'failed';
     this.lastError = error.message;
-    this.poison = poisonOf(error.event);
+    this.poison = error.poison;
     followerFailures.inc({ follower: this.name, kind: 'poison' });
     this.options.logger?.error(
       { projector: this.name, ...this.poison, err: error.cause },

@@ -1,5 +1,6 @@
 import { createClient, defineScript, type CommandParser } from 'redis';
 import { digestLiveEntries, type LiveEntry } from './digest.js';
+import { prepareWrites } from './prepare-writes.js';
 import { CheckpointLostError, checkpointOf, type CheckpointedApply, type ProjectionStore, type ProjectionWrite } from './port.js';
 
 export interface RedisProjectionStoreOptions {
@@ -13,8 +14,6 @@ export interface RedisProjectionStoreOptions {
   gcGraceMs?: number;
 }
 
-/** Latest and earliest times a JavaScript Date can hold: beyond them PEXPIREAT would fail. */
-const MAX_TIME_MS = 8.64e15;
 
 /**
  * KEYS[1] is the checkpoint hash, KEYS[2..n] the entry hashes. ARGV: position; mode ('0' no
@@ -100,11 +99,6 @@ type Client = ReturnType<typeof newClient>;
 
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
-function toJson(key: string, value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError(`projection value for ${key} is not JSON`);
-  return json;
-}
 
 /**
  * The projection store in Redis: one hash per key (`p` position, `v` JSON, `x` expiresAt), a
@@ -146,33 +140,21 @@ export class RedisProjectionStore implements ProjectionStore {
 
   async apply(writes: ProjectionWrite[], position: number, checkpointOption?: string | CheckpointedApply): Promise<void> {
     const checkpoint = checkpointOf(checkpointOption);
-    if (!Number.isSafeInteger(position)) throw new RangeError(`projection position must be an integer: ${position}`);
-    // Within one event the last write to a key wins, as all of them carry the same position.
-    const prepared = new Map<string, [json: string, expiresAt: string, gcAt: string]>();
-    for (const write of writes) {
-      if (write.kind === 'delete') {
-        prepared.set(write.key, ['', '', '']);
-        continue;
-      }
-      const json = toJson(write.key, write.value);
-      const { expiresAt } = write;
-      if (expiresAt === undefined) {
-        prepared.set(write.key, [json, '', '']);
-        continue;
-      }
-      if (!Number.isFinite(expiresAt) || Math.abs(expiresAt) > MAX_TIME_MS) {
-        throw new RangeError(`expiresAt of ${write.key} is not an epoch-ms time: ${expiresAt}`);
-      }
-      const gcAt = Math.max(0, Math.ceil(expiresAt + this.gcGraceMs));
-      prepared.set(write.key, [json, String(expiresAt), String(gcAt)]);
-    }
+    // Everything that could make the script fail half-way is validated before it is sent.
+    const prepared = prepareWrites(writes, position, checkpoint);
     if (prepared.size === 0 && checkpoint === undefined) return;
     const { expectAtLeast } = checkpoint ?? {};
-    if (expectAtLeast !== undefined && !Number.isSafeInteger(expectAtLeast)) throw new RangeError(`invalid expectAtLeast: ${expectAtLeast}`);
+    const entryArgs = [...prepared.values()].flatMap(({ json, expiresAt }) =>
+      json === undefined
+        ? ['', '', '']
+        : expiresAt === undefined
+          ? [json, '', '']
+          : [json, String(expiresAt), String(Math.max(0, Math.ceil(expiresAt + this.gcGraceMs)))],
+    );
 
     const keys = [this.checkpointKey, ...[...prepared.keys()].map((key) => this.entryPrefix + key)];
     const mode = checkpoint === undefined ? '0' : checkpoint.advance === false ? '2' : '1';
-    const args = [String(position), mode, checkpoint?.name ?? '', expectAtLeast === undefined ? '' : String(expectAtLeast), ...[...prepared.values()].flat()];
+    const args = [String(position), mode, checkpoint?.name ?? '', expectAtLeast === undefined ? '' : String(expectAtLeast), ...entryArgs];
     const outcome = await this.client.applyWrites(keys, args);
     if (outcome.startsWith('lost:')) {
       throw new CheckpointLostError(checkpoint!.name, expectAtLeast!, Number(outcome.slice('lost:'.length)));

@@ -49,7 +49,11 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
       ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek)
       : new InMemoryDataKeyStore(kek);
   // Memory by default (rebuilt from the log at every start); Redis resumes from its checkpoint.
-  const projectionStore = await openProjectionStore(config.projections);
+  const projectionStore = await openProjectionStore(config.projections).catch(async (error: unknown) => {
+    await dataKeys.close();
+    await eventStore.close();
+    throw error;
+  });
   const broker = new InProcessBroker();
   const nestLogger = new PinoNestLogger(logger);
 
@@ -139,6 +143,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
   } catch (error) {
     for (const service of services) await service.close().catch(() => {});
     await projectionStore.close().catch(() => {});
+    await dataKeys.close().catch(() => {});
     await eventStore.close().catch(() => {});
     throw error;
   }

@@ -81,8 +81,10 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     HOST: '127.0.0.1',
     HEALTH_HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    // Short enough that a killed service is noticed quickly, long enough for a loaded 2-core box.
-    IDP_REQUEST_TIMEOUT_MS: '3000',
+    // Above the JetStream store's 4.5 s to learn an append's outcome (jetstream-publish.ts), and
+    // long enough for argon2 on a loaded 2-core box running two suites at once. A killed service
+    // is still noticed at once: NATS answers "no responders".
+    IDP_REQUEST_TIMEOUT_MS: '8000',
     IDP_SHUTDOWN_TIMEOUT_MS: '8000',
     ...options.env,
   };

@@ -1,4 +1,9 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { NewEvent, RecordedEvent } from '../../infra/event-store/port.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
@@ -239,4 +244,65 @@ describe('startProjector', () => {
     flaky.down = false;
     await eventually(async () => expect(await lagSeconds(projector)).toBe(0), 2000);
   });
+
+  it('treats writes the target refuses as invalid as a poison event, not as an outage', async () => {
+    await appendHistory();
+    const projector = start('users', projections, (e) =>
+      e.position === 2 ? [{ kind: 'put', key: 'bad', value: 10n as unknown }] : project(e),
+    );
+    const error = await projector.caughtUp.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PoisonEventError);
+    expect(projector.status()).toMatchObject({ state: 'failed', position: 1, poison: { position: 2 } });
+  });
+
+  it('does not accumulate listeners while it retries a failing target', async () => {
+    const flaky = new FlakyProjectionStore(projections);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      flaky.down = true;
+      start('users', flaky);
+      await sleep(900); // 10 ms doubling to 50 ms: well over ten retries
+      expect(flaky.failures).toBeGreaterThan(10);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
+
+describe('startProjector on a SQLite log with a corrupt record', () => {
+  it('applies every event before it, then stops loudly at its position instead of crashing or spinning', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'projector-corrupt-'));
+    const file = path.join(dir, 'log.db');
+    const store = SqliteEventStore.open(file);
+    const projections = new InMemoryProjectionStore();
+    try {
+      await store.append('user-1', [event('UserRegistered', { id: '1', email: 'a@example.com' })], 'no_stream');
+      await store.append('user-2', [event('UserRegistered', { id: '2', email: 'b@example.com' })], 'no_stream');
+      await store.append('user-3', [event('UserRegistered', { id: '3', email: 'c@example.com' })], 'no_stream');
+      const raw = new Database(file);
+      raw.prepare(`UPDATE events SET data = '{"id": "2", broken' WHERE position = 2`).run();
+      raw.close();
+
+      const projector = startProjector({
+        name: 'users',
+        eventStore: store,
+        projectionStore: projections,
+        project,
+        backoff: { minMs: 10, maxMs: 50 },
+      });
+      const error = await projector.caughtUp.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PoisonEventError);
+      expect(projector.status()).toMatchObject({ state: 'failed', position: 1, poison: { position: 2, streamName: 'user-2' } });
+      expect(await projections.get('user:1', NOW)).toEqual({ email: 'a@example.com' });
+      expect(await projections.get('user:3', NOW)).toBeUndefined();
+      await projector.stop();
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

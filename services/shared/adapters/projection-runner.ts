@@ -39,6 +39,16 @@ export class ProjectionRunner {
     }
   }
 
+  /**
+   * Whether the projections are complete as far as the projector knows: it follows live, and
+   * the store's `checkpoint` (as just read by the caller) has not gone back below what it
+   * applied (a store that lost its state, before the projector noticed).
+   */
+  current(checkpoint: number): boolean {
+    const status = this.projector?.status();
+    return status !== undefined && status.state === 'live' && checkpoint >= status.position;
+  }
+
   async stop(): Promise<void> {
     await this.projector?.stop();
   }

@@ -9,6 +9,7 @@ import {
   type AppendResult,
   type EventStore,
   type NewEvent,
+  type ReadStreamResult,
   type RecordedEvent,
 } from '../../../infra/event-store/port.js';
 import type { ProjectionStore, ProjectionWrite } from '../../../infra/projections/port.js';
@@ -65,7 +66,7 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
 ): Promise<HandledCommand<S, E>> {
   const clock = deps.clock ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
-    const { events: stored, version } = await deps.store.readStream(args.streamName);
+    const { events: stored, version } = await readStream(deps.store, args.streamName);
     const state = stored.reduce(
       (s, recorded) => args.decider.evolve(s, parseRecorded(args.schema, recorded)),
       args.decider.initialState(),
@@ -179,8 +180,23 @@ export async function loadState<S, C, E extends DomainEventShape>(
   decider: Decider<S, C, E>,
   schema: z.ZodType<E>,
 ): Promise<S> {
-  const { events } = await store.readStream(streamName);
+  const { events } = await readStream(store, streamName);
   return events.reduce((s, recorded) => decider.evolve(s, parseRecorded(schema, recorded)), decider.initialState());
+}
+
+/**
+ * A stream read that fails is a dependency that is down (the store unreachable, a timeout): the
+ * client may try again, so it is `temporarily_unavailable` (503), with the cause for the logs.
+ */
+async function readStream(store: EventStore, streamName: string): Promise<ReadStreamResult> {
+  try {
+    return await store.readStream(streamName);
+  } catch (error) {
+    throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', {
+      mayRedirect: false,
+      detail: `reading ${streamName}: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
 }
 
 export function parseRecorded<E>(schema: z.ZodType<E>, recorded: RecordedEvent): E {

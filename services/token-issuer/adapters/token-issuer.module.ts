@@ -34,9 +34,11 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
   static forRoot(options: TokenIssuerModuleOptions): DynamicModule {
     const logger = options.logger.child({ service: 'token-issuer' });
     const keyring = new Keyring(options.eventStore, options.signingKeySealingKey);
+    const runner = new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger);
     const deps: TokenIssuerDeps & { tenant: TenantId } = {
       store: options.eventStore,
       projections: options.projectionStore,
+      projectionFreshness: runner,
       keyring,
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),
       issuer: options.issuer,
@@ -49,10 +51,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       providers: [
         { provide: LOGGER, useValue: logger },
         { provide: TOKEN_ISSUER_DEPS, useValue: deps },
-        {
-          provide: RUNNER,
-          useValue: new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger),
-        },
+        { provide: RUNNER, useValue: runner },
       ],
     };
   }

@@ -2,9 +2,30 @@ import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
-import { keys } from '../projections/token-issuer.projections.js';
+import { GrantEvent } from '../../../contracts/events/grant.js';
+import { streams } from '../../../contracts/streams.js';
+import { loadState } from '../../shared/app/command-handler.js';
+import { grantDecider } from '../domain/grant/decider.js';
+import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
 import { splitGrantSecret } from './grant-stream.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
+
+/**
+ * The revocation projection answers in one lookup, but its silence is only worth something while
+ * it is complete: after Redis lost its state, while it is rebuilt or behind, a missing entry may
+ * be a revocation not projected yet. Revocation is the one lookup that fails open, so then the
+ * grant's own stream decides (one short read, DESIGN §3: the grant is the consistency boundary).
+ */
+async function isRevoked(deps: TokenIssuerDeps, ctx: RequestContext, grantId: string): Promise<boolean> {
+  const [revoked, checkpoint] = await Promise.all([
+    deps.projections.get(keys.grantRevoked(ctx.tenant, grantId)),
+    deps.projections.checkpoint(TOKEN_ISSUER_CHECKPOINT),
+  ]);
+  if (revoked) return true;
+  if (deps.projectionFreshness.current(checkpoint)) return false;
+  const state = await loadState(deps.store, streams.grant(ctx.tenant, grantId), grantDecider, GrantEvent);
+  return state.status === 'revoked';
+}
 
 /**
  * Checks an access token presented to a resource (userinfo): our signature, `typ: at+jwt`,
@@ -32,7 +53,7 @@ export async function validateAccessToken(
   }
   const parts = typeof payload.jti === 'string' ? splitGrantSecret(payload.jti) : null;
   if (!parts || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return { active: false };
-  if (await deps.projections.get(keys.grantRevoked(ctx.tenant, parts.grantId))) return { active: false };
+  if (await isRevoked(deps, ctx, parts.grantId)) return { active: false };
   return {
     active: true,
     sub: payload.sub,

@@ -3,9 +3,19 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import type { Keyring } from './keyring.js';
 import type { TokenMinter } from './token-minter.js';
 
+/**
+ * Whether the token-issuer's projections can be trusted to hold every revocation: its projector
+ * is live and the store's checkpoint (read with the lookup) has not gone back below what the
+ * projector applied. When not, a revocation check asks the grant's own stream instead.
+ */
+export interface ProjectionFreshness {
+  current(checkpoint: number): boolean;
+}
+
 export interface TokenIssuerDeps {
   store: EventStore;
   projections: ProjectionStore;
+  projectionFreshness: ProjectionFreshness;
   keyring: Keyring;
   minter: TokenMinter;
   issuer: string;

@@ -136,6 +136,9 @@ export function describeFollowerRecovery(
 
       await redis.stop();
       await redis.start({ empty: true });
+      // Revocation is the lookup that fails open: not even while the projection is rebuilt may
+      // the revoked token pass (the grant's own stream decides until the projection is whole).
+      const revokedAnswers = new Set<number>();
 
       const clientKnown = async (config: client.Configuration) => {
         const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: client.randomState() });
@@ -145,11 +148,13 @@ export function describeFollowerRecovery(
       await until(
         'every client, the user and the revocation are back',
         async () =>
+          // Asked first, on every round, from the moment Redis is back empty.
+          (await userinfo(revoked.accessToken).then((status) => (revokedAnswers.add(status), status))) === 401 &&
           (await Promise.all(clients.map(clientKnown))).every(Boolean) &&
-          (await userinfo(revoked.accessToken)) === 401 &&
           (await userinfo(kept.accessToken)) === 200,
         20_000,
       );
+      expect(revokedAnswers.has(200)).toBe(false);
       // The user is back too: a whole new login works.
       const again = await tokens(clients[2]!);
       expect(await userinfo(again.accessToken)).toBe(200);

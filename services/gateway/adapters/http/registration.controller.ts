@@ -36,7 +36,11 @@ export class RegistrationController {
       // JSON's \ud800 escapes can carry lone surrogates, which no event can hold (RFC 8785).
       const illFormed = findIllFormedText(body);
       if (illFormed !== undefined) {
-        throw new OAuthError('invalid_client_metadata', `the registration request holds text that is not well-formed Unicode (${illFormed})`);
+        // The path names the caller's own keys: for the logs only (RFC 6749 §5.2 restricts the
+        // characters of error_description).
+        throw new OAuthError('invalid_client_metadata', 'the registration request holds text that is not well-formed Unicode', {
+          detail: `at ${illFormed}`,
+        });
       }
       const ctx = requestContext(this.options.tenant, request.headers, { kind: 'system', id: 'registration' });
       const result = await call(
