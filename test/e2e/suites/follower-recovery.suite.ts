@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
+import { RedisProjectionStore } from '../../../infra/projections/redis.js';
+import { keys } from '../../../services/token-issuer/projections/token-issuer.projections.js';
 import { Browser } from '../../support/browser.js';
 import type { RestartableRedis } from '../../support/restartable-redis.js';
 
@@ -87,6 +89,16 @@ export function describeFollowerRecovery(
     const userinfo = async (accessToken: string) =>
       (await fetch(`${idp.issuer}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
+    /** The token-issuer's revocation entry for the grant of `code`, read from Redis itself. */
+    async function projectedRevocation(code: string): Promise<unknown> {
+      const store = await RedisProjectionStore.connect(redis.url);
+      try {
+        return await store.get(keys.grantRevoked('default', code.split('.')[0]!));
+      } finally {
+        await store.close();
+      }
+    }
+
     async function readiness(): Promise<boolean> {
       const statuses = await Promise.all(
         idp.readyzUrls().map((url) => fetch(url).then((r) => r.status, () => 0)),
@@ -121,6 +133,8 @@ export function describeFollowerRecovery(
       // is projected. Both happen within seconds, without any restart.
       const readyAfter = await until('ready again after Redis came back', readiness, 20_000);
       expect(await userinfo(accessToken)).toBe(401);
+      // Refused, and not only by the grant stream's word: the revocation is in the projection.
+      expect(await projectedRevocation(code)).toBeDefined();
       expect(readyAfter).toBeLessThan(20_000);
       expect(idp.pids()).toEqual(pids);
     }, 90_000);
@@ -155,6 +169,7 @@ export function describeFollowerRecovery(
         20_000,
       );
       expect(revokedAnswers.has(200)).toBe(false);
+      await until('the revocation is back in the projection', async () => (await projectedRevocation(revoked.code)) !== undefined, 20_000);
       // The user is back too: a whole new login works.
       const again = await tokens(clients[2]!);
       expect(await userinfo(again.accessToken)).toBe(200);
