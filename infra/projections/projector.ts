@@ -73,6 +73,8 @@ class ResilientProjector implements Projector {
   private lastError: string | undefined;
   private poison: FollowerStatus['poison'];
   private isCaughtUp = false;
+  /** Applied an event or caught up since the last failure. */
+  private recovered = false;
   private resolveCaughtUp!: () => void;
   private rejectCaughtUp!: (error: unknown) => void;
   private readonly stopSignal = new AbortController();
@@ -117,10 +119,12 @@ class ResilientProjector implements Projector {
           );
         }
         this.position = checkpoint;
-        const progressed = await this.follow(checkpoint, stopped);
-        if (progressed) failures = 0;
+        await this.follow(checkpoint, stopped);
       } catch (error) {
         if (stopped.aborted) break;
+        // Backoff counts consecutive failures: one that follows a healthy stretch starts over.
+        if (this.recovered) failures = 0;
+        this.recovered = false;
         const poison = asPoison(error);
         if (poison) {
           this.failFor(poison);
@@ -140,13 +144,9 @@ class ResilientProjector implements Projector {
     }
   }
 
-  /**
-   * One subscription after `after`, until `stopped` (resolves) or a failure (rejects). Resolves
-   * with whether any event was applied.
-   */
-  private async follow(after: number, stopped: AbortSignal): Promise<boolean> {
+  /** One subscription after `after`, until `stopped` (resolves) or a failure (rejects). */
+  private async follow(after: number, stopped: AbortSignal): Promise<void> {
     const { eventStore, projectionStore, project } = this.options;
-    let progressed = false;
     let failed!: (error: unknown) => void;
     let onAbort!: () => void;
     const ended = new Promise<void>((resolve, reject) => {
@@ -172,12 +172,13 @@ class ResilientProjector implements Projector {
           throw error;
         }
         this.position = event.position;
-        progressed = true;
+        this.recovered = true;
         if (this.state === 'retrying') this.state = this.isCaughtUp ? 'live' : 'catching_up';
       },
       {
         after,
         onCaughtUp: () => {
+          this.recovered = true;
           this.state = 'live';
           this.lastError = undefined;
           if (!this.isCaughtUp) {
@@ -191,7 +192,6 @@ class ResilientProjector implements Projector {
     const watch = this.watchCheckpoint(stopped, failed);
     try {
       await ended;
-      return progressed;
     } finally {
       stopped.removeEventListener('abort', onAbort);
       clearInterval(watch);

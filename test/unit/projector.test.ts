@@ -221,6 +221,32 @@ describe('startProjector', () => {
     expect(await projections.digest(NOW)).not.toBe(reference);
   });
 
+  it('starts its backoff over after a healthy stretch: a second outage is retried promptly', async () => {
+    const flaky = new FlakyProjectionStore(projections);
+    const projector = startProjector({
+      name: 'users',
+      eventStore: events,
+      projectionStore: flaky,
+      project,
+      backoff: { minMs: 10, maxMs: 2_000 },
+      checkIntervalMs: 20,
+    });
+    stops.push(() => projector.stop());
+    await projector.caughtUp;
+    flaky.down = true; // first outage: the backoff grows to ~1.3 s
+    await sleep(1_500);
+    flaky.down = false;
+    await eventually(async () => expect(projector.status().state).toBe('live'), 3_000);
+    await sleep(100);
+
+    flaky.down = true; // second outage, after a healthy stretch
+    const before = flaky.failures;
+    await sleep(300);
+    // Retried at ~10, 20, 40, 80 ms again, not after the first outage's long delay.
+    expect(flaky.failures - before).toBeGreaterThanOrEqual(3);
+    flaky.down = false;
+  });
+
   it('rebuilds a target that lost its checkpoint (an empty restart) from the log, while idle', async () => {
     await appendHistory();
     const projector = start('users');
