@@ -124,10 +124,15 @@ export function outcomeUnknown(error: unknown): boolean {
 /** nats-server's error codes (server/errors.json, 2.11+) for a write to the subject still in flight. */
 const DUPLICATE_IN_PROCESS = 10158;
 const WRONG_LAST_SEQUENCE_IN_FLIGHT = 10164;
+/** "Temporarily unavailable": the leader refused before storing (e.g. not caught up yet). */
+const STREAM_TEMPORARILY_UNAVAILABLE = 10163;
 
 /** Whether the server refused a send because a write to the subject (perhaps ours) is still being applied. */
 export function writeInFlight(error: unknown): boolean {
-  return error instanceof JetStreamApiError && (error.code === DUPLICATE_IN_PROCESS || error.code === WRONG_LAST_SEQUENCE_IN_FLIGHT);
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === DUPLICATE_IN_PROCESS || error.code === WRONG_LAST_SEQUENCE_IN_FLIGHT || error.code === STREAM_TEMPORARILY_UNAVAILABLE)
+  );
 }
 
 /** The subject's actual last sequence from a refused expectation ("wrong last sequence: 7"), else undefined. */

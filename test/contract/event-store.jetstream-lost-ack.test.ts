@@ -258,6 +258,7 @@ describe('what a reply to a publish means', () => {
     const inFlight = new JetStreamApiError({ code: 400, err_code: 10164, description: 'wrong last sequence' });
     expect(writeInFlight(inProcess)).toBe(true);
     expect(writeInFlight(inFlight)).toBe(true);
+    expect(writeInFlight(new JetStreamApiError({ code: 503, err_code: 10163, description: 'temporarily unavailable' }))).toBe(true);
     expect(wrongLastSequence(inFlight)).toBeUndefined();
     expect(writeInFlight(new JetStreamApiError({ code: 400, err_code: 10071, description: 'wrong last sequence: 7' }))).toBe(false);
   });
