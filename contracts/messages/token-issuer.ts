@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ClientView } from './client-registry.js';
 import { SessionView } from './authn.js';
 import { message } from './define.js';
+import { GrantRequest } from '../grants/index.js';
 
 export const IssueCode = message(
   'idp.token-issuer.issue_code',
@@ -26,14 +27,16 @@ export const TokenResponse = z.object({
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
-/** The `authorization_code` grant (RFC 6749 §4.1.3) for an already authenticated client. */
-export const RedeemCode = message(
-  'idp.token-issuer.redeem_code',
+/**
+ * A token request at the token endpoint (RFC 6749 §3.2), for a client the gateway has already
+ * authenticated: one subject for every grant type, dispatched on `grant.grantType`
+ * (contracts/grants/).
+ */
+export const GrantTokens = message(
+  'idp.token-issuer.grant_tokens',
   {
     client: ClientView,
-    code: z.string().max(512),
-    redirectUri: z.string().optional(),
-    codeVerifier: z.string().optional(),
+    grant: GrantRequest,
   },
   TokenResponse,
 );

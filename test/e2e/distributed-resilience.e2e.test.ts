@@ -262,7 +262,7 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     expect(gateway).not.toMatch(/route="[^"]*\?/);
     const issuer = await (await fetch(`${topology.healthUrl('token-issuer')}/metrics`)).text();
     expect(issuer).toMatch(/idp_events_appended_total\{type="tokens.issued"\} [1-9]/);
-    expect(issuer).toMatch(/idp_bus_requests_total\{subject="idp.token-issuer.redeem_code",outcome="ok"\} [1-9]/);
+    expect(issuer).toMatch(/idp_bus_requests_total\{subject="idp.token-issuer.grant_tokens",outcome="ok"\} [1-9]/);
     expect(issuer).toMatch(/idp_follower_position\{follower="token-issuer"\} [1-9]/);
     expect(issuer).toMatch(/idp_follower_lag_seconds\{follower="token-issuer"\} 0$/m);
     expect(issuer).toMatch(/idp_follower_state\{follower="token-issuer"\} 2$/m); // live

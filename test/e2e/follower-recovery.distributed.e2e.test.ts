@@ -1,5 +1,5 @@
 import { GetClient } from '../../contracts/messages/client-registry.js';
-import { RedeemCode } from '../../contracts/messages/token-issuer.js';
+import { GrantTokens } from '../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
@@ -27,7 +27,8 @@ describeFollowerRecovery(
         const { client } = await call(bus, GetClient, { ctx: ctx('get-client'), clientId });
         if (!client) throw new Error(`client ${clientId} unknown`);
         return async () => {
-          const error = await call(bus, RedeemCode, { ctx: ctx('replay'), client, code, redirectUri }).catch((e: unknown) => e);
+          const grant = { grantType: 'authorization_code' as const, code, redirectUri };
+          const error = await call(bus, GrantTokens, { ctx: ctx('replay'), client, grant }).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(OAuthError);
           expect((error as OAuthError).code).toBe('invalid_grant');
         };

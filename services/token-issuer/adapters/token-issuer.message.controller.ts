@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, IssueCode, RedeemCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
+import { GetJwks, GrantTokens, IssueCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
-import { redeemAuthorizationCode } from '../app/grants/authorization_code.js';
+import { grantTokens } from '../app/grants/index.js';
 import { issueCode } from '../app/issue-code.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 
@@ -25,9 +25,9 @@ export class TokenIssuerMessageController {
     return serve(IssueCode, payload, (r) => issueCode(this.deps, r.ctx, r), this.unexpected);
   }
 
-  @MessagePattern(RedeemCode.subject)
-  redeemCode(@Payload() payload: unknown) {
-    return serve(RedeemCode, payload, (r) => redeemAuthorizationCode(this.deps, r.ctx, r), this.unexpected);
+  @MessagePattern(GrantTokens.subject)
+  grantTokens(@Payload() payload: unknown) {
+    return serve(GrantTokens, payload, (r) => grantTokens(this.deps, r.ctx, r.client, r.grant), this.unexpected);
   }
 
   @MessagePattern(ValidateAccessToken.subject)

@@ -1,9 +1,11 @@
+import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import type { TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 
 /** What this server supports today; later issues widen these lists. */
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email'] as const;
-export const SUPPORTED_GRANT_TYPES = ['authorization_code'] as const;
+/** The grant types a client may register: those the token endpoint serves (contracts/grants/). */
+export const SUPPORTED_GRANT_TYPES: readonly string[] = GRANT_TYPES;
 export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
 export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 
@@ -54,7 +56,7 @@ export function validateClientMetadata(input: Record<string, unknown>): ValidCli
   }
 
   const grantTypes = stringList(input.grant_types, 'grant_types', ['authorization_code']);
-  const unsupportedGrant = grantTypes.find((g) => !(SUPPORTED_GRANT_TYPES as readonly string[]).includes(g));
+  const unsupportedGrant = grantTypes.find((g) => !SUPPORTED_GRANT_TYPES.includes(g));
   if (unsupportedGrant !== undefined || grantTypes.length === 0) {
     throw metadataError(`unsupported grant type ${unsupportedGrant ?? '(none)'}`);
   }

@@ -1,3 +1,4 @@
+import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
@@ -24,7 +25,7 @@ export class DiscoveryController {
       scopes_supported: ['openid', 'profile', 'email'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: [...GRANT_TYPES],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../../../contracts/events/metadata.js';
-import type { RequestOf } from '../../../../contracts/messages/define.js';
-import type { RedeemCode, TokenResponse } from '../../../../contracts/messages/token-issuer.js';
+import type { z } from 'zod';
+import type { AuthorizationCodeGrant } from '../../../../contracts/grants/index.js';
+import type { ClientView } from '../../../../contracts/messages/client-registry.js';
+import type { TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { randomSecret, sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
 import type { GrantState } from '../../domain/grant/state.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
-
-export const grantType = 'authorization_code';
 
 /** RFC 7636 §4.1: 43-128 characters of [A-Z a-z 0-9 - . _ ~]. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -23,7 +23,8 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 export async function redeemAuthorizationCode(
   deps: TokenIssuerDeps,
   ctx: RequestContext,
-  request: RequestOf<typeof RedeemCode>,
+  client: ClientView,
+  request: z.infer<typeof AuthorizationCodeGrant.request>,
 ): Promise<TokenResponse> {
   const parts = splitGrantSecret(request.code);
   if (!parts) throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used');
@@ -41,7 +42,7 @@ export async function redeemAuthorizationCode(
     return {
       type: 'redeem_code',
       codeHash: sha256Hex(parts.secret),
-      clientId: request.client.clientId,
+      clientId: client.clientId,
       redirectUri: request.redirectUri,
       codeVerifierS256:
         request.codeVerifier === undefined

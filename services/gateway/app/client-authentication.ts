@@ -1,5 +1,10 @@
-import type { TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
-import { OAuthError } from '../../../../contracts/oauth-error.js';
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import type { TokenEndpointAuthMethod } from '../../../contracts/events/client.js';
+import { AuthenticateClient, type ClientView } from '../../../contracts/messages/client-registry.js';
+import { OAuthError } from '../../../contracts/oauth-error.js';
+import { call } from '../../../infra/bus/typed.js';
+import type { GatewayOptions } from './gateway.options.js';
+import { requestContext } from './request-context.js';
 
 export interface PresentedClientAuthentication {
   clientId: string;
@@ -44,4 +49,21 @@ export function presentedClientAuthentication(
   if (bodyId === undefined) throw invalidClient('client authentication is required');
   if (bodySecret !== undefined) return { clientId: bodyId, method: 'client_secret_post', clientSecret: bodySecret };
   return { clientId: bodyId, method: 'none', clientSecret: null };
+}
+
+/**
+ * The one client authentication step of the back-channel endpoints (token, and later revocation
+ * and introspection): reads what the request presents, has client-registry check it, and
+ * returns the client with the request's context (the client as actor).
+ */
+export async function authenticateClient(
+  options: Pick<GatewayOptions, 'bus' | 'tenant' | 'requestTimeoutMs'>,
+  headers: Record<string, string | string[] | undefined>,
+  form: Record<string, string>,
+): Promise<{ client: ClientView; ctx: RequestContext }> {
+  const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined;
+  const presented = presentedClientAuthentication(authorization, form);
+  const ctx = requestContext(options.tenant, headers, { kind: 'client', id: presented.clientId });
+  const { client } = await call(options.bus, AuthenticateClient, { ctx, ...presented }, { timeoutMs: options.requestTimeoutMs });
+  return { client, ctx };
 }
