@@ -98,3 +98,9 @@ export const followerFailures = new Counter({
   labelNames: ['follower', 'kind'] as const,
   registers: [registry],
 });
+
+export const passwordVerifications = new Counter({
+  name: 'idp_password_verifications_total',
+  help: 'argon2id password verifications run by this process (decoys for unknown usernames included)',
+  registers: [registry],
+});

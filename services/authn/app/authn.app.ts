@@ -1,5 +1,5 @@
+import { hashPassword, verifyPassword } from '../../../infra/crypto/passwords.js';
 import { createHmac, randomUUID } from 'node:crypto';
-import argon2 from 'argon2';
 import { ConsentEvent } from '../../../contracts/events/consent.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import { SessionEvent } from '../../../contracts/events/session.js';
@@ -50,7 +50,7 @@ export class AuthnApp {
       projections: { store: deps.projections, project: authnProjections, checkpoint: AUTHN_CHECKPOINT },
       clock: this.clock,
     };
-    this.decoyHash = argon2.hash(randomSecret(), { type: argon2.argon2id });
+    this.decoyHash = hashPassword(randomSecret());
   }
 
   usernameDigest(tenant: string, username: string): string {
@@ -108,7 +108,7 @@ export class AuthnApp {
       ...(input.email !== undefined ? { email: input.email, email_verified: false } : {}),
     };
     return {
-      passwordHash: await argon2.hash(input.password, { type: argon2.argon2id }),
+      passwordHash: await hashPassword(input.password),
       profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
     };
   }
@@ -123,10 +123,12 @@ export class AuthnApp {
     );
     const user = sub ? await this.deps.projections.get<UserRecord>(keys.user(ctx.tenant, sub)) : undefined;
     if (!sub || !user) {
-      await argon2.verify(await this.decoyHash, input.password);
+      await verifyPassword(await this.decoyHash, input.password);
       return { authenticated: false };
     }
     const now = this.clock();
+    // argon2 runs at most once per attempt, however often a lost race makes the command retry.
+    let verification: Promise<boolean> | undefined;
     const { decision } = await handleCommand(this.handlerDeps, {
       streamName: streams.user(ctx.tenant, sub),
       decider: userDecider,
@@ -134,9 +136,12 @@ export class AuthnApp {
       command: async (state) => {
         // Within the throttle's wait the password is not even checked (no argon2, no event).
         const until = throttledUntil(state);
-        const passwordMatched = until && now < until ? null : await argon2.verify(user.passwordHash, input.password);
+        const passwordMatched = until && now < until ? null : await (verification ??= verifyPassword(user.passwordHash, input.password));
         return { type: 'record_authentication' as const, passwordMatched, clientId: input.clientId, now };
       },
+      // Every login of one account appends to its stream: concurrent ones race, and each lost
+      // race is only a re-read (argon2 is not run again), so give them room to all get through.
+      maxAttempts: LOGIN_MAX_ATTEMPTS,
       // An attempt is made by whoever typed the password, not (yet) by the user: recorded as the
       // client (or the login page) acting, so a failure never blames the account owner.
       ctx: attemptActor(ctx, input.clientId),
@@ -206,6 +211,9 @@ export class AuthnApp {
     return claims;
   }
 }
+
+/** Enough for dozens of concurrent logins of one account; each retry is a stream read. */
+const LOGIN_MAX_ATTEMPTS = 100;
 
 /** Who a password attempt is recorded as: the party that asked, with the subject in the data. */
 function attemptActor(ctx: RequestContext, clientId: string | null): RequestContext {

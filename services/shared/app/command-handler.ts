@@ -62,8 +62,11 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
      */
     command: C | ((state: S) => Promise<C>);
     ctx: RequestContext;
+    /** Decisions tried before lasting contention becomes 503; default 5. */
+    maxAttempts?: number;
   },
 ): Promise<HandledCommand<S, E>> {
+  const maxAttempts = args.maxAttempts ?? MAX_ATTEMPTS;
   const clock = deps.clock ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const { events: stored, version } = await readStream(deps.store, args.streamName);
@@ -92,7 +95,11 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
       }
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       appendConflicts.inc();
-      if (attempt < MAX_ATTEMPTS) continue;
+      if (attempt < maxAttempts) {
+        // Many writers of one stream: spread their retries a little so they do not collide again.
+        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
+        continue;
+      }
       // Contention that outlasts the retries is load, not a fault: the client may try again.
       throw new OAuthError('temporarily_unavailable', 'the request conflicted with others; retry', {
         mayRedirect: false,
