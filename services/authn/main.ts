@@ -2,12 +2,12 @@ import { deriveKey } from '../../infra/crypto/kek.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { openDataKeyStore, openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
-import { DataKeysEnv, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
+import { Argon2Env, argon2From, DataKeysEnv, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { AuthnModule } from './adapters/authn.module.js';
 
 const SESSION_TTL_SECONDS = 8 * 3600;
 
-const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape), process.env, 'authn');
+const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape).extend(Argon2Env.shape), process.env, 'authn');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'authn' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
@@ -21,6 +21,7 @@ await runBackendService({
     dataKeys,
     usernameKey: deriveKey(config.IDP_KEK, 'username-digest'),
     sessionTtlSeconds: SESSION_TTL_SECONDS,
+    argon2: argon2From(config),
     logger,
   }),
   config,

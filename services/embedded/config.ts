@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
-import { FollowerMaxLagMs } from '../shared/adapters/service-config.js';
+import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -48,6 +48,7 @@ const EmbeddedEnv = z
       .transform((v) => (v === '' ? undefined : v)),
     IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
+    ...Argon2Env.shape,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => ({
@@ -65,6 +66,7 @@ const EmbeddedEnv = z
     initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
     requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
+    argon2: argon2From(env),
     logLevel: env.LOG_LEVEL,
   }));
 

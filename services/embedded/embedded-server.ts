@@ -79,6 +79,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         dataKeys,
         usernameKey: deriveKey(kek, 'username-digest'),
         sessionTtlSeconds: SESSION_TTL_SECONDS,
+        argon2: config.argon2,
         logger,
       }),
       'authn',

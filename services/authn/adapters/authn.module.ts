@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { DataKeyStore } from '../../../infra/crypto/data-keys/port.js';
+import type { Argon2Parameters } from '../../../infra/crypto/passwords.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
@@ -15,6 +16,7 @@ export interface AuthnModuleOptions {
   dataKeys: DataKeyStore;
   usernameKey: Buffer;
   sessionTtlSeconds: number;
+  argon2?: Argon2Parameters;
   logger: Logger;
 }
 
@@ -39,6 +41,7 @@ export class AuthnModule implements OnApplicationBootstrap, OnApplicationShutdow
             dataKeys: options.dataKeys,
             usernameKey: options.usernameKey,
             sessionTtlSeconds: options.sessionTtlSeconds,
+            ...(options.argon2 ? { argon2: options.argon2 } : {}),
           }),
         },
         {

@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from '../../../infra/crypto/passwords.js';
+import { hashPassword, verifyPassword, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { ConsentEvent } from '../../../contracts/events/consent.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
@@ -27,6 +27,8 @@ export interface AuthnDeps {
   /** HMAC key for username lookups, derived from the KEK: the log holds no usernames. */
   usernameKey: Buffer;
   sessionTtlSeconds: number;
+  /** Parameters of new password hashes; OWASP's recommended argon2id setting by default. */
+  argon2?: Argon2Parameters;
   clock?: () => Date;
 }
 
@@ -50,7 +52,7 @@ export class AuthnApp {
       projections: { store: deps.projections, project: authnProjections, checkpoint: AUTHN_CHECKPOINT },
       clock: this.clock,
     };
-    this.decoyHash = hashPassword(randomSecret());
+    this.decoyHash = hashPassword(randomSecret(), deps.argon2);
   }
 
   usernameDigest(tenant: string, username: string): string {
@@ -108,7 +110,7 @@ export class AuthnApp {
       ...(input.email !== undefined ? { email: input.email, email_verified: false } : {}),
     };
     return {
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await hashPassword(input.password, this.deps.argon2),
       profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
     };
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TenantId } from '../../../contracts/tenant.js';
 import { BusUrl, DataKeysUrl, EventStoreUrl, ProjectionsUrl } from '../../../infra/config/adapter-urls.js';
 import { parseKek } from '../../../infra/crypto/kek.js';
+import { DEFAULT_ARGON2, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
 
 /** A 32-byte key-encryption key, base64url (a Kubernetes Secret); never in the log. */
 export const Kek = z.string().transform((value, ctx) => {
@@ -18,6 +19,20 @@ export const Kek = z.string().transform((value, ctx) => {
  * the age of the oldest event it has not applied yet (README, "When a follower's target fails").
  */
 export const FollowerMaxLagMs = z.coerce.number().int().positive().default(10_000);
+
+/**
+ * argon2id parameters for new password hashes (authn): IDP_ARGON2_MEMORY_KIB, _TIME_COST and
+ * _PARALLELISM, OWASP's recommended setting by default (infra/crypto/passwords.ts).
+ */
+export const Argon2Env = z.object({
+  IDP_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8 * 1024).max(4 * 1024 * 1024).default(DEFAULT_ARGON2.memoryCost),
+  IDP_ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(DEFAULT_ARGON2.timeCost),
+  IDP_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(DEFAULT_ARGON2.parallelism),
+});
+
+export function argon2From(env: z.infer<typeof Argon2Env>): Argon2Parameters {
+  return { memoryCost: env.IDP_ARGON2_MEMORY_KIB, timeCost: env.IDP_ARGON2_TIME_COST, parallelism: env.IDP_ARGON2_PARALLELISM };
+}
 
 /** Only the services that seal or unseal something get the KEK (least privilege). */
 export const KekEnv = z.object({ IDP_KEK: Kek });
