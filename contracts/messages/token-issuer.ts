@@ -56,6 +56,38 @@ export const ValidateAccessToken = message(
   ]),
 );
 
+/** RFC 7662 §2.2: what an introspection tells about an active token; `{ active: false }` otherwise. */
+export const IntrospectionResponse = z.discriminatedUnion('active', [
+  z.object({ active: z.literal(false) }),
+  z.object({
+    active: z.literal(true),
+    scope: z.string(),
+    client_id: z.string(),
+    sub: z.string(),
+    aud: z.union([z.string(), z.array(z.string())]),
+    iss: z.string(),
+    exp: z.number().int(),
+    iat: z.number().int(),
+    token_type: z.literal('Bearer'),
+    jti: z.string(),
+  }),
+]);
+export type IntrospectionResponse = z.infer<typeof IntrospectionResponse>;
+
+/**
+ * Token introspection (RFC 7662) for a client the gateway has authenticated (`caller`): a client
+ * learns about its own tokens and about tokens whose audience it is, nothing else.
+ */
+export const IntrospectToken = message(
+  'idp.token-issuer.introspect_token',
+  {
+    caller: ClientView,
+    token: z.string().max(8192),
+    tokenTypeHint: z.string().max(64).optional(),
+  },
+  IntrospectionResponse,
+);
+
 export const GetJwks = message(
   'idp.token-issuer.get_jwks',
   {},

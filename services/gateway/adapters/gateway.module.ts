@@ -3,6 +3,7 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from '../app/gateway.options.js'
 import { AuthorizeController } from './http/authorize.controller.js';
 import { DemoCallbackController } from './http/demo-callback.controller.js';
 import { DiscoveryController } from './http/discovery.controller.js';
+import { IntrospectionController } from './http/introspection.controller.js';
 import { RegistrationController } from './http/registration.controller.js';
 import { TokenController } from './http/token.controller.js';
 import { UserinfoController } from './http/userinfo.controller.js';
@@ -10,7 +11,7 @@ import { UserinfoController } from './http/userinfo.controller.js';
 @Module({})
 export class GatewayModule {
   static forRoot(options: GatewayOptions & { demoCallback?: boolean }): DynamicModule {
-    const controllers = [DiscoveryController, AuthorizeController, TokenController, UserinfoController, RegistrationController];
+    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, UserinfoController, RegistrationController];
     return {
       module: GatewayModule,
       controllers: options.demoCallback ? [...controllers, DemoCallbackController] : controllers,

@@ -60,9 +60,13 @@ export async function authenticateClient(
   options: Pick<GatewayOptions, 'bus' | 'tenant' | 'requestTimeoutMs'>,
   headers: Record<string, string | string[] | undefined>,
   form: Record<string, string>,
+  endpoint: { publicClients: boolean } = { publicClients: true },
 ): Promise<{ client: ClientView; ctx: RequestContext }> {
   const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined;
   const presented = presentedClientAuthentication(authorization, form);
+  // An endpoint that tells about tokens (introspection, RFC 7662 §2.1) needs a client that proves
+  // who it is: a client_id alone proves nothing.
+  if (!endpoint.publicClients && presented.method === 'none') throw invalidClient('this endpoint requires client authentication');
   const ctx = requestContext(options.tenant, headers, { kind: 'client', id: presented.clientId });
   const { client } = await call(options.bus, AuthenticateClient, { ctx, ...presented }, { timeoutMs: options.requestTimeoutMs });
   return { client, ctx };

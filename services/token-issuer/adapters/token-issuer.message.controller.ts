@@ -1,11 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, GrantTokens, IssueCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
+import { GetJwks, GrantTokens, IntrospectToken, IssueCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
 import { grantTokens } from '../app/grants/index.js';
+import { introspectToken } from '../app/introspect.js';
 import { issueCode } from '../app/issue-code.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 
@@ -33,6 +34,11 @@ export class TokenIssuerMessageController {
   @MessagePattern(ValidateAccessToken.subject)
   validateAccessToken(@Payload() payload: unknown) {
     return serve(ValidateAccessToken, payload, (r) => validateAccessToken(this.deps, r.ctx, r.token), this.unexpected);
+  }
+
+  @MessagePattern(IntrospectToken.subject)
+  introspect(@Payload() payload: unknown) {
+    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token), this.unexpected);
   }
 
   @MessagePattern(GetJwks.subject)

@@ -27,15 +27,23 @@ async function isRevoked(deps: TokenIssuerDeps, ctx: RequestContext, grantId: st
   return state.status === 'revoked';
 }
 
+/** What a valid, unrevoked access token of ours says (RFC 9068 §2.2). */
+export interface VerifiedAccessToken {
+  sub: string;
+  clientId: string;
+  scope: string;
+  grantId: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+}
+
 /**
- * Checks an access token presented to a resource (userinfo): our signature, `typ: at+jwt`,
- * issuer, expiry (RFC 9068 §4), and that its grant was not revoked since.
+ * Checks an access token: our signature, `typ: at+jwt`, issuer, expiry (RFC 9068 §4), and that
+ * its grant was not revoked since. Undefined for anything else, garbage included.
  */
-export async function validateAccessToken(
-  deps: TokenIssuerDeps,
-  ctx: RequestContext,
-  token: string,
-): Promise<ReplyOf<typeof ValidateAccessToken>> {
+export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string): Promise<VerifiedAccessToken | undefined> {
   let payload;
   try {
     ({ payload } = await jwtVerify(
@@ -45,20 +53,29 @@ export async function validateAccessToken(
         if (!found || found.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
         return found.key;
       },
-      { issuer: deps.issuer, audience: deps.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: deps.clock() },
+      { issuer: deps.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: deps.clock() },
     ));
   } catch (error) {
-    if (error instanceof errors.JOSEError) return { active: false };
+    if (error instanceof errors.JOSEError) return undefined;
     throw error;
   }
-  const parts = typeof payload.jti === 'string' ? splitGrantSecret(payload.jti) : null;
-  if (!parts || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return { active: false };
-  if (await isRevoked(deps, ctx, parts.grantId)) return { active: false };
-  return {
-    active: true,
-    sub: payload.sub,
-    clientId: payload.client_id,
-    scope: typeof payload.scope === 'string' ? payload.scope : '',
-    grantId: parts.grantId,
-  };
+  const { jti, sub, client_id: clientId, aud, exp, iat } = payload;
+  const parts = typeof jti === 'string' ? splitGrantSecret(jti) : null;
+  if (!parts || typeof sub !== 'string' || typeof clientId !== 'string' || aud === undefined) return undefined;
+  if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
+  if (await isRevoked(deps, ctx, parts.grantId)) return undefined;
+  const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };
+}
+
+/** An access token presented to userinfo, whose audience is this issuer (OIDC Core §5.3). */
+export async function validateAccessToken(
+  deps: TokenIssuerDeps,
+  ctx: RequestContext,
+  token: string,
+): Promise<ReplyOf<typeof ValidateAccessToken>> {
+  const verified = await verifyAccessToken(deps, ctx, token);
+  const audience = verified === undefined ? [] : Array.isArray(verified.aud) ? verified.aud : [verified.aud];
+  if (!verified || !audience.includes(deps.issuer)) return { active: false };
+  return { active: true, sub: verified.sub, clientId: verified.clientId, scope: verified.scope, grantId: verified.grantId };
 }

@@ -1,3 +1,4 @@
+import { describeTokenIntrospection } from './introspection.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -607,6 +608,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     expect(retried.kind).toBe('consent');
     expect(browser.cookie('idp_session')).toBeDefined();
   });
+  describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }
