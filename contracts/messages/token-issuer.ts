@@ -84,8 +84,10 @@ export const IntrospectToken = message(
     caller: ClientView,
     token: z.string().max(8192),
     tokenTypeHint: z.string().max(64).optional(),
+    /** `jwt`: also the answer as a signed JWT (RFC 9701). */
+    format: z.enum(['json', 'jwt']).default('json'),
   },
-  IntrospectionResponse,
+  z.object({ response: IntrospectionResponse, jwt: z.string().optional() }),
 );
 
 export const GetJwks = message(

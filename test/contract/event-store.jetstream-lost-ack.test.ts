@@ -111,7 +111,8 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
     const appended = await appending;
     await cut;
 
-    expect(Date.now() - cutAt).toBeLessThan(5_000);
+    // Bounded by the publish policy (4.5 s), not a speed target: generous for a loaded machine.
+    expect(Date.now() - cutAt).toBeLessThan(10_000);
     expect(proxy.accepted).toBe(2); // it reconnected, through the proxy
     const read = await direct.readStream('grant-1');
     expect(types(read.events)).toEqual(['First', 'Redeemed', 'TokensIssued']);
@@ -206,7 +207,8 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
 
     const started = Date.now();
     await expect(appending).rejects.toBeInstanceOf(AppendOutcomeUnknownError);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    // Gives up (deadline 1 s plus one send's timeout), rather than hang; generous for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(8_000);
     // It was stored after all: "unknown" was the honest answer.
     expect(types((await direct.readStream('grant-1')).events)).toEqual(['Maybe']);
   });
@@ -221,7 +223,8 @@ describe('JetStreamEventStore when an acknowledgement is lost', () => {
 
     const started = Date.now();
     await store.close();
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Does not drain a connection that is down (a drain is capped at 5 s): well under that.
+    expect(Date.now() - started).toBeLessThan(4_000);
     await expect(store.ping()).rejects.toThrow(/closed/);
   });
 });

@@ -38,7 +38,7 @@ export class TokenIssuerMessageController {
 
   @MessagePattern(IntrospectToken.subject)
   introspect(@Payload() payload: unknown) {
-    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token), this.unexpected);
+    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token, r.format), this.unexpected);
   }
 
   @MessagePattern(GetJwks.subject)

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
 import type { IntrospectionResponse } from '../../../contracts/messages/token-issuer.js';
@@ -17,7 +18,27 @@ export async function introspectToken(
   ctx: RequestContext,
   caller: ClientView,
   token: string,
-): Promise<IntrospectionResponse> {
+  format: 'json' | 'jwt' = 'json',
+): Promise<{ response: IntrospectionResponse; jwt?: string }> {
+  const response = await answerFor(deps, ctx, caller, token);
+  return format === 'jwt' ? { response, jwt: await signedAnswer(deps, ctx, caller, response) } : { response };
+}
+
+/**
+ * RFC 9701 §5: the answer as a JWT signed by the authorization server (RS256, its default when
+ * the client registered no `introspection_signed_response_alg`), addressed to the caller.
+ */
+async function signedAnswer(deps: TokenIssuerDeps, ctx: RequestContext, caller: ClientView, response: IntrospectionResponse): Promise<string> {
+  const signer = await deps.keyring.signer(ctx, 'RS256');
+  return new SignJWT({ token_introspection: response })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'token-introspection+jwt' })
+    .setIssuer(deps.issuer)
+    .setAudience(caller.clientId)
+    .setIssuedAt(Math.floor(deps.clock().getTime() / 1000))
+    .sign(signer.key);
+}
+
+async function answerFor(deps: TokenIssuerDeps, ctx: RequestContext, caller: ClientView, token: string): Promise<IntrospectionResponse> {
   const verified = await verifyAccessToken(deps, ctx, token);
   if (!verified) return { active: false };
   const audience = Array.isArray(verified.aud) ? verified.aud : [verified.aud];

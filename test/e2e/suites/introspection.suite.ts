@@ -1,3 +1,4 @@
+import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { Browser } from '../../support/browser.js';
 import type { IdpUnderTest } from '../../support/idp-under-test.js';
@@ -98,10 +99,35 @@ export function describeTokenIntrospection(server: () => IdpUnderTest, user: { u
       expect(await client.tokenIntrospection(config, accessToken)).toEqual({ active: false });
     });
 
+    it('answers with a signed JWT on Accept: application/token-introspection+jwt (RFC 9701), verified by oauth4webapi', async () => {
+      const config = await register('client_secret_basic');
+      const { accessToken } = await tokens(config);
+      const { client_id: clientId, client_secret: secret } = config.clientMetadata();
+      // A second, independent client library: discovery, the request and the JWT checks.
+      const issuer = new URL(server().issuer);
+      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+      const rp: oauth.Client = { client_id: clientId, introspection_signed_response_alg: 'RS256' };
+      const response = await oauth.introspectionRequest(as, rp, oauth.ClientSecretBasic(String(secret)), accessToken, {
+        requestJwtResponse: true,
+        [oauth.allowInsecureRequests]: true,
+      });
+      expect(response.headers.get('content-type')).toMatch(/^application\/token-introspection\+jwt/);
+      const answer = await oauth.processIntrospectionResponse(as, rp, response);
+      expect(answer).toMatchObject({ active: true, client_id: clientId, token_type: 'Bearer' });
+      // Another client's token, asked for as a JWT: a signed {active:false}.
+      const other = await register('client_secret_basic');
+      const foreign = await oauth.introspectionRequest(as, { client_id: other.clientMetadata().client_id, introspection_signed_response_alg: 'RS256' }, oauth.ClientSecretBasic(String(other.clientMetadata().client_secret)), accessToken, {
+        requestJwtResponse: true,
+        [oauth.allowInsecureRequests]: true,
+      });
+      expect(await oauth.processIntrospectionResponse(as, { client_id: other.clientMetadata().client_id, introspection_signed_response_alg: 'RS256' }, foreign)).toMatchObject({ active: false });
+    });
+
     it('is advertised in discovery', async () => {
       const metadata = (await (await fetch(`${server().issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       expect(metadata.introspection_endpoint).toBe(`${server().issuer}/introspect`);
       expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+      expect(metadata.introspection_signing_alg_values_supported).toEqual(['RS256']);
     });
   });
 }

@@ -21,6 +21,7 @@ export class DiscoveryController {
       token_endpoint: `${issuer}/token`,
       introspection_endpoint: `${issuer}/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_signing_alg_values_supported: ['RS256'],
       userinfo_endpoint: `${issuer}/userinfo`,
       jwks_uri: `${issuer}/jwks`,
       registration_endpoint: `${issuer}/register`,

@@ -14,8 +14,10 @@ export class IntrospectionController {
   async introspect(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     try {
       const form = parseForm(request.headers['content-type'], request.body, 'introspection');
-      const answer = await introspect(this.options, request.headers, form);
-      reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(answer);
+      const { response, jwt } = await introspect(this.options, request.headers, form);
+      reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+      if (jwt === undefined) reply.send(response);
+      else reply.header('Content-Type', 'application/token-introspection+jwt').send(jwt);
     } catch (error) {
       // RFC 7662 §2.3: a failed client authentication is 401 with a challenge, as at the token endpoint.
       sendOAuthError(reply, error, this.options.logger, { wwwAuthenticate: 'Basic' });
