@@ -61,11 +61,25 @@ export const GrantRevokedV1 = eventSchema(
   z.object({ grantId: z.string().uuid(), reason: z.enum(['authorization_code_replay']) }),
 );
 
+/**
+ * Version 2 widens why a grant was revoked (a new version, never a wider V1): a replayed code, a
+ * reused refresh token, a revocation request of the client (RFC 7009), or an administrator.
+ */
+export const GrantRevokedV2 = eventSchema(
+  'grant.revoked',
+  2,
+  z.object({
+    grantId: z.string().uuid(),
+    reason: z.enum(['authorization_code_replay', 'refresh_token_reuse', 'revocation_request', 'admin']),
+  }),
+);
+
 export const GrantEvent = z.discriminatedUnion('type', [
   AuthorizationCodeIssuedV1,
   AuthorizationCodeRedeemedV1,
   AuthorizationCodeReplayDetectedV1,
   TokensIssuedV1,
-  GrantRevokedV1,
+  // One type at several versions: the versions are told apart by schemaVersion.
+  z.discriminatedUnion('schemaVersion', [GrantRevokedV1, GrantRevokedV2]),
 ]);
 export type GrantEvent = z.infer<typeof GrantEvent>;

@@ -90,6 +90,20 @@ export const IntrospectToken = message(
   z.object({ response: IntrospectionResponse, jwt: z.string().optional() }),
 );
 
+/**
+ * Token revocation (RFC 7009) for a client the gateway has authenticated (`caller`). Always an
+ * empty success: an invalid or unknown token, or another client's, is no error (§2.2).
+ */
+export const RevokeToken = message(
+  'idp.token-issuer.revoke_token',
+  {
+    caller: ClientView,
+    token: z.string().max(8192),
+    tokenTypeHint: z.string().max(64).optional(),
+  },
+  z.object({}),
+);
+
 export const GetJwks = message(
   'idp.token-issuer.get_jwks',
   {},

@@ -256,3 +256,32 @@ describe('grant decider: PKCE (RFC 7636, RFC 9700)', () => {
     given([a.codeIssued]).when(a.redeem({ codeVerifierS256: s256(verifier) })).then([], { error: 'invalid_grant' });
   });
 });
+
+describe('grant decider: revocation requests (RFC 7009)', () => {
+  const revokedByRequest = (grantId: string): GrantEvent => ({
+    type: 'grant.revoked',
+    schemaVersion: 2,
+    data: { grantId, reason: 'revocation_request' },
+  });
+
+  test('RFC 7009 §2.1: the client revokes its own tokens: the grant is revoked, recording why', () => {
+    const a = authorization({ pkce: false });
+    given(a.redeemedHistory()).when({ type: 'revoke', clientId: a.clientId }).then([revokedByRequest(a.grantId)]);
+  });
+
+  test('RFC 7009 §2.1: a revocation request of another client has no effect', () => {
+    const a = authorization({ pkce: false });
+    given(a.redeemedHistory()).when({ type: 'revoke', clientId: randomUUID() }).then([]);
+  });
+
+  test('RFC 7009 §2.2: an unknown or already revoked grant is nothing to do, and no error', () => {
+    const a = authorization({ pkce: false });
+    given([]).when({ type: 'revoke', clientId: a.clientId }).then([]);
+    given([...a.redeemedHistory(), revokedByRequest(a.grantId)]).when({ type: 'revoke', clientId: a.clientId }).then([]);
+  });
+
+  test('a grant revoked by request refuses its code like any revoked grant', () => {
+    const a = authorization({ pkce: false });
+    given([a.codeIssued, revokedByRequest(a.grantId)]).when(a.redeem()).then([], { error: 'invalid_grant' });
+  });
+});

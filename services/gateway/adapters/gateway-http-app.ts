@@ -15,11 +15,11 @@ import { EdgeErrorFilter } from './http/edge-error.filter.js';
  * metrics by route template (bounded label values), and /healthz /readyz /metrics.
  */
 /**
- * What browser apps (SPAs) call cross-origin: discovery, JWKS, token and userinfo (OIDC Core
- * §5.3, RFC 8414). Never the authorization endpoint, its forms or registration; never with
+ * What browser apps (SPAs) call cross-origin: discovery, JWKS, token, revocation (RFC 7009 §5)
+ * and userinfo (OIDC Core §5.3, RFC 8414). Never the authorization endpoint, its forms or registration; never with
  * credentials (these endpoints take no cookies).
  */
-const CORS_PATHS = new Set(['/.well-known/openid-configuration', '/jwks', '/token', '/userinfo']);
+const CORS_PATHS = new Set(['/.well-known/openid-configuration', '/jwks', '/token', '/revoke', '/userinfo']);
 
 /**
  * `health.public`: which health paths the public port serves. The embedded server has one port

@@ -4,6 +4,7 @@ import { AuthorizeController } from './http/authorize.controller.js';
 import { DemoCallbackController } from './http/demo-callback.controller.js';
 import { DiscoveryController } from './http/discovery.controller.js';
 import { IntrospectionController } from './http/introspection.controller.js';
+import { RevocationController } from './http/revocation.controller.js';
 import { RegistrationController } from './http/registration.controller.js';
 import { TokenController } from './http/token.controller.js';
 import { UserinfoController } from './http/userinfo.controller.js';
@@ -11,7 +12,7 @@ import { UserinfoController } from './http/userinfo.controller.js';
 @Module({})
 export class GatewayModule {
   static forRoot(options: GatewayOptions & { demoCallback?: boolean }): DynamicModule {
-    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, UserinfoController, RegistrationController];
+    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, RevocationController, UserinfoController, RegistrationController];
     return {
       module: GatewayModule,
       controllers: options.demoCallback ? [...controllers, DemoCallbackController] : controllers,

@@ -1,13 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, GrantTokens, IntrospectToken, IssueCode, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
+import { GetJwks, GrantTokens, IntrospectToken, IssueCode, RevokeToken, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
 import { grantTokens } from '../app/grants/index.js';
 import { introspectToken } from '../app/introspect.js';
 import { issueCode } from '../app/issue-code.js';
+import { revokeToken } from '../app/revoke.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 
 export const TOKEN_ISSUER_DEPS = Symbol('TOKEN_ISSUER_DEPS');
@@ -39,6 +40,11 @@ export class TokenIssuerMessageController {
   @MessagePattern(IntrospectToken.subject)
   introspect(@Payload() payload: unknown) {
     return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token, r.format), this.unexpected);
+  }
+
+  @MessagePattern(RevokeToken.subject)
+  revoke(@Payload() payload: unknown) {
+    return serve(RevokeToken, payload, (r) => revokeToken(this.deps, r.ctx, r.caller, r.token), this.unexpected);
   }
 
   @MessagePattern(GetJwks.subject)

@@ -1,4 +1,5 @@
 import { describeTokenIntrospection } from './introspection.suite.js';
+import { describeTokenRevocation } from './revocation.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -609,6 +610,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     expect(browser.cookie('idp_session')).toBeDefined();
   });
   describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
+  describeTokenRevocation(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }

@@ -21,7 +21,13 @@ export interface RedeemCodeCommand {
   tokens: { accessTokenIdHash: string; accessTokenExpiresAt: string };
 }
 
-export type GrantCommand = IssueCodeCommand | RedeemCodeCommand;
+/** A revocation request of the client the grant belongs to (RFC 7009 §2.1). */
+export interface RevokeCommand {
+  type: 'revoke';
+  clientId: string;
+}
+
+export type GrantCommand = IssueCodeCommand | RedeemCodeCommand | RevokeCommand;
 
 const invalidGrant = (detail: string) =>
   new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
@@ -35,7 +41,20 @@ export function decideGrant(command: GrantCommand, state: GrantState): Decision<
     }
     case 'redeem_code':
       return redeem(command, state);
+    case 'revoke':
+      return revoke(command, state);
   }
+}
+
+/**
+ * RFC 7009 §2.1-2.2: the client revokes a token of its own; the whole grant goes (its only tokens
+ * are the ones this grant issued). An unknown or already revoked grant is nothing to do, and a
+ * request by another client has no effect: both are a success without an event.
+ */
+function revoke(command: RevokeCommand, state: GrantState): Decision<GrantEvent> {
+  if (state.status === 'none' || state.status === 'revoked') return accept();
+  if (state.code.clientId !== command.clientId) return accept();
+  return accept({ type: 'grant.revoked', schemaVersion: 2, data: { grantId: state.grantId, reason: 'revocation_request' } });
 }
 
 function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEvent> {
