@@ -23,5 +23,45 @@ export const ClientRegisteredV1 = eventSchema(
   }),
 );
 
-export const ClientEvent = z.discriminatedUnion('type', [ClientRegisteredV1]);
+/** Who let a registration in: the initial access token (RFC 7591 §3), or open registration. */
+export const RegistrationAuthority = z.enum(['initial_access_token', 'open']);
+export type RegistrationAuthority = z.infer<typeof RegistrationAuthority>;
+
+/** RFC 7591 extension metadata `refresh_token_reuse_grace_seconds`: 0 (off) to 60. */
+export const RefreshTokenReuseGraceSeconds = z.number().int().min(0).max(60);
+
+/**
+ * Version 2 (a new version, V1 untouched): a client without a redirect-based grant has no
+ * redirect URIs and no response types (client credentials, password); the per-client refresh
+ * token reuse grace; who authorized the registration (a `password` client needs the initial
+ * access token, also when it is updated later); and the SHA-256 of the RFC 7592 registration
+ * access token (null for seeded clients, which cannot be managed over RFC 7592).
+ */
+export const ClientRegisteredV2 = eventSchema(
+  'client.registered',
+  2,
+  z.object({
+    clientId: z.string().min(1),
+    clientName: z.string().optional(),
+    applicationType: z.enum(['web', 'native']),
+    redirectUris: z.array(z.string()),
+    grantTypes: z.array(z.string()).min(1),
+    responseTypes: z.array(z.string()),
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod,
+    /** SHA-256 of the server-generated 256-bit secret; null for public clients. */
+    secretHash: Sha256Hex.nullable(),
+    /** Space-separated scopes the client may request. */
+    scope: z.string(),
+    idTokenSignedResponseAlg: z.enum(['RS256']),
+    refreshTokenReuseGraceSeconds: RefreshTokenReuseGraceSeconds,
+    authorizedBy: RegistrationAuthority,
+    /** SHA-256 of the 256-bit registration access token (RFC 7592 §1.2); null: not manageable. */
+    registrationAccessTokenHash: Sha256Hex.nullable(),
+  }),
+);
+
+export const ClientEvent = z.discriminatedUnion('type', [
+  // One type at several versions: the versions are told apart by schemaVersion.
+  z.discriminatedUnion('schemaVersion', [ClientRegisteredV1, ClientRegisteredV2]),
+]);
 export type ClientEvent = z.infer<typeof ClientEvent>;

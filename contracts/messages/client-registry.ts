@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TokenEndpointAuthMethod } from '../events/client.js';
+import { RegistrationAuthority, TokenEndpointAuthMethod } from '../events/client.js';
 import { message } from './define.js';
 
 /** A registered client as other services see it (no secret, not even its hash). */
@@ -13,6 +13,12 @@ export const ClientView = z.object({
   tokenEndpointAuthMethod: TokenEndpointAuthMethod,
   scope: z.string(),
   idTokenSignedResponseAlg: z.string(),
+  /**
+   * Seconds during which a rotated refresh token may be presented again and get the same
+   * successor instead of revoking the grant (0: off). RFC 7591 extension metadata
+   * `refresh_token_reuse_grace_seconds`.
+   */
+  refreshTokenReuseGraceSeconds: z.number().int().min(0),
   /** Epoch seconds. */
   clientIdIssuedAt: z.number().int(),
 });
@@ -28,6 +34,7 @@ export const ClientMetadataInput = z.looseObject({
   scope: z.unknown().optional(),
   application_type: z.unknown().optional(),
   id_token_signed_response_alg: z.unknown().optional(),
+  refresh_token_reuse_grace_seconds: z.unknown().optional(),
 });
 
 export const RegisterClient = message(
@@ -36,8 +43,20 @@ export const RegisterClient = message(
     metadata: ClientMetadataInput,
     /** Only for seeding (demo client): a fixed client id instead of a generated one. */
     clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    /**
+     * Who let this registration in: the gateway says `initial_access_token` only when
+     * IDP_INITIAL_ACCESS_TOKEN is configured and was presented. Absent means `open`. The
+     * client-registry decides what that allows (the `password` grant needs the token).
+     */
+    authorizedBy: RegistrationAuthority.optional(),
   },
-  z.object({ client: ClientView, clientSecret: z.string().optional(), created: z.boolean() }),
+  z.object({
+    client: ClientView,
+    clientSecret: z.string().optional(),
+    /** RFC 7592 §3: returned once, when the client was created (never for a seeded client). */
+    registrationAccessToken: z.string().optional(),
+    created: z.boolean(),
+  }),
 );
 
 export const GetClient = message(

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ClientEvent, TokenEndpointAuthMethod } from '../../contracts/events/client.js';
+import { ClientRegisteredV1, type ClientEvent, type TokenEndpointAuthMethod } from '../../contracts/events/client.js';
+import { GRANT_TYPES } from '../../contracts/grants/index.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { authenticateClient } from '../../services/client-registry/domain/client/authenticate.js';
 import type { RegisterClientCommand } from '../../services/client-registry/domain/client/decide.js';
@@ -11,6 +12,12 @@ const sha256Hex = (input: string | Buffer) => createHash('sha256').update(input)
 
 const { given } = spec(clientDecider);
 
+// The registration rules are keyed on grant type names. Grant types whose contracts have not
+// landed yet are added to the list here only, for this test file (jest isolates its modules).
+for (const name of ['client_credentials', 'password', 'refresh_token']) {
+  if (!(GRANT_TYPES as readonly string[]).includes(name)) (GRANT_TYPES as string[]).push(name);
+}
+
 type Registered = Extract<ClientEvent, { type: 'client.registered' }>;
 
 /** A server-generated 256-bit secret and what the log keeps of it (DESIGN §4). */
@@ -19,20 +26,34 @@ function newSecret() {
   return { secret, hash: sha256Hex(secret) };
 }
 
+/** What the log keeps of the registration access token of the commands below. */
+const REGISTRATION_TOKEN_HASH = newSecret().hash;
+
 function register(
   metadata: Record<string, unknown>,
   secretHash: string | null = newSecret().hash,
   clientId: string = randomUUID(),
+  authorizedBy: 'open' | 'initial_access_token' = 'open',
 ): RegisterClientCommand {
-  return { type: 'register_client', clientId, secretHash, metadata };
+  return { type: 'register_client', clientId, secretHash, registrationAccessTokenHash: REGISTRATION_TOKEN_HASH, authorizedBy, metadata };
 }
 
-const registered = (data: Registered['data']): ClientEvent => ({ type: 'client.registered', schemaVersion: 1, data });
+type RegisteredV2Data = Extract<Registered, { schemaVersion: 2 }>['data'];
+type RegisteredV1Data = Extract<Registered, { schemaVersion: 1 }>['data'];
+
+/** client.registered as version 2 writes it; the fields new in version 2 at their defaults unless given. */
+const registered = (
+  data: RegisteredV1Data & Partial<Pick<RegisteredV2Data, 'refreshTokenReuseGraceSeconds' | 'authorizedBy' | 'registrationAccessTokenHash'>>,
+): ClientEvent => ({
+  type: 'client.registered',
+  schemaVersion: 2,
+  data: { refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: REGISTRATION_TOKEN_HASH, ...data },
+});
 
 const WEB_REDIRECT = 'https://app.example.com/oauth/callback';
 
 describe('client decider: registration (RFC 7591 §2, OIDC Registration §2)', () => {
-  test('RFC 7591 §2: a confidential web client gets the defaults client_secret_basic, authorization_code, code and every supported scope', () => {
+  test('RFC 7591 §2: a confidential web client gets the defaults client_secret_basic, authorization_code, code, every supported scope (offline_access too) and no refresh grace', () => {
     const command = register({ client_name: 'Example App', redirect_uris: [WEB_REDIRECT] });
     given([])
       .when(command)
@@ -46,7 +67,7 @@ describe('client decider: registration (RFC 7591 §2, OIDC Registration §2)', (
           responseTypes: ['code'],
           tokenEndpointAuthMethod: 'client_secret_basic',
           secretHash: command.secretHash,
-          scope: 'openid profile email',
+          scope: 'openid profile email offline_access',
           idTokenSignedResponseAlg: 'RS256',
         }),
       ]);
@@ -95,7 +116,7 @@ describe('client decider: registration (RFC 7591 §2, OIDC Registration §2)', (
           responseTypes: ['code'],
           tokenEndpointAuthMethod: 'none',
           secretHash: null,
-          scope: 'openid profile email',
+          scope: 'openid profile email offline_access',
           idTokenSignedResponseAlg: 'RS256',
         }),
       ]);
@@ -177,7 +198,7 @@ describe('client decider: redirect URIs (RFC 6749 §3.1.2, RFC 8252 §7, OIDC Re
           responseTypes: ['code'],
           tokenEndpointAuthMethod: 'none',
           secretHash: null,
-          scope: 'openid profile email',
+          scope: 'openid profile email offline_access',
           idTokenSignedResponseAlg: 'RS256',
         }),
       ]);
@@ -212,7 +233,7 @@ describe('client decider: unsupported metadata (RFC 7591 §3.2.2 invalid_client_
     ['redirect_uris with a non-string', { redirect_uris: [WEB_REDIRECT, 42] }],
     ['an unknown application_type', { application_type: 'desktop' }],
     ['the implicit grant type', { grant_types: ['implicit'] }],
-    ['the password grant type', { grant_types: ['password'] }],
+    ['the password grant type (open registration)', { grant_types: ['password'] }],
     ['an empty grant_types', { grant_types: [] }],
     ['the token response type', { response_types: ['token'] }],
     ['the hybrid response type "code id_token"', { response_types: ['code id_token'] }],
@@ -224,6 +245,10 @@ describe('client decider: unsupported metadata (RFC 7591 §3.2.2 invalid_client_
     ['id_token_signed_response_alg none', { id_token_signed_response_alg: 'none' }],
     ['a client_name longer than 200 characters', { client_name: 'x'.repeat(201) }],
     ['a client_name that is not a string', { client_name: { en: 'Example' } }],
+    ['a negative refresh_token_reuse_grace_seconds', { refresh_token_reuse_grace_seconds: -1 }],
+    ['a refresh_token_reuse_grace_seconds above 60', { refresh_token_reuse_grace_seconds: 61 }],
+    ['a fractional refresh_token_reuse_grace_seconds', { refresh_token_reuse_grace_seconds: 1.5 }],
+    ['a refresh_token_reuse_grace_seconds that is a string', { refresh_token_reuse_grace_seconds: '10' }],
   ])('RFC 7591 §3.2.2: %s is refused with invalid_client_metadata', (_label, metadata: Record<string, unknown>) => {
     given([])
       .when(register({ redirect_uris: [WEB_REDIRECT], ...metadata }))
@@ -321,5 +346,124 @@ describe('authenticateClient (RFC 6749 §2.3.1, §5.2)', () => {
     expect(new Set([wrongSecret, wrongMethod, unknown].map((e) => JSON.stringify([e.code, e.description, e.status]))).size).toBe(1);
     // the operator detail still tells them apart
     expect(new Set([wrongSecret, wrongMethod, unknown].map((e) => e.detail)).size).toBe(3);
+  });
+});
+
+describe('client decider: client.registered version 2 (grants without redirects, password, refresh grace)', () => {
+  test('RFC 6749 §4.4: a client_credentials client needs no redirect URI and gets no response type', () => {
+    const command = register({ grant_types: ['client_credentials'], scope: 'profile' });
+    given([])
+      .when(command)
+      .then([
+        registered({
+          clientId: command.clientId,
+          applicationType: 'web',
+          redirectUris: [],
+          grantTypes: ['client_credentials'],
+          responseTypes: [],
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          secretHash: command.secretHash,
+          scope: 'profile',
+          idTokenSignedResponseAlg: 'RS256',
+        }),
+      ]);
+  });
+
+  test('RFC 6749 §4.4: client_credentials with token_endpoint_auth_method none is invalid_client_metadata', () => {
+    given([])
+      .when(register({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, null))
+      .then([], { error: 'invalid_client_metadata', status: 400, mayRedirect: false });
+  });
+
+  test('RFC 7591 §2: a client that adds authorization_code still needs a redirect URI', () => {
+    given([])
+      .when(register({ grant_types: ['client_credentials', 'authorization_code'] }))
+      .then([], { error: 'invalid_redirect_uri', mayRedirect: false });
+  });
+
+  test('RFC 7591 §2.1: response_types "code" without authorization_code is refused', () => {
+    given([])
+      .when(register({ grant_types: ['client_credentials'], response_types: ['code'] }))
+      .then([], { error: 'invalid_client_metadata' });
+  });
+
+  test('RFC 9700 §2.4: the password grant with open registration is invalid_client_metadata, nothing recorded', () => {
+    given([])
+      .when(register({ grant_types: ['password', 'refresh_token'] }))
+      .then([], { error: 'invalid_client_metadata', status: 400, mayRedirect: false });
+  });
+
+  test('the password grant authorized by the initial access token is registered, and who authorized it is recorded', () => {
+    const command = register({ grant_types: ['password', 'refresh_token'], scope: 'openid offline_access' }, newSecret().hash, randomUUID(), 'initial_access_token');
+    given([])
+      .when(command)
+      .then([
+        registered({
+          clientId: command.clientId,
+          applicationType: 'web',
+          redirectUris: [],
+          grantTypes: ['password', 'refresh_token'],
+          responseTypes: [],
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          secretHash: command.secretHash,
+          scope: 'openid offline_access',
+          idTokenSignedResponseAlg: 'RS256',
+          authorizedBy: 'initial_access_token',
+        }),
+      ]);
+  });
+
+  test.each([0, 1, 30, 60])('refresh_token_reuse_grace_seconds %i is kept', (grace) => {
+    const command = register({ redirect_uris: [WEB_REDIRECT], grant_types: ['authorization_code', 'refresh_token'], refresh_token_reuse_grace_seconds: grace });
+    given([])
+      .when(command)
+      .then([
+        registered({
+          clientId: command.clientId,
+          applicationType: 'web',
+          redirectUris: [WEB_REDIRECT],
+          grantTypes: ['authorization_code', 'refresh_token'],
+          responseTypes: ['code'],
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          secretHash: command.secretHash,
+          scope: 'openid profile email offline_access',
+          idTokenSignedResponseAlg: 'RS256',
+          refreshTokenReuseGraceSeconds: grace,
+        }),
+      ]);
+  });
+
+  test('a client registered with version 1 folds to the safe defaults: no grace, open, not manageable over RFC 7592', () => {
+    const clientId = randomUUID();
+    const v1: ClientEvent = {
+      type: 'client.registered',
+      schemaVersion: 1,
+      data: {
+        clientId,
+        applicationType: 'web',
+        redirectUris: [WEB_REDIRECT],
+        grantTypes: ['authorization_code'],
+        responseTypes: ['code'],
+        tokenEndpointAuthMethod: 'none',
+        secretHash: null,
+        scope: 'openid',
+        idTokenSignedResponseAlg: 'RS256',
+      },
+    };
+    expect(clientDecider.evolve(clientDecider.initialState(), v1)).toEqual({
+      status: 'registered',
+      client: { ...v1.data, refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: null },
+    });
+    // and registering its id again is still a no-op
+    given([v1]).when(register({ redirect_uris: [WEB_REDIRECT] }, newSecret().hash, clientId)).thenNothing();
+  });
+
+  test('version 1 of client.registered still requires a redirect URI: the contract is not widened', () => {
+    const parsed = ClientRegisteredV1.safeParse({
+      type: 'client.registered',
+      schemaVersion: 1,
+      data: { clientId: 'c', applicationType: 'web', redirectUris: [], grantTypes: ['client_credentials'], responseTypes: [], tokenEndpointAuthMethod: 'client_secret_basic', secretHash: null, scope: '', idTokenSignedResponseAlg: 'RS256' },
+    });
+    expect(parsed.success).toBe(false);
   });
 });

@@ -17,7 +17,11 @@ export class ClientRegistryMessageController {
 
   @MessagePattern(RegisterClient.subject)
   register(@Payload() payload: unknown) {
-    return serve(RegisterClient, payload, (r) => this.app.register(r.ctx, r.metadata, r.clientId), this.unexpected);
+    return serve(RegisterClient, payload, (r) =>
+        this.app.register(r.ctx, r.metadata, {
+          ...(r.clientId !== undefined ? { fixedClientId: r.clientId } : {}),
+          ...(r.authorizedBy !== undefined ? { authorizedBy: r.authorizedBy } : {}),
+        }), this.unexpected);
   }
 
   @MessagePattern(GetClient.subject)

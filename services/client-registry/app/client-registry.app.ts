@@ -2,7 +2,7 @@
 import { ClientEvent } from '../../../contracts/events/client.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
-import type { TokenEndpointAuthMethod } from '../../../contracts/events/client.js';
+import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../contracts/events/client.js';
 import { streams } from '../../../contracts/streams.js';
 import { constantTimeEqual, randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
@@ -22,16 +22,18 @@ export class ClientRegistryApp {
 
   /**
    * RFC 7591 §3: registers a client. The secret (256 random bits) is returned once and only its
-   * SHA-256 is recorded (DESIGN §4).
+   * SHA-256 is recorded (DESIGN §4). So is the RFC 7592 registration access token, except for a
+   * seeded client (a fixed id), which is not managed over RFC 7592.
    */
   async register(
     ctx: RequestContext,
     metadata: Record<string, unknown>,
-    fixedClientId?: string,
-  ): Promise<{ client: ClientView; clientSecret?: string; created: boolean }> {
-    const clientId = fixedClientId ?? randomSecret(16);
+    options: { fixedClientId?: string; authorizedBy?: RegistrationAuthority } = {},
+  ): Promise<{ client: ClientView; clientSecret?: string; registrationAccessToken?: string; created: boolean }> {
+    const clientId = options.fixedClientId ?? randomSecret(16);
     const isPublic = metadata.token_endpoint_auth_method === 'none';
     const clientSecret = isPublic ? undefined : randomSecret(32);
+    const registrationAccessToken = options.fixedClientId === undefined ? randomSecret(32) : undefined;
     const { decision, appended } = await handleCommand(
       { store: this.deps.store, service: 'client-registry', projections: { store: this.deps.projections, project: clientById, checkpoint: CLIENT_REGISTRY_CHECKPOINT } },
       {
@@ -42,6 +44,8 @@ export class ClientRegistryApp {
           type: 'register_client',
           clientId,
           secretHash: clientSecret === undefined ? null : sha256Hex(clientSecret),
+          registrationAccessTokenHash: registrationAccessToken === undefined ? null : sha256Hex(registrationAccessToken),
+          authorizedBy: options.authorizedBy ?? 'open',
           metadata,
         },
         ctx,
@@ -51,7 +55,12 @@ export class ClientRegistryApp {
     const record = await this.find(ctx, clientId);
     if (!record) throw new Error(`client ${clientId} missing from projection after registration`);
     const created = appended.length > 0;
-    return { client: toView(record), ...(created && clientSecret ? { clientSecret } : {}), created };
+    return {
+      client: toView(record),
+      ...(created && clientSecret ? { clientSecret } : {}),
+      ...(created && registrationAccessToken ? { registrationAccessToken } : {}),
+      created,
+    };
   }
 
   async get(ctx: RequestContext, clientId: string): Promise<ClientView | null> {
@@ -80,7 +89,8 @@ export class ClientRegistryApp {
 }
 
 function toView(record: ClientRecord): ClientView {
-  const { secretHash: _secretHash, ...view } = record;
-  return view;
+  const { secretHash: _secretHash, registrationAccessTokenHash: _tokenHash, authorizedBy: _authorizedBy, ...view } = record;
+  // A record projected before version 2 may lack the grace: 0, off.
+  return { ...view, refreshTokenReuseGraceSeconds: view.refreshTokenReuseGraceSeconds ?? 0 };
 }
 

@@ -1,5 +1,6 @@
 import { ClientEvent } from '../../../contracts/events/client.js';
 import { projection } from '../../shared/projections/project.js';
+import { registeredClient } from '../domain/client/evolve.js';
 import type { RegisteredClient } from '../domain/client/state.js';
 
 export const clientKey = (tenant: string, clientId: string) => `client:${tenant}:${clientId}`;
@@ -15,12 +16,7 @@ export const CLIENT_REGISTRY_CHECKPOINT = 'client-registry';
 export const clientById = projection(ClientEvent, ['client.registered'], (event, meta) => {
   switch (event.type) {
     case 'client.registered': {
-      const { clientName, ...rest } = event.data;
-      const record: ClientRecord = {
-        ...rest,
-        ...(clientName !== undefined ? { clientName } : {}),
-        clientIdIssuedAt: Math.floor(Date.parse(meta.time) / 1000),
-      };
+      const record: ClientRecord = { ...registeredClient(event), clientIdIssuedAt: Math.floor(Date.parse(meta.time) / 1000) };
       return [{ kind: 'put', key: clientKey(meta.tenant, event.data.clientId), value: record }];
     }
   }

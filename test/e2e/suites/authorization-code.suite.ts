@@ -1,3 +1,4 @@
+import { describeClientManagement } from './client-management.suite.js';
 import { describeTokenIntrospection } from './introspection.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -611,6 +612,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   });
   describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
   describeTokenRevocation(() => server, { username: USERNAME, password: PASSWORD });
+  describeClientManagement(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }

@@ -1,9 +1,9 @@
 import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
-import type { TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
+import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 
-/** What this server supports today; later issues widen these lists. */
-export const SUPPORTED_SCOPES = ['openid', 'profile', 'email'] as const;
+export { SUPPORTED_SCOPES };
 /** The grant types a client may register: those the token endpoint serves (contracts/grants/). */
 export const SUPPORTED_GRANT_TYPES: readonly string[] = GRANT_TYPES;
 export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
@@ -18,7 +18,11 @@ export interface ValidClientMetadata {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   scope: string;
   idTokenSignedResponseAlg: 'RS256';
+  refreshTokenReuseGraceSeconds: number;
 }
+
+/** Grant types that send the user agent to a redirect URI (RFC 6749 §3.1.2); `implicit` later. */
+const REDIRECT_GRANT_TYPES: readonly string[] = ['authorization_code', 'implicit'];
 
 const metadataError = (description: string) =>
   new OAuthError('invalid_client_metadata', description, { mayRedirect: false });
@@ -40,19 +44,13 @@ function stringList(value: unknown, field: string, fallback: string[]): string[]
  * absolute, without fragment; web clients use https, plain http only on a loopback host;
  * native clients may also use a private-use scheme (RFC 8252 §7.1).
  */
-export function validateClientMetadata(input: Record<string, unknown>): ValidClientMetadata {
+export function validateClientMetadata(
+  input: Record<string, unknown>,
+  authorizedBy: RegistrationAuthority = 'open',
+): ValidClientMetadata {
   const applicationType = input.application_type ?? 'web';
   if (applicationType !== 'web' && applicationType !== 'native') {
     throw metadataError('application_type must be "web" or "native"');
-  }
-
-  const redirectUris = stringList(input.redirect_uris, 'redirect_uris', []);
-  if (redirectUris.length === 0) throw redirectError('redirect_uris is required');
-  for (const uri of redirectUris) validateRedirectUri(uri, applicationType);
-
-  const tokenEndpointAuthMethod = input.token_endpoint_auth_method ?? 'client_secret_basic';
-  if (!SUPPORTED_AUTH_METHODS.includes(tokenEndpointAuthMethod as TokenEndpointAuthMethod)) {
-    throw metadataError(`token_endpoint_auth_method must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`);
   }
 
   const grantTypes = stringList(input.grant_types, 'grant_types', ['authorization_code']);
@@ -60,7 +58,28 @@ export function validateClientMetadata(input: Record<string, unknown>): ValidCli
   if (unsupportedGrant !== undefined || grantTypes.length === 0) {
     throw metadataError(`unsupported grant type ${unsupportedGrant ?? '(none)'}`);
   }
-  const responseTypes = stringList(input.response_types, 'response_types', ['code']);
+  const redirectBased = grantTypes.some((g) => REDIRECT_GRANT_TYPES.includes(g));
+
+  // RFC 7591 §2: redirect URIs are required for redirect-based flows only.
+  const redirectUris = stringList(input.redirect_uris, 'redirect_uris', []);
+  if (redirectBased && redirectUris.length === 0) throw redirectError('redirect_uris is required');
+  for (const uri of redirectUris) validateRedirectUri(uri, applicationType);
+
+  const tokenEndpointAuthMethod = input.token_endpoint_auth_method ?? 'client_secret_basic';
+  if (!SUPPORTED_AUTH_METHODS.includes(tokenEndpointAuthMethod as TokenEndpointAuthMethod)) {
+    throw metadataError(`token_endpoint_auth_method must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`);
+  }
+  // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
+  if (grantTypes.includes('client_credentials') && tokenEndpointAuthMethod === 'none') {
+    throw metadataError('the client_credentials grant needs a confidential client (token_endpoint_auth_method other than none)');
+  }
+  // RFC 9700 §2.4: the password grant MUST NOT be used; it is kept for legacy clients that an
+  // operator registers on purpose, i.e. with the initial access token, never openly.
+  if (grantTypes.includes('password') && authorizedBy !== 'initial_access_token') {
+    throw metadataError('the password grant may only be registered with the initial access token');
+  }
+
+  const responseTypes = stringList(input.response_types, 'response_types', redirectBased ? ['code'] : []);
   const unsupportedResponse = responseTypes.find((r) => !(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(r));
   if (unsupportedResponse !== undefined) throw metadataError(`unsupported response type ${unsupportedResponse}`);
   // RFC 7591 §2.1: response type "code" goes with grant type "authorization_code".
@@ -77,6 +96,11 @@ export function validateClientMetadata(input: Record<string, unknown>): ValidCli
   const alg = input.id_token_signed_response_alg ?? 'RS256';
   if (alg !== 'RS256') throw metadataError('id_token_signed_response_alg must be RS256');
 
+  const grace = input.refresh_token_reuse_grace_seconds ?? 0;
+  if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > 60) {
+    throw metadataError('refresh_token_reuse_grace_seconds must be an integer from 0 to 60');
+  }
+
   const clientName = input.client_name;
   if (clientName !== undefined && (typeof clientName !== 'string' || clientName.length > 200)) {
     throw metadataError('client_name must be a string of at most 200 characters');
@@ -91,6 +115,7 @@ export function validateClientMetadata(input: Record<string, unknown>): ValidCli
     tokenEndpointAuthMethod: tokenEndpointAuthMethod as TokenEndpointAuthMethod,
     scope: [...new Set(scopes)].join(' '),
     idTokenSignedResponseAlg: 'RS256',
+    refreshTokenReuseGraceSeconds: grace,
   };
 }
 

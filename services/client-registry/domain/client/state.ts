@@ -1,4 +1,4 @@
-import type { TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 
 export interface RegisteredClient {
   clientId: string;
@@ -11,8 +11,17 @@ export interface RegisteredClient {
   secretHash: string | null;
   scope: string;
   idTokenSignedResponseAlg: 'RS256';
+  refreshTokenReuseGraceSeconds: number;
+  /** Who let the registration in; `open` for clients registered before this was recorded. */
+  authorizedBy: RegistrationAuthority;
+  /** SHA-256 of the RFC 7592 registration access token; null: not manageable over RFC 7592. */
+  registrationAccessTokenHash: string | null;
 }
 
-export type ClientState = { status: 'unregistered' } | { status: 'registered'; client: RegisteredClient };
+export type ClientState =
+  | { status: 'unregistered' }
+  | { status: 'registered'; client: RegisteredClient }
+  /** A deleted client stays deleted: its id is never registered again (RFC 7592 §2.3). */
+  | { status: 'deleted'; clientId: string };
 
 export const initialClientState = (): ClientState => ({ status: 'unregistered' });

@@ -1,6 +1,7 @@
 import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
@@ -27,7 +28,7 @@ export class DiscoveryController {
       userinfo_endpoint: `${issuer}/userinfo`,
       jwks_uri: `${issuer}/jwks`,
       registration_endpoint: `${issuer}/register`,
-      scopes_supported: ['openid', 'profile', 'email'],
+      scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: [...GRANT_TYPES],

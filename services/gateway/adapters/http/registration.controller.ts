@@ -46,7 +46,9 @@ export class RegistrationController {
       const result = await call(
         this.options.bus,
         RegisterClient,
-        { ctx, metadata: body as Record<string, unknown> },
+        // Only a presented (and checked) initial access token authorizes what open registration
+        // may not do (the password grant); the client-registry decides.
+        { ctx, metadata: body as Record<string, unknown>, authorizedBy: protectedByToken ? 'initial_access_token' : 'open' },
         { timeoutMs: this.options.requestTimeoutMs },
       );
       reply
@@ -73,6 +75,7 @@ function registrationResponse(client: ClientView, clientSecret: string | undefin
     application_type: client.applicationType,
     scope: client.scope,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
     ...(client.clientName !== undefined ? { client_name: client.clientName } : {}),
   };
 }
