@@ -21,19 +21,41 @@ export const RegisterUser = message(
   z.object({ sub: z.string(), created: z.boolean() }),
 );
 
-/** Verifies a username and password and, if they match, starts a session. */
+/** What an authentication established (OIDC Core §2: `auth_time`, `acr`, `amr`), session or not. */
+const Authenticated = {
+  authenticated: z.literal(true),
+  sub: z.string(),
+  authTime: z.number().int(),
+  acr: z.string(),
+  amr: z.array(z.string()).min(1),
+};
+
+/**
+ * Verifies a username and password and, if they match, records the authentication and starts a
+ * session. `startSession: false` (the password grant, RFC 6749 §4.3, has no browser to hold a
+ * session cookie) checks and records the same way but starts no session: the reply then carries
+ * the authentication's facts and `session: null`.
+ */
 export const Login = message(
   'idp.authn.login',
-  { username: z.string().max(256), password: z.string().max(1024), clientId: z.string().nullable() },
-  z.discriminatedUnion('authenticated', [
+  {
+    username: z.string().max(256),
+    password: z.string().max(1024),
+    clientId: z.string().nullable(),
+    /** Default true. */
+    startSession: z.boolean().optional(),
+  },
+  // Told apart by `authenticated`, then by `session` (an object or null).
+  z.union([
     z.object({ authenticated: z.literal(false) }),
     z.object({
-      authenticated: z.literal(true),
+      ...Authenticated,
       session: SessionView,
       /** The cookie value `<session id>.<secret>`; only its hash is logged. */
       sessionToken: z.string(),
       expiresAt: z.string(),
     }),
+    z.object({ ...Authenticated, session: z.null() }),
   ]),
 );
 

@@ -115,10 +115,13 @@ export class AuthnApp {
     };
   }
 
-  /** Verifies a password and, when it matches, records the authentication and starts a session. */
+  /**
+   * Verifies a password and, when it matches, records the authentication and starts a session,
+   * unless `startSession` is false (the password grant: the same check and record, no session).
+   */
   async login(
     ctx: RequestContext,
-    input: { username: string; password: string; clientId: string | null },
+    input: { username: string; password: string; clientId: string | null; startSession?: boolean | undefined },
   ): Promise<ReplyOf<typeof Login>> {
     const sub = await this.deps.projections.get<string>(
       keys.userByUsername(ctx.tenant, this.usernameDigest(ctx.tenant, input.username)),
@@ -150,17 +153,13 @@ export class AuthnApp {
     });
     const actorCtx: RequestContext = { ...ctx, actor: { kind: 'user', id: sub } };
     if (decision.rejection) return { authenticated: false };
+    const facts = { sub, authTime: Math.floor(now.getTime() / 1000), acr: '0', amr: ['pwd'] };
+    if (input.startSession === false) return { authenticated: true, ...facts, session: null };
 
     const sessionId = randomUUID();
     const secret = randomSecret();
     const expiresAt = new Date(now.getTime() + this.deps.sessionTtlSeconds * 1000).toISOString();
-    const session: SessionView = {
-      sessionId,
-      sub,
-      authTime: Math.floor(now.getTime() / 1000),
-      acr: '0',
-      amr: ['pwd'],
-    };
+    const session: SessionView = { sessionId, ...facts };
     await handleCommand(this.handlerDeps, {
       streamName: streams.session(ctx.tenant, sessionId),
       decider: sessionDecider,
@@ -168,7 +167,7 @@ export class AuthnApp {
       command: { type: 'start_session', ...session, secretHash: sha256Hex(secret), expiresAt },
       ctx: actorCtx,
     });
-    return { authenticated: true, session, sessionToken: `${sessionId}.${secret}`, expiresAt };
+    return { authenticated: true, ...facts, session, sessionToken: `${sessionId}.${secret}`, expiresAt };
   }
 
   async resolveSession(ctx: RequestContext, sessionToken: string): Promise<SessionView | null> {

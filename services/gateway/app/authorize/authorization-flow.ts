@@ -65,6 +65,7 @@ export class AuthorizationFlow {
     const client = await this.client(ctx, request);
     const result = await this.call(this.options.bus, Login, { ctx, ...credentials, clientId: client.clientId });
     if (!result.authenticated) return { outcome: { kind: 'login', request, client, failed: true } };
+    if (!result.session) throw new Error('authn answered a login form without the session it starts by default');
     const outcome = await this.afterLogin(ctx, request, client, result.session);
     return { outcome, sessionToken: result.sessionToken, sessionExpiresAt: result.expiresAt };
   }
