@@ -1,149 +1,120 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Browser } from '../support/browser.js';
-import { startDistributedIdp, startEmbeddedIdp, type IdpUnderTest } from '../support/idp-under-test.js';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { HttpClient } from './http.js';
+import { parseBenchOptions, type BenchOptions } from './options.js';
+import { setUpPinning, type Pinning } from './pinning.js';
+import { machine, pinningOf, renderReport, writeReport, type BenchReport, type Outcome } from './report.js';
+import { argon2Verifications } from './scenarios/argon2.js';
+import { clientCredentials } from './scenarios/client-credentials.js';
+import { codeFlowManyUsers, codeFlowOneUser } from './scenarios/code-flow.js';
+import { refreshAfterRotations, type HistoryCost } from './scenarios/history.js';
+import { introspection } from './scenarios/introspection.js';
+import { loginAfterLogins } from './scenarios/login-history.js';
+import { refresh } from './scenarios/refresh.js';
+import type { Scenario, ScenarioContext } from './scenarios/scenario.js';
+import { startOidcProvider } from './targets/oidc-provider.js';
+import { startOurs } from './targets/ours.js';
+import type { BenchUser, Target, TargetName } from './targets/target.js';
 
 /**
- * `npm run bench`: the hot paths of the authorization code flow against a real deployment on
- * 127.0.0.1, bounded in count and time. Figures are latencies (p50/p95/p99) and throughput.
- *
- *   BENCH_TOPOLOGY=embedded|distributed (default embedded)
- *   BENCH_N=<requests per scenario> (default 400)   BENCH_CONCURRENCY=<in flight> (default 16)
- *   BENCH_ISSUER=http://127.0.0.1:<port> with BENCH_USERNAME / BENCH_PASSWORD: an IdP already
- *   running on this machine (e.g. under a profiler) instead of one started here
- *
- * Scenarios: issuing a code for a signed-in, consented user (GET /authorize -> 303), redeeming it
- * (POST /token: client authentication, one grant decision and append, two signatures), and
- * userinfo (token validation + claims).
+ * `npm run bench`: our embedded server and node oidc-provider on 127.0.0.1, one after the other
+ * on the same (pinned) core, driven by the same closed-loop load generator on the other core.
+ * Bounded in count and time; prints a table and writes JSON (bench/last-run.json). Options: see
+ * options.ts (BENCH_N, BENCH_FLOWS, BENCH_SCENARIOS...). Nothing here is a test: no figure is
+ * asserted, speed is only reported.
  */
-const N = Number(process.env.BENCH_N ?? 400);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'embedded';
-const DEADLINE_MS = 120_000; // per scenario: a bench never runs away
-const REDIRECT_URI = 'https://rp.example.test/cb';
-const USER = {
-  username: process.env.BENCH_USERNAME ?? `bench-${randomBytes(3).toString('hex')}`,
-  password: process.env.BENCH_PASSWORD ?? randomBytes(12).toString('base64url'),
-};
+const LOAD_SCENARIOS: Scenario[] = [clientCredentials, introspection, refresh, codeFlowManyUsers, codeFlowOneUser];
+const OTHER_SCENARIOS = ['argon2', 'refresh-after-rotations', 'login-after-logins'] as const;
+const ARGON2_SECONDS = 5;
 
-function startIdp(): Promise<IdpUnderTest> {
-  const start = TOPOLOGY === 'distributed' ? startDistributedIdp : startEmbeddedIdp;
-  return start({ user: USER, env: { LOG_LEVEL: 'warn' } });
+function selected(options: BenchOptions, id: string): boolean {
+  return options.scenarios === undefined || options.scenarios.split(',').map((s) => s.trim()).includes(id);
 }
 
-function external(issuer: string): IdpUnderTest {
-  if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(issuer)) throw new Error('BENCH_ISSUER must be on 127.0.0.1');
-  return { issuer, logs: () => '', stop: async () => {} };
+function failure(error: unknown): { status: 'failed'; reason: string } {
+  return { status: 'failed', reason: (error as Error).message.split('\n')[0]!.slice(0, 500) };
 }
 
-interface Result {
-  scenario: string;
-  requests: number;
-  seconds: number;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: number;
-}
-
-async function measure(scenario: string, count: number, one: (i: number) => Promise<boolean>): Promise<Result> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < count && performance.now() - started < DEADLINE_MS) {
-      const i = next++;
-      const t0 = performance.now();
-      const ok = await one(i).catch(() => false);
-      latencies.push(performance.now() - t0);
-      if (!ok) errors++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { scenario, requests: latencies.length, seconds, perSecond: latencies.length / seconds, p50: pct(50), p95: pct(95), p99: pct(99), errors };
+async function startTarget(name: TargetName, pinning: Pinning, http: HttpClient, users: BenchUser[], options: BenchOptions): Promise<Target> {
+  if (name === 'oidc-provider') return startOidcProvider({ pinning, http, users });
+  const nodeFlags = options.profile === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles')}`] : [];
+  return startOurs({ pinning, http, users, nodeFlags });
 }
 
 async function main(): Promise<void> {
-  const idp: IdpUnderTest = process.env.BENCH_ISSUER ? external(process.env.BENCH_ISSUER) : await startIdp();
-  try {
-    const registration = await fetch(`${idp.issuer}/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], client_name: 'bench', scope: 'openid profile' }),
-    });
-    const client = (await registration.json()) as { client_id: string; client_secret: string };
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`;
+  const options = parseBenchOptions(process.env, process.argv.slice(2));
+  const known = [...LOAD_SCENARIOS.map((s) => s.id), ...OTHER_SCENARIOS];
+  for (const id of options.scenarios?.split(',') ?? []) if (!known.includes(id.trim())) throw new Error(`unknown scenario ${id}; known: ${known.join(', ')}`);
+  const targets = options.targets.split(',').map((t) => t.trim()) as TargetName[];
+  for (const t of targets) if (t !== 'ours' && t !== 'oidc-provider') throw new Error(`unknown target ${t}; known: ours, oidc-provider`);
 
-    const verifier = randomBytes(32).toString('base64url');
-    const authorizeUrl = new URL(`${idp.issuer}/authorize`);
-    authorizeUrl.search = new URLSearchParams({
-      client_id: client.client_id,
-      response_type: 'code',
-      scope: 'openid profile',
-      redirect_uri: REDIRECT_URI,
-      state: 'bench',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
+  const pinning = setUpPinning();
+  process.stdout.write(pinning.pinned ? 'servers pinned to core 0, load generator to core 1\n' : `running UNPINNED: ${pinning.reason}\n`);
+  const users: BenchUser[] = Array.from({ length: options.users }, (_, i) => ({
+    username: `bench-user-${i}-${randomBytes(3).toString('hex')}`,
+    password: randomBytes(12).toString('base64url'),
+  }));
+  const http = new HttpClient(Math.max(options.concurrency, options.flowConcurrency, options.lineages, 8) + 4);
+  const context: ScenarioContext = { http, options, users };
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    pinning: pinningOf(pinning),
+    options,
+    scenarios: LOAD_SCENARIOS.filter((s) => selected(options, s.id)).map((s) => ({ id: s.id, title: s.title, unit: s.unit, sides: {} })),
+    refreshAfterRotations: {},
+  };
 
-    // Sign in and consent once; every later authorization goes straight to the redirect.
-    const browser = new Browser();
-    await browser.authorize(authorizeUrl, { ...USER, consent: 'allow' });
-    const session = browser.cookie('idp_session');
-    if (!session) throw new Error('no session cookie after the first login');
-    const cookie = `idp_session=${session.value}`;
-
-    const codes: string[] = [];
-    const results: Result[] = [];
-    results.push(
-      await measure('GET /authorize -> code', N, async () => {
-        const response = await fetch(authorizeUrl, { headers: { cookie }, redirect: 'manual' });
-        const code = new URL(response.headers.get('location') ?? 'x:').searchParams.get('code');
-        if (response.status !== 303 || !code) return false;
-        codes.push(code);
-        return true;
-      }),
-    );
-
-    const accessTokens: string[] = [];
-    results.push(
-      await measure('POST /token (authorization_code)', codes.length, async (i) => {
-        const response = await fetch(`${idp.issuer}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: codes[i]!, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
-        });
-        if (response.status !== 200) return false;
-        accessTokens.push(((await response.json()) as { access_token: string }).access_token);
-        return true;
-      }),
-    );
-
-    const token = accessTokens[0];
-    if (!token) throw new Error('no access token was issued');
-    results.push(
-      await measure('GET /userinfo', N, async () => {
-        const response = await fetch(`${idp.issuer}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
-        await response.arrayBuffer();
-        return response.status === 200;
-      }),
-    );
-
-    process.stdout.write(`\nbench: ${TOPOLOGY} topology, ${N} requests per scenario, ${CONCURRENCY} in flight, 127.0.0.1\n\n`);
-    process.stdout.write('| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n');
-    for (const r of results) {
-      process.stdout.write(
-        `| ${r.scenario} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |\n`,
-      );
-    }
-    if (results.some((r) => r.errors > 0)) process.exitCode = 1;
-  } finally {
-    await idp.stop();
+  if (selected(options, 'argon2')) {
+    process.stdout.write(`argon2id verifications on one core (${ARGON2_SECONDS} s)...\n`);
+    report.argon2 = await argon2Verifications(pinning, ARGON2_SECONDS).then((result) => ({ status: 'ok' as const, result }), failure);
   }
+
+  for (const name of targets) {
+    process.stdout.write(`starting ${name} with ${users.length} users...\n`);
+    const target = await startTarget(name, pinning, http, users, options);
+    try {
+      for (const scenario of LOAD_SCENARIOS.filter((s) => selected(options, s.id))) {
+        const row = report.scenarios.find((r) => r.id === scenario.id)!;
+        const missing = scenario.needsGrant ? target.unavailable(scenario.needsGrant) : undefined;
+        if (missing) {
+          row.sides[name] = { status: 'not available', reason: missing };
+          process.stdout.write(`  ${scenario.id}: ${missing}\n`);
+          continue;
+        }
+        process.stdout.write(`  ${scenario.id}...`);
+        row.sides[name] = await scenario.run(target, context).then((result) => ({ status: 'ok' as const, result }), failure);
+        const side = row.sides[name]!;
+        process.stdout.write(side.status === 'ok' ? ` ${side.result.perSecond.toFixed(1)}/s, p50 ${side.result.p50.toFixed(1)} ms\n` : ` ${side.status}: ${side.reason}\n`);
+      }
+      if (selected(options, 'refresh-after-rotations')) {
+        const missing = target.unavailable('refresh_token');
+        let outcome: Outcome<HistoryCost>;
+        if (missing) outcome = { status: 'not available', reason: missing };
+        else {
+          process.stdout.write(`  refresh after ${options.history} rotations...`);
+          outcome = await refreshAfterRotations(target, context).then((result) => ({ status: 'ok' as const, result }), failure);
+          process.stdout.write(outcome.status === 'ok' ? ` ${outcome.result.afterMs.toFixed(2)} ms after, ${outcome.result.firstMs.toFixed(2)} ms first\n` : ` ${outcome.reason}\n`);
+        }
+        report.refreshAfterRotations[name] = outcome;
+      }
+    } finally {
+      await target.stop();
+    }
+  }
+
+  if (selected(options, 'login-after-logins') && targets.includes('ours')) {
+    process.stdout.write('login after 10000 logins (ours)...\n');
+    report.loginAfterLogins = await loginAfterLogins(10_000).then(
+      (result) => ('todo' in result ? { status: 'todo' as const, reason: result.todo } : { status: 'ok' as const, result }),
+      failure,
+    );
+  }
+
+  http.close();
+  process.stdout.write(`\n${renderReport(report)}`);
+  writeReport(report, options.out);
+  process.stdout.write(`\nwritten to ${options.out}\n`);
 }
 
 await main();

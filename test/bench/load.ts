@@ -1,0 +1,61 @@
+import { summarize, type Summary } from './stats.js';
+
+/**
+ * A closed-loop load generator: `concurrency` workers, each sending its next request as soon as
+ * its previous one answered, until `count` requests were measured or the deadline passed (a
+ * bench never runs away). `warmup` requests run first and are not measured. Worker w always
+ * gets the same w, so a scenario can keep per-worker state (a refresh token lineage).
+ */
+export interface LoadOptions {
+  count: number;
+  concurrency: number;
+  warmup: number;
+  deadlineMs: number;
+}
+
+export interface Step {
+  worker: number;
+  /** 0-based index of this request in its phase (warm-up or measured). */
+  i: number;
+  warmup: boolean;
+}
+
+export interface LoadResult extends Summary {
+  /** The measured phase stopped at the deadline before `count` requests. */
+  truncated: boolean;
+  /** The first failure, for the report (later ones are only counted). */
+  firstError?: string;
+}
+
+export async function closedLoop(options: LoadOptions, step: (s: Step) => Promise<void>): Promise<LoadResult> {
+  const deadline = performance.now() + options.deadlineMs;
+  const phase = async (count: number, warmup: boolean) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    let firstError: string | undefined;
+    let next = 0;
+    const started = performance.now();
+    const worker = async (w: number) => {
+      while (next < count && performance.now() < deadline) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await step({ worker: w, i, warmup });
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          errors++;
+          firstError ??= (error as Error).message;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, count)) }, (_, w) => worker(w)));
+    return { latencies, errors, firstError, seconds: (performance.now() - started) / 1000, done: next };
+  };
+  if (options.warmup > 0) await phase(options.warmup, true);
+  const measured = await phase(options.count, false);
+  return {
+    ...summarize(measured.latencies, measured.seconds, measured.errors),
+    truncated: measured.done < options.count,
+    ...(measured.firstError !== undefined ? { firstError: measured.firstError } : {}),
+  };
+}
