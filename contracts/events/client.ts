@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventSchema, Sha256Hex } from './define.js';
+import { eventSchema, IsoTime, Sha256Hex } from './define.js';
 
 export const TokenEndpointAuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
 export type TokenEndpointAuthMethod = z.infer<typeof TokenEndpointAuthMethod>;
@@ -60,8 +60,57 @@ export const ClientRegisteredV2 = eventSchema(
   }),
 );
 
+/**
+ * RFC 7592 §2.2: the client replaced its metadata (all of it: what it left out took its default).
+ * The secret, the registration access token and who authorized the registration do not change.
+ */
+export const ClientMetadataUpdatedV1 = eventSchema(
+  'client.metadata_updated',
+  1,
+  z.object({
+    clientId: z.string().min(1),
+    clientName: z.string().optional(),
+    applicationType: z.enum(['web', 'native']),
+    redirectUris: z.array(z.string()),
+    grantTypes: z.array(z.string()).min(1),
+    responseTypes: z.array(z.string()),
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod,
+    scope: z.string(),
+    idTokenSignedResponseAlg: z.enum(['RS256']),
+    refreshTokenReuseGraceSeconds: RefreshTokenReuseGraceSeconds,
+  }),
+);
+
+/** The client secret was replaced; the old one stops working at once. */
+export const ClientSecretRotatedV1 = eventSchema(
+  'client.secret_rotated',
+  1,
+  z.object({ clientId: z.string().min(1), secretHash: Sha256Hex }),
+);
+
+/**
+ * The client's watermark: every token of this client issued at or before `revokedAt` is
+ * refused from now on (introspection, userinfo).
+ */
+export const ClientTokensRevokedV1 = eventSchema(
+  'client.tokens_revoked',
+  1,
+  z.object({ clientId: z.string().min(1), revokedAt: IsoTime }),
+);
+
+/** RFC 7592 §2.3: the client is gone for good, and every token it holds with it. */
+export const ClientDeletedV1 = eventSchema(
+  'client.deleted',
+  1,
+  z.object({ clientId: z.string().min(1), deletedAt: IsoTime }),
+);
+
 export const ClientEvent = z.discriminatedUnion('type', [
   // One type at several versions: the versions are told apart by schemaVersion.
   z.discriminatedUnion('schemaVersion', [ClientRegisteredV1, ClientRegisteredV2]),
+  ClientMetadataUpdatedV1,
+  ClientSecretRotatedV1,
+  ClientTokensRevokedV1,
+  ClientDeletedV1,
 ]);
 export type ClientEvent = z.infer<typeof ClientEvent>;

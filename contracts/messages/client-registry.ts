@@ -74,3 +74,61 @@ export const AuthenticateClient = message(
   },
   z.object({ client: ClientView }),
 );
+
+/**
+ * RFC 7592 client configuration. The registration access token travels as the client presented
+ * it; the client-registry compares its SHA-256 with the recorded one. A missing, deleted or
+ * unmanageable client and a wrong token are all 401 `invalid_token` (RFC 7592 §2.1).
+ */
+export const ReadClientConfiguration = message(
+  'idp.client-registry.read_client_configuration',
+  { clientId: z.string(), registrationAccessToken: z.string() },
+  z.object({ client: ClientView }),
+);
+
+/**
+ * RFC 7592 §2.2: replaces the metadata. `clientSecret` is the `client_secret` of the request (it
+ * must be the current one); `rotateSecret` asks for a new secret, returned once.
+ */
+export const UpdateClient = message(
+  'idp.client-registry.update_client',
+  {
+    clientId: z.string(),
+    registrationAccessToken: z.string(),
+    metadata: ClientMetadataInput,
+    clientSecret: z.string().nullable(),
+    rotateSecret: z.boolean(),
+  },
+  z.object({ client: ClientView, clientSecret: z.string().optional() }),
+);
+
+/**
+ * Replaces a confidential client's secret; the old one is refused from the moment this answers.
+ * With the registration access token (RFC 7592 holders), or without it from an administrator
+ * (the admin CLI): the bus is a trust boundary.
+ */
+export const RotateClientSecret = message(
+  'idp.client-registry.rotate_client_secret',
+  { clientId: z.string(), registrationAccessToken: z.string().optional() },
+  z.object({ clientSecret: z.string() }),
+);
+
+/**
+ * RFC 7592 §2.3: deletes the client; its tokens are refused from the moment this answers and
+ * it can no longer authenticate. Without a registration access token: an administrator.
+ */
+export const DeleteClient = message(
+  'idp.client-registry.delete_client',
+  { clientId: z.string(), registrationAccessToken: z.string().optional() },
+  z.object({ deleted: z.literal(true) }),
+);
+
+/**
+ * An administrator revokes every token of the client issued until now (`client.tokens_revoked`):
+ * refused by introspection and userinfo from the moment this answers.
+ */
+export const RevokeClientTokens = message(
+  'idp.client-registry.revoke_client_tokens',
+  { clientId: z.string() },
+  z.object({ revokedAt: z.string() }),
+);

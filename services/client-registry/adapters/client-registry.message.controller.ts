@@ -1,15 +1,26 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { AuthenticateClient, GetClient, RegisterClient } from '../../../contracts/messages/client-registry.js';
+import {
+  AuthenticateClient,
+  DeleteClient,
+  GetClient,
+  ReadClientConfiguration,
+  RegisterClient,
+  RevokeClientTokens,
+  RotateClientSecret,
+  UpdateClient,
+} from '../../../contracts/messages/client-registry.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
+import { ClientManagementApp } from '../app/client-management.app.js';
 import { ClientRegistryApp } from '../app/client-registry.app.js';
 
 @Controller()
 export class ClientRegistryMessageController {
   constructor(
     @Inject(ClientRegistryApp) private readonly app: ClientRegistryApp,
+    @Inject(ClientManagementApp) private readonly management: ClientManagementApp,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -37,5 +48,35 @@ export class ClientRegistryMessageController {
       async (r) => ({ client: await this.app.authenticate(r.ctx, r.clientId, r.method, r.clientSecret) }),
       this.unexpected,
     );
+  }
+
+  @MessagePattern(ReadClientConfiguration.subject)
+  read(@Payload() payload: unknown) {
+    return serve(
+      ReadClientConfiguration,
+      payload,
+      async (r) => ({ client: await this.management.read(r.ctx, r.clientId, r.registrationAccessToken) }),
+      this.unexpected,
+    );
+  }
+
+  @MessagePattern(UpdateClient.subject)
+  update(@Payload() payload: unknown) {
+    return serve(UpdateClient, payload, (r) => this.management.update(r.ctx, r), this.unexpected);
+  }
+
+  @MessagePattern(RotateClientSecret.subject)
+  rotateSecret(@Payload() payload: unknown) {
+    return serve(RotateClientSecret, payload, (r) => this.management.rotateSecret(r.ctx, r.clientId, r.registrationAccessToken), this.unexpected);
+  }
+
+  @MessagePattern(DeleteClient.subject)
+  delete(@Payload() payload: unknown) {
+    return serve(DeleteClient, payload, (r) => this.management.delete(r.ctx, r.clientId, r.registrationAccessToken), this.unexpected);
+  }
+
+  @MessagePattern(RevokeClientTokens.subject)
+  revokeTokens(@Payload() payload: unknown) {
+    return serve(RevokeClientTokens, payload, (r) => this.management.revokeTokens(r.ctx, r.clientId), this.unexpected);
   }
 }

@@ -4,8 +4,9 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
+import { ClientManagementApp } from '../app/client-management.app.js';
 import { ClientRegistryApp } from '../app/client-registry.app.js';
-import { CLIENT_REGISTRY_CHECKPOINT, clientById } from '../projections/client-by-id.js';
+import { CLIENT_REGISTRY_CHECKPOINT, clientRegistryProjections } from '../projections/client-by-id.js';
 import { ClientRegistryMessageController } from './client-registry.message.controller.js';
 
 export interface ClientRegistryModuleOptions {
@@ -32,8 +33,12 @@ export class ClientRegistryModule implements OnApplicationBootstrap, OnApplicati
           useValue: new ClientRegistryApp({ store: options.eventStore, projections: options.projectionStore }),
         },
         {
+          provide: ClientManagementApp,
+          useValue: new ClientManagementApp({ store: options.eventStore, projections: options.projectionStore, clock: () => new Date() }),
+        },
+        {
           provide: RUNNER,
-          useValue: new ProjectionRunner(CLIENT_REGISTRY_CHECKPOINT, clientById, options.eventStore, options.projectionStore, logger),
+          useValue: new ProjectionRunner(CLIENT_REGISTRY_CHECKPOINT, clientRegistryProjections, options.eventStore, options.projectionStore, logger),
         },
       ],
     };

@@ -1,4 +1,3 @@
-
 import { ClientEvent } from '../../../contracts/events/client.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
@@ -7,14 +6,35 @@ import { streams } from '../../../contracts/streams.js';
 import { constantTimeEqual, randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
-import { handleCommand } from '../../shared/app/command-handler.js';
+import { handleCommand, type HandledCommand } from '../../shared/app/command-handler.js';
 import { authenticateClient } from '../../client-registry/domain/client/authenticate.js';
+import type { ClientCommand } from '../domain/client/decide.js';
 import { clientDecider } from '../domain/client/decider.js';
-import { CLIENT_REGISTRY_CHECKPOINT, clientById, clientKey, type ClientRecord } from '../projections/client-by-id.js';
+import type { ClientState } from '../domain/client/state.js';
+import { CLIENT_REGISTRY_CHECKPOINT, clientRegistryProjections, readClient, type ClientRecord } from '../projections/client-by-id.js';
 
 export interface ClientRegistryDeps {
   store: EventStore;
   projections: ProjectionStore;
+  clock?: () => Date;
+}
+
+/** Decides one command on the client's stream and writes the projections through. */
+export function decideOnClient(
+  deps: ClientRegistryDeps,
+  ctx: RequestContext,
+  clientId: string,
+  command: ClientCommand | ((state: ClientState) => Promise<ClientCommand>),
+): Promise<HandledCommand<ClientState, ClientEvent>> {
+  return handleCommand(
+    {
+      store: deps.store,
+      service: 'client-registry',
+      projections: { store: deps.projections, project: clientRegistryProjections, checkpoint: CLIENT_REGISTRY_CHECKPOINT },
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    },
+    { streamName: streams.client(ctx.tenant, clientId), decider: clientDecider, schema: ClientEvent, command, ctx },
+  );
 }
 
 export class ClientRegistryApp {
@@ -34,23 +54,14 @@ export class ClientRegistryApp {
     const isPublic = metadata.token_endpoint_auth_method === 'none';
     const clientSecret = isPublic ? undefined : randomSecret(32);
     const registrationAccessToken = options.fixedClientId === undefined ? randomSecret(32) : undefined;
-    const { decision, appended } = await handleCommand(
-      { store: this.deps.store, service: 'client-registry', projections: { store: this.deps.projections, project: clientById, checkpoint: CLIENT_REGISTRY_CHECKPOINT } },
-      {
-        streamName: streams.client(ctx.tenant, clientId),
-        decider: clientDecider,
-        schema: ClientEvent,
-        command: {
-          type: 'register_client',
-          clientId,
-          secretHash: clientSecret === undefined ? null : sha256Hex(clientSecret),
-          registrationAccessTokenHash: registrationAccessToken === undefined ? null : sha256Hex(registrationAccessToken),
-          authorizedBy: options.authorizedBy ?? 'open',
-          metadata,
-        },
-        ctx,
-      },
-    );
+    const { decision, appended } = await decideOnClient(this.deps, ctx, clientId, {
+      type: 'register_client',
+      clientId,
+      secretHash: clientSecret === undefined ? null : sha256Hex(clientSecret),
+      registrationAccessTokenHash: registrationAccessToken === undefined ? null : sha256Hex(registrationAccessToken),
+      authorizedBy: options.authorizedBy ?? 'open',
+      metadata,
+    });
     if (decision.rejection) throw decision.rejection;
     const record = await this.find(ctx, clientId);
     if (!record) throw new Error(`client ${clientId} missing from projection after registration`);
@@ -84,13 +95,11 @@ export class ClientRegistryApp {
   }
 
   private find(ctx: RequestContext, clientId: string): Promise<ClientRecord | undefined> {
-    return this.deps.projections.get<ClientRecord>(clientKey(ctx.tenant, clientId));
+    return readClient(this.deps.projections, ctx.tenant, clientId);
   }
 }
 
-function toView(record: ClientRecord): ClientView {
+export function toView(record: ClientRecord): ClientView {
   const { secretHash: _secretHash, registrationAccessTokenHash: _tokenHash, authorizedBy: _authorizedBy, ...view } = record;
-  // A record projected before version 2 may lack the grace: 0, off.
-  return { ...view, refreshTokenReuseGraceSeconds: view.refreshTokenReuseGraceSeconds ?? 0 };
+  return view;
 }
-

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../app/gateway.options.js';
 import { AuthorizeController } from './http/authorize.controller.js';
+import { ClientConfigurationController } from './http/client-configuration.controller.js';
 import { DemoCallbackController } from './http/demo-callback.controller.js';
 import { DiscoveryController } from './http/discovery.controller.js';
 import { IntrospectionController } from './http/introspection.controller.js';
@@ -12,7 +13,7 @@ import { UserinfoController } from './http/userinfo.controller.js';
 @Module({})
 export class GatewayModule {
   static forRoot(options: GatewayOptions & { demoCallback?: boolean }): DynamicModule {
-    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, RevocationController, UserinfoController, RegistrationController];
+    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, RevocationController, UserinfoController, RegistrationController, ClientConfigurationController];
     return {
       module: GatewayModule,
       controllers: options.demoCallback ? [...controllers, DemoCallbackController] : controllers,

@@ -7,6 +7,7 @@ import { streams } from '../../../contracts/streams.js';
 import { loadState } from '../../shared/app/command-handler.js';
 import { grantDecider } from '../domain/grant/decider.js';
 import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
+import { refusedByClientWatermark } from './client-watermark.js';
 import { splitGrantSecret } from './grant-stream.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
@@ -41,7 +42,7 @@ export interface VerifiedAccessToken {
 
 /**
  * Checks an access token: our signature, `typ: at+jwt`, issuer, expiry (RFC 9068 §4), and that
- * its grant was not revoked since. Undefined for anything else, garbage included.
+ * its grant was not revoked since, nor its client's tokens (the client watermark). Undefined for anything else, garbage included.
  */
 export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string): Promise<VerifiedAccessToken | undefined> {
   let payload;
@@ -64,6 +65,7 @@ export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestConte
   if (!parts || typeof sub !== 'string' || typeof clientId !== 'string' || aud === undefined) return undefined;
   if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
   if (await isRevoked(deps, ctx, parts.grantId)) return undefined;
+  if (await refusedByClientWatermark(deps, ctx, clientId, iat)) return undefined;
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };
 }

@@ -1,5 +1,6 @@
 import { GrantEvent } from '../../../contracts/events/grant.js';
-import { projection } from '../../shared/projections/project.js';
+import { clientWatermarks } from '../../shared/projections/client-watermark.js';
+import { combine, projection } from '../../shared/projections/project.js';
 
 export const keys = {
   /** Present while the grant is revoked: every token of it is refused. */
@@ -12,7 +13,8 @@ export const grantRevocations = projection(GrantEvent, ['grant.revoked'], (event
     : [],
 );
 
-export const tokenIssuerProjections = grantRevocations;
+/** Grant revocations, and the client watermarks (written through by the client-registry too). */
+export const tokenIssuerProjections = combine(grantRevocations, clientWatermarks);
 
 /** The checkpoint of these projections, shared by the projector and the write-through. */
 export const TOKEN_ISSUER_CHECKPOINT = 'token-issuer';

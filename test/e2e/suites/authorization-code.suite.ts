@@ -612,7 +612,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   });
   describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
   describeTokenRevocation(() => server, { username: USERNAME, password: PASSWORD });
-  describeClientManagement(() => server, { username: USERNAME, password: PASSWORD });
+  describeClientManagement(() => server, { username: USERNAME, password: PASSWORD }, { adminBus: topology === 'distributed' });
   hooks.afterFlows?.(() => server);
 });
 }

@@ -1,8 +1,11 @@
 import type { ClientEvent } from '../../../../contracts/events/client.js';
 import type { ClientState, RegisteredClient } from './state.js';
 
+type Registered = Extract<ClientEvent, { type: 'client.registered' }>;
+type MetadataUpdated = Extract<ClientEvent, { type: 'client.metadata_updated' }>;
+
 /** A registered client as the state and the projections keep it, from either version. */
-export function registeredClient(event: Extract<ClientEvent, { type: 'client.registered' }>): RegisteredClient {
+export function registeredClient(event: Registered): RegisteredClient {
   switch (event.schemaVersion) {
     case 1: {
       const { clientName, ...rest } = event.data;
@@ -22,12 +25,28 @@ export function registeredClient(event: Extract<ClientEvent, { type: 'client.reg
   }
 }
 
+/** The client after an RFC 7592 update: its metadata replaced, its credentials kept. */
+export function updatedClient(client: RegisteredClient, event: MetadataUpdated): RegisteredClient {
+  const { clientName: _oldName, ...kept } = client;
+  const { clientName, ...metadata } = event.data;
+  return { ...kept, ...metadata, ...(clientName !== undefined ? { clientName } : {}) };
+}
+
 export function evolveClient(state: ClientState, event: ClientEvent): ClientState {
   switch (event.type) {
     case 'client.registered':
       return { status: 'registered', client: registeredClient(event) };
+    case 'client.metadata_updated':
+      return state.status === 'registered' ? { status: 'registered', client: updatedClient(state.client, event) } : state;
+    case 'client.secret_rotated':
+      return state.status === 'registered' ? { status: 'registered', client: { ...state.client, secretHash: event.data.secretHash } } : state;
+    case 'client.tokens_revoked':
+      // The watermark concerns the tokens (token-issuer), not what the client may do.
+      return state;
+    case 'client.deleted':
+      return { status: 'deleted', clientId: event.data.clientId };
     default: {
-      const exhaustive: never = event.type;
+      const exhaustive: never = event;
       return exhaustive;
     }
   }
