@@ -151,6 +151,30 @@ beforeAll(async () => {
   controls.push({ label: 'confidential client_id', value: confidential.clientMetadata().client_id });
   controls.push({ label: 'redirect URI', value: REDIRECT_URI });
 
+  // RFC 7592: the registration access token, and a secret rotated through it on a second client.
+  const managed = (await (
+    await fetch(`${server.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` },
+      body: JSON.stringify({ client_name: 'no-secrets managed', redirect_uris: [REDIRECT_URI] }),
+    })
+  ).json()) as { client_id: string; client_secret: string; registration_access_token: string; registration_client_uri: string };
+  const registrationAccessToken = managed.registration_access_token;
+  if (typeof registrationAccessToken !== 'string') throw new Error('no registration_access_token in the registration response');
+  const rotated = (await (
+    await fetch(managed.registration_client_uri, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${registrationAccessToken}` },
+      body: JSON.stringify({ client_id: managed.client_id, redirect_uris: [REDIRECT_URI], client_secret: managed.client_secret, rotate_client_secret: true }),
+    })
+  ).json()) as { client_secret?: string };
+  if (typeof rotated.client_secret !== 'string') throw new Error('no rotated client_secret in the update response');
+  needles.push(
+    text('registration access token', registrationAccessToken),
+    text('managed client secret', managed.client_secret),
+    text('rotated client secret', rotated.client_secret),
+  );
+
   // A public client with PKCE.
   const publicClient = await client.dynamicClientRegistration(
     issuer,

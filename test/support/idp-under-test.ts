@@ -12,21 +12,34 @@ export interface IdpUnderTest {
   stop(): Promise<void>;
   /** Distributed only: the NATS server (bus, JetStream log, live event stream). */
   natsUrl?: string;
+  /** Set when started with one: registration then needs it (and may register `password` clients). */
+  initialAccessToken?: string;
 }
 
 export type StartIdp = (options: {
   /** A user that must exist (the demo user embedded; registered over the bus distributed). */
   user?: { username: string; password: string };
   env?: Record<string, string>;
+  /**
+   * IDP_INITIAL_ACCESS_TOKEN of the deployment: every registration must present it (open
+   * registration is off), and only such registrations may have the `password` grant. Suites
+   * that register openly start their own deployment without it.
+   */
+  initialAccessToken?: string;
 }) => Promise<IdpUnderTest>;
 
-export const startEmbeddedIdp: StartIdp = async ({ user, env }) => {
+const withInitialAccessToken = (env: Record<string, string> | undefined, token: string | undefined) =>
+  token === undefined ? env : { ...env, IDP_INITIAL_ACCESS_TOKEN: token };
+
+export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAccessToken }) => {
+  const env = withInitialAccessToken(given, initialAccessToken);
   const process = await startEmbeddedProcess({
     env: user ? { IDP_DEMO_USERNAME: user.username, IDP_DEMO_PASSWORD: user.password, ...env } : { IDP_DEMO: 'off', ...env },
   });
   return {
     issuer: process.issuer,
     logs: process.logs,
+    ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
     async stop() {
       await process.stop();
       fs.rmSync(process.dataDir, { recursive: true, force: true });
@@ -34,8 +47,15 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env }) => {
   };
 };
 
-export const startDistributedIdp: StartIdp = async ({ user, env }) => {
+export const startDistributedIdp: StartIdp = async ({ user, env: given, initialAccessToken }) => {
+  const env = withInitialAccessToken(given, initialAccessToken);
   // Named like the embedded demo user, so both topologies answer userinfo alike.
   const topology = await startDistributed({ ...(env ? { env } : {}), ...(user ? { user: { ...user, name: 'Demo User' } } : {}) });
-  return { issuer: topology.issuer, logs: topology.logs, stop: topology.stop, natsUrl: topology.natsUrl };
+  return {
+    issuer: topology.issuer,
+    logs: topology.logs,
+    stop: topology.stop,
+    natsUrl: topology.natsUrl,
+    ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
+  };
 };

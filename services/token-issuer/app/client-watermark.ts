@@ -24,7 +24,12 @@ const watermarkReader = {
  * grant's revocation, a missing watermark is only worth something while the projection is
  * complete; otherwise the client's own stream decides (one short read).
  */
-export async function refusedByClientWatermark(deps: TokenIssuerDeps, ctx: RequestContext, clientId: string, iat: number): Promise<boolean> {
+export async function refusedByClientWatermark(
+  deps: Pick<TokenIssuerDeps, 'store' | 'projections' | 'projectionFreshness'>,
+  ctx: RequestContext,
+  clientId: string,
+  iat: number,
+): Promise<boolean> {
   const [mark, checkpoint] = await Promise.all([
     deps.projections.get<ClientWatermark>(clientWatermarkKey(ctx.tenant, clientId)),
     deps.projections.checkpoint(TOKEN_ISSUER_CHECKPOINT),

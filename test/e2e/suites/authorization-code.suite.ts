@@ -523,7 +523,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     let guarded: IdpUnderTest | undefined;
 
     beforeAll(async () => {
-      guarded = await start({ env: { IDP_INITIAL_ACCESS_TOKEN: initialAccessToken } });
+      guarded = await start({ initialAccessToken });
     }, 90_000);
 
     afterAll(async () => {
