@@ -252,6 +252,20 @@ export function describeClientManagement(
       expect(stale.status).toBe(400);
     });
 
+    it('concurrent double submits: two deletions, one 204 and one 401; two rotations, exactly one secret works', async () => {
+      const c = await registered();
+      const deletions = await Promise.all([remove(c), remove(c)]);
+      expect(deletions.map((d) => d.status).sort()).toEqual([204, 401]);
+
+      const r = await registered();
+      const body = { client_id: r.clientId, redirect_uris: [REDIRECT_URI], scope: 'openid profile', client_name: 'managed', rotate_client_secret: true };
+      const rotations = await Promise.all([put(r, body), put(r, body)]);
+      expect(rotations.map((x) => x.status)).toEqual([200, 200]);
+      const answers = await Promise.all(rotations.map((x) => tokenWithSecret(r.clientId, x.body.client_secret as string)));
+      expect(answers.map((a) => a.status).sort()).toEqual([400, 401]); // invalid_grant (authenticated) and invalid_client
+      expect((await tokenWithSecret(r.clientId, r.body.client_secret as string)).status).toBe(401);
+    });
+
     it('a deleted client\'s tokens are dead at the very next introspection and userinfo call', async () => {
       const c = await registered();
       const config = await configFor(c.clientId, c.body.client_secret as string);
