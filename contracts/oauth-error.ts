@@ -12,6 +12,8 @@ export const OAuthErrorCode = z.enum([
   'unsupported_grant_type',
   'unsupported_response_type',
   'invalid_scope',
+  /** RFC 8707 §2: a `resource` that is not an absolute URI, or not one this server issues for. */
+  'invalid_target',
   'access_denied',
   'server_error',
   'temporarily_unavailable',
@@ -48,6 +50,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   unsupported_grant_type: 400,
   unsupported_response_type: 400,
   invalid_scope: 400,
+  invalid_target: 400,
   access_denied: 403,
   server_error: 500,
   temporarily_unavailable: 503,

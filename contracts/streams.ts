@@ -11,6 +11,8 @@ export const streams = {
   session: (tenant: TenantId, sessionId: string) => `session-${tenant}-${sessionId}`,
   consent: (tenant: TenantId, sub: string, clientId: string) => `consent-${tenant}-${sub}.${clientId}`,
   grant: (tenant: TenantId, grantId: string) => `grant-${tenant}-${grantId}`,
+  /** The use of one refresh token of a grant: one stream per rotation epoch (refresh-token.ts). */
+  refreshToken: (tenant: TenantId, grantId: string, generation: number) => `refresh_token-${tenant}-${grantId}.${generation}`,
   keyring: (tenant: TenantId) => `keyring-${tenant}`,
 } as const;
 

@@ -74,12 +74,86 @@ export const GrantRevokedV2 = eventSchema(
   }),
 );
 
+/**
+ * The first refresh token of a grant (generation 0): `<grant id>.0.<secret>`, of which only the
+ * SHA-256 of the secret is kept. Each rotation's successor is recorded on its own short stream
+ * (contracts/events/refresh-token.ts), so a refresh never reads the whole lineage.
+ */
+export const RefreshTokenIssue = z.object({
+  tokenHash: Sha256Hex,
+  /** Unused this long, the token expires (idle lifetime). */
+  idleExpiresAt: IsoTime,
+  /** The lineage ends here whatever its use (absolute lifetime). */
+  absoluteExpiresAt: IsoTime,
+});
+
+/** Version 2 records the refresh token the tokens came with, if any (a new version, not a wider V1). */
+export const TokensIssuedV2 = eventSchema(
+  'tokens.issued',
+  2,
+  TokensIssuedV1.shape.data.extend({ refreshToken: RefreshTokenIssue.nullable() }),
+);
+
+/**
+ * RFC 6749 §4.4: an access token for the client itself, no user. The whole grant in one event
+ * (DESIGN §4 event budget); `audience` is what the client asked for with `resource` (RFC 8707),
+ * else the issuer.
+ */
+export const ClientCredentialsGrantedV1 = eventSchema(
+  'client_credentials.granted',
+  1,
+  z.object({
+    grantId: z.string().uuid(),
+    clientId: z.string(),
+    scope: z.string(),
+    audience: z.array(z.string()).min(1),
+    accessTokenIdHash: Sha256Hex,
+    accessTokenExpiresAt: IsoTime,
+  }),
+);
+
+/**
+ * RFC 6749 §4.3: the resource owner's password, checked by authn (which records the attempt on
+ * the user's stream), exchanged for tokens: the grant in one event.
+ */
+export const PasswordGrantedV1 = eventSchema(
+  'password.granted',
+  1,
+  z.object({
+    grantId: z.string().uuid(),
+    clientId: z.string(),
+    sub: z.string(),
+    scope: z.string(),
+    audience: z.array(z.string()).min(1),
+    authTime: z.number().int(),
+    acr: z.string(),
+    amr: z.array(z.string()),
+    accessTokenIdHash: Sha256Hex,
+    accessTokenExpiresAt: IsoTime,
+    idTokenIssued: z.boolean(),
+    refreshToken: RefreshTokenIssue.nullable(),
+  }),
+);
+
+/**
+ * A refresh token presented again after its rotation, outside any grace window (RFC 9700 §4.14.2):
+ * recorded with the revocation of the grant, in the same append.
+ */
+export const RefreshTokenReuseDetectedV1 = eventSchema(
+  'refresh_token.reuse_detected',
+  1,
+  z.object({ grantId: z.string().uuid(), generation: z.number().int().min(0), clientId: z.string() }),
+);
+
 export const GrantEvent = z.discriminatedUnion('type', [
   AuthorizationCodeIssuedV1,
   AuthorizationCodeRedeemedV1,
   AuthorizationCodeReplayDetectedV1,
-  TokensIssuedV1,
   // One type at several versions: the versions are told apart by schemaVersion.
+  z.discriminatedUnion('schemaVersion', [TokensIssuedV1, TokensIssuedV2]),
+  ClientCredentialsGrantedV1,
+  PasswordGrantedV1,
+  RefreshTokenReuseDetectedV1,
   z.discriminatedUnion('schemaVersion', [GrantRevokedV1, GrantRevokedV2]),
 ]);
 export type GrantEvent = z.infer<typeof GrantEvent>;

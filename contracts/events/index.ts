@@ -3,6 +3,7 @@ import { ClientEvent } from './client.js';
 import { ConsentEvent } from './consent.js';
 import { GrantEvent } from './grant.js';
 import { KeyringEvent } from './keyring.js';
+import { RefreshTokenEvent } from './refresh-token.js';
 import { SessionEvent } from './session.js';
 import { UserEvent } from './user.js';
 import { UsernameEvent } from './username.js';
@@ -13,6 +14,7 @@ export * from './define.js';
 export * from './grant.js';
 export * from './keyring.js';
 export * from './metadata.js';
+export * from './refresh-token.js';
 export * from './session.js';
 export * from './user.js';
 export * from './username.js';
@@ -25,6 +27,7 @@ export const DomainEvent = z.union([
   SessionEvent,
   ConsentEvent,
   GrantEvent,
+  RefreshTokenEvent,
   KeyringEvent,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;

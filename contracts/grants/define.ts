@@ -18,7 +18,13 @@ export interface GrantContract<T extends string, R extends z.ZodObject<{ grantTy
    * The token request's form parameters (all strings, an empty one counting as absent, RFC 6749
    * §3.2) as the request; a failure is the client's `invalid_request`.
    */
-  fromForm(form: Record<string, string>): z.input<R>;
+  fromForm(form: Record<string, string>, repeated: RepeatedParameters): z.input<R>;
+}
+
+/** The token request's parameters that may appear more than once. */
+export interface RepeatedParameters {
+  /** RFC 8707 §2: each `resource` the client asks the token for. */
+  resource: string[];
 }
 
 export function defineGrant<const T extends string, R extends z.ZodObject<{ grantType: z.ZodLiteral<T> }>>(

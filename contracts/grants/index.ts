@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { AuthorizationCodeGrant } from './authorization_code.js';
+import { ClientCredentialsGrant } from './client_credentials.js';
+import { RefreshTokenGrant } from './refresh_token.js';
 
 export * from './authorization_code.js';
+export * from './client_credentials.js';
 export * from './define.js';
+export * from './password.js';
+export * from './refresh_token.js';
+export * from './resource.js';
 
 /** Every grant type the token endpoint serves, in one place (see define.ts). */
-export const GRANTS = [AuthorizationCodeGrant] as const;
+export const GRANTS = [AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant] as const;
 
 export type Grant = (typeof GRANTS)[number];
 export type GrantType = Grant['grantType'];

@@ -23,6 +23,7 @@ export const TokenResponse = z.object({
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
   scope: z.string(),
+  refresh_token: z.string().optional(),
   id_token: z.string().optional(),
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;

@@ -21,7 +21,6 @@ import { createGatewayHttpApp } from '../gateway/adapters/gateway-http-app.js';
 import { HealthEndpoints } from '../shared/adapters/health-server.js';
 import { openProjectionStore } from '../shared/adapters/open-adapters.js';
 import { TokenIssuerModule } from '../token-issuer/adapters/token-issuer.module.js';
-import { TOKEN_LIFETIMES } from '../token-issuer/app/token-minter.js';
 import type { EmbeddedConfig } from './config.js';
 import { seedDemo, type DemoInfo } from './demo-seed.js';
 
@@ -84,6 +83,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
       }),
       'authn',
     );
+    const tokenIssuerBus = new InProcessBus(broker);
     await startService(
       TokenIssuerModule.forRoot({
         eventStore,
@@ -91,7 +91,9 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         issuer: config.issuer,
         tenant: config.tenant,
         signingKeySealingKey: deriveKey(kek, 'signing-keys'),
-        lifetimes: TOKEN_LIFETIMES,
+        refreshTokenKey: deriveKey(kek, 'refresh-tokens'),
+        bus: tokenIssuerBus,
+        lifetimes: config.lifetimes,
         logger,
       }),
       'token-issuer',
@@ -136,6 +138,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         await gateway.close();
         for (const service of services.reverse()) await service.close();
         await gatewayBus.close();
+        await tokenIssuerBus.close();
         await dataKeys.close();
         await projectionStore.close();
         await eventStore.close();

@@ -3,13 +3,16 @@ import { createLogger } from '../../infra/log/logger.js';
 import { openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
-import { TOKEN_LIFETIMES } from './app/token-minter.js';
+import { NatsBus } from '../../infra/bus/nats.js';
+import { lifetimesFrom, TokenLifetimesEnv } from './adapters/lifetimes-env.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
-const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
+const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenLifetimesEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
+// The token-issuer's own calls to the other services (authn, for the password grant).
+const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-client' });
 
 await runBackendService({
   name: 'token-issuer',
@@ -19,11 +22,14 @@ await runBackendService({
     issuer: config.ISSUER,
     tenant: config.IDP_TENANT,
     signingKeySealingKey: deriveKey(config.IDP_KEK, 'signing-keys'),
-    lifetimes: TOKEN_LIFETIMES,
+    refreshTokenKey: deriveKey(config.IDP_KEK, 'refresh-tokens'),
+    bus,
+    lifetimes: lifetimesFrom(config),
     logger,
   }),
   config,
   eventStore,
   projectionStore,
+  closeables: [bus],
   logger,
 });

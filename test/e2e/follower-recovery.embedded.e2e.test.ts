@@ -46,7 +46,7 @@ describeFollowerRecovery(
             redirectUri,
             codeVerifierS256: undefined,
             now,
-            tokens: { accessTokenIdHash: sha256Hex('unused'), accessTokenExpiresAt: new Date(now.getTime() + 60_000).toISOString() },
+            tokens: { accessTokenIdHash: sha256Hex('unused'), accessTokenExpiresAt: new Date(now.getTime() + 60_000).toISOString(), refreshToken: null },
           });
           expect(decision.rejection?.code).toBe('invalid_grant');
           expect(decision.events.map((e) => e.type)).toEqual(['authorization_code.replay_detected', 'grant.revoked']);

@@ -49,6 +49,7 @@ function authorization({ pkce = false, scope = 'openid profile email' } = {}) {
   const tokens = (): Tokens => ({
     accessTokenIdHash: sha256Hex(randomBytes(32)),
     accessTokenExpiresAt: new Date(issuedAt + 5_000 + 3_600_000).toISOString(),
+    refreshToken: null,
   });
 
   const issueCommand: IssueCodeCommand = { type: 'issue_code', ...issued };
@@ -73,7 +74,7 @@ function authorization({ pkce = false, scope = 'openid profile email' } = {}) {
   /** OIDC Core §3.1.3.3: an ID token comes with the tokens exactly when openid was granted. */
   const tokensIssued = (t: Tokens, idTokenIssued = true): GrantEvent => ({
     type: 'tokens.issued',
-    schemaVersion: 1,
+    schemaVersion: 2,
     data: { grantId, clientId, sub, scope, ...t, idTokenIssued },
   });
   const replayDetected = (byClient = clientId): GrantEvent => ({

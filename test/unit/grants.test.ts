@@ -7,20 +7,27 @@ describe('grant types', () => {
   it('lists each grant type once, each with a request schema that accepts what its form reader builds', () => {
     expect(new Set(GRANT_TYPES).size).toBe(GRANTS.length);
     expect(GRANT_TYPES).toContain('authorization_code');
-    const form = { code: 'g.secret', redirect_uri: 'https://rp.example.test/cb', code_verifier: 'v'.repeat(43) };
+    const form = {
+      code: 'g.secret',
+      redirect_uri: 'https://rp.example.test/cb',
+      code_verifier: 'v'.repeat(43),
+      refresh_token: 'r',
+      username: 'alice',
+      password: 'wonderland',
+    };
     for (const grant of GRANTS) {
       expect(grantOf(grant.grantType)).toBe(grant);
-      expect(GrantRequest.parse(grant.fromForm(form))).toMatchObject({ grantType: grant.grantType });
+      expect(GrantRequest.parse(grant.fromForm(form, { resource: [] }))).toMatchObject({ grantType: grant.grantType });
     }
     expect(grantOf('urn:example:unknown')).toBeUndefined();
   });
 
   it('reads the authorization code grant from the form, an empty parameter counting as absent (RFC 6749 §3.2)', () => {
     const grant = grantOf('authorization_code')!;
-    expect(grant.fromForm({ code: 'c', redirect_uri: '', code_verifier: '' })).toEqual({ grantType: 'authorization_code', code: 'c' });
+    expect(grant.fromForm({ code: 'c', redirect_uri: '', code_verifier: '' }, { resource: [] })).toEqual({ grantType: 'authorization_code', code: 'c' });
     const missing = (() => {
       try {
-        return grant.fromForm({ redirect_uri: 'https://rp.example.test/cb' });
+        return grant.fromForm({ redirect_uri: 'https://rp.example.test/cb' }, { resource: [] });
       } catch (error) {
         return error;
       }
@@ -30,13 +37,26 @@ describe('grant types', () => {
   });
 
   it('refuses a request for a grant type not in the list on the bus too', () => {
-    expect(GrantRequest.safeParse({ grantType: 'password', username: 'u', password: 'p' }).success).toBe(false);
+    expect(GrantRequest.safeParse({ grantType: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'd' }).success).toBe(false);
+  });
+
+  it('reads resource indicators (RFC 8707): absolute URIs without fragment, else invalid_target', () => {
+    const grant = grantOf('client_credentials')!;
+    expect(grant.fromForm({ scope: 'a b' }, { resource: ['https://api.example.test/', 'urn:example:rs', 'https://api.example.test/'] })).toEqual({
+      grantType: 'client_credentials',
+      scope: 'a b',
+      resources: ['https://api.example.test/', 'urn:example:rs'],
+    });
+    for (const bad of ['/relative', 'https://api.example.test/#frag', 'not a uri']) {
+      expect(() => grant.fromForm({}, { resource: [bad] })).toThrow(expect.objectContaining({ code: 'invalid_target' }));
+    }
   });
 
   it('drives which grant types a client may register', () => {
     const base = { redirect_uris: ['https://rp.example.test/cb'] };
     for (const grantType of GRANT_TYPES) {
-      expect(validateClientMetadata({ ...base, grant_types: [grantType] }).grantTypes).toEqual([grantType]);
+      const responseTypes = grantType === 'authorization_code' ? ['code'] : [];
+      expect(validateClientMetadata({ ...base, grant_types: [grantType], response_types: responseTypes }).grantTypes).toEqual([grantType]);
     }
     expect(() => validateClientMetadata({ ...base, grant_types: ['urn:example:unknown'] })).toThrow(/unsupported grant type/);
   });

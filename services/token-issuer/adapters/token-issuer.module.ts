@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { TenantId } from '../../../contracts/tenant.js';
+import type { Bus } from '../../../infra/bus/port.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
@@ -18,6 +19,10 @@ export interface TokenIssuerModuleOptions {
   tenant: TenantId;
   /** deriveKey(kek, 'signing-keys') */
   signingKeySealingKey: Buffer;
+  /** deriveKey(kek, 'refresh-tokens') */
+  refreshTokenKey: Buffer;
+  /** For calls to the other services (authn checks the password grant's credentials). */
+  bus: Bus;
   lifetimes: TokenLifetimes;
   logger: Logger;
 }
@@ -42,6 +47,8 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       keyring,
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),
       issuer: options.issuer,
+      refreshTokenKey: options.refreshTokenKey,
+      bus: options.bus,
       clock: () => new Date(),
       tenant: options.tenant,
     };

@@ -2,13 +2,10 @@ import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
-import { GrantEvent } from '../../../contracts/events/grant.js';
-import { streams } from '../../../contracts/streams.js';
-import { loadState } from '../../shared/app/command-handler.js';
-import { grantDecider } from '../domain/grant/decider.js';
+import { isRevoked as grantRevoked } from '../domain/grant/state.js';
 import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
 import { refusedByClientWatermark } from './client-watermark.js';
-import { splitGrantSecret } from './grant-stream.js';
+import { loadGrant, splitGrantSecret } from './grant-stream.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
 /**
@@ -24,8 +21,7 @@ async function isRevoked(deps: TokenIssuerDeps, ctx: RequestContext, grantId: st
   ]);
   if (revoked) return true;
   if (deps.projectionFreshness.current(checkpoint)) return false;
-  const state = await loadState(deps.store, streams.grant(ctx.tenant, grantId), grantDecider, GrantEvent);
-  return state.status === 'revoked';
+  return grantRevoked(await loadGrant(deps, ctx, grantId));
 }
 
 /** What a valid, unrevoked access token of ours says (RFC 9068 §2.2). */

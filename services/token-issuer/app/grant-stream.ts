@@ -3,7 +3,9 @@ import type { RequestContext } from '../../../contracts/events/metadata.js';
 import { streams } from '../../../contracts/streams.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
-import { handleCommand } from '../../shared/app/command-handler.js';
+import { RefreshTokenEvent } from '../../../contracts/events/refresh-token.js';
+import { handleCommand, loadState } from '../../shared/app/command-handler.js';
+import { refreshTokenDecider, type RefreshTokenState, type UseRefreshTokenCommand } from '../domain/refresh-token/refresh-token.js';
 import type { GrantCommand } from '../domain/grant/decide.js';
 import { grantDecider } from '../domain/grant/decider.js';
 import type { GrantState } from '../domain/grant/state.js';
@@ -36,5 +38,35 @@ export function decideOnGrant(
       clock: deps.clock,
     },
     { streamName: streams.grant(ctx.tenant, grantId), decider: grantDecider, schema: GrantEvent, command, ctx },
+  );
+}
+
+/** A grant's state from its own stream (a short one: rotations live on their epoch streams). */
+export function loadGrant(deps: { store: EventStore }, ctx: RequestContext, grantId: string): Promise<GrantState> {
+  return loadState(deps.store, streams.grant(ctx.tenant, grantId), grantDecider, GrantEvent);
+}
+
+/** The state of one refresh token's epoch stream. */
+export function loadRefreshEpoch(deps: { store: EventStore }, ctx: RequestContext, grantId: string, generation: number) {
+  return loadState(deps.store, streams.refreshToken(ctx.tenant, grantId, generation), refreshTokenDecider, RefreshTokenEvent);
+}
+
+/** One decision on one refresh token's epoch stream: the race between two uses of the token. */
+export function decideOnRefreshEpoch(
+  deps: { store: EventStore; clock: () => Date },
+  ctx: RequestContext,
+  grantId: string,
+  generation: number,
+  command: (state: RefreshTokenState) => Promise<UseRefreshTokenCommand>,
+) {
+  return handleCommand(
+    { store: deps.store, service: 'token-issuer', clock: deps.clock },
+    {
+      streamName: streams.refreshToken(ctx.tenant, grantId, generation),
+      decider: refreshTokenDecider,
+      schema: RefreshTokenEvent,
+      command,
+      ctx,
+    },
   );
 }

@@ -1,3 +1,4 @@
+import type { Bus } from '../../../infra/bus/port.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import type { Keyring } from './keyring.js';
@@ -19,5 +20,9 @@ export interface TokenIssuerDeps {
   keyring: Keyring;
   minter: TokenMinter;
   issuer: string;
+  /** HMAC key deriving each refresh token's successor (refresh-tokens.ts); deriveKey(kek, 'refresh-tokens'). */
+  refreshTokenKey: Buffer;
+  /** To ask authn (the password grant's credentials check). */
+  bus: Bus;
   clock: () => Date;
 }

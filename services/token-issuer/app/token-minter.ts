@@ -7,10 +7,23 @@ export interface TokenLifetimes {
   accessTokenSeconds: number;
   idTokenSeconds: number;
   codeSeconds: number;
+  /** A refresh token unused this long expires (each rotation starts it again). */
+  refreshTokenIdleSeconds: number;
+  /** A grant's refresh tokens end this long after the grant, however often rotated. */
+  refreshTokenAbsoluteSeconds: number;
 }
 
-/** Access tokens 1 h, ID tokens 1 h, codes 60 s (RFC 6749 §4.1.2: short-lived, at most 10 min). */
-export const TOKEN_LIFETIMES: TokenLifetimes = { accessTokenSeconds: 3600, idTokenSeconds: 3600, codeSeconds: 60 };
+/**
+ * Access tokens 1 h, ID tokens 1 h, codes 60 s (RFC 6749 §4.1.2: short-lived, at most 10 min),
+ * refresh tokens 14 days unused and 30 days in all (RFC 9700 §4.14.2: bounded lifetimes).
+ */
+export const TOKEN_LIFETIMES: TokenLifetimes = {
+  accessTokenSeconds: 3600,
+  idTokenSeconds: 3600,
+  codeSeconds: 60,
+  refreshTokenIdleSeconds: 14 * 24 * 3600,
+  refreshTokenAbsoluteSeconds: 30 * 24 * 3600,
+};
 
 /** Signs access tokens (RFC 9068 JWT, ES256) and ID tokens (OIDC Core §2, RS256). */
 export class TokenMinter {
@@ -22,15 +35,30 @@ export class TokenMinter {
 
   async accessToken(
     ctx: RequestContext,
-    claims: { sub: string; clientId: string; scope: string; jti: string; authTime: number; iat: number },
+    claims: {
+      sub: string;
+      clientId: string;
+      scope: string;
+      jti: string;
+      /** Absent for client credentials: no user authenticated. */
+      authTime?: number | undefined;
+      iat: number;
+      /** RFC 8707 resources; empty: this issuer (its userinfo endpoint). */
+      audience?: string[] | undefined;
+    },
   ): Promise<string> {
     const signer = await this.keyring.signer(ctx, 'ES256');
-    return new SignJWT({ client_id: claims.clientId, scope: claims.scope, auth_time: claims.authTime })
+    const audience = claims.audience?.length ? claims.audience : [this.issuer];
+    return new SignJWT({
+      client_id: claims.clientId,
+      scope: claims.scope,
+      ...(claims.authTime !== undefined ? { auth_time: claims.authTime } : {}),
+    })
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'at+jwt' })
       .setIssuer(this.issuer)
       .setSubject(claims.sub)
-      // RFC 9068 §3: the resource server; until resource indicators (RFC 8707) it is this issuer (userinfo).
-      .setAudience(this.issuer)
+      // RFC 9068 §3: the resource servers the token is for (RFC 8707), else this issuer.
+      .setAudience(audience.length === 1 ? audience[0]! : audience)
       .setIssuedAt(claims.iat)
       .setExpirationTime(claims.iat + this.lifetimes.accessTokenSeconds)
       .setJti(claims.jti)
@@ -46,7 +74,8 @@ export class TokenMinter {
       authTime: number;
       acr: string;
       amr: string[];
-      sid: string;
+      /** The session the user logged in with; absent for the password grant (no browser session). */
+      sid?: string | undefined;
       accessToken: string;
       iat: number;
     },
@@ -56,7 +85,7 @@ export class TokenMinter {
       auth_time: claims.authTime,
       acr: claims.acr,
       amr: claims.amr,
-      sid: claims.sid,
+      ...(claims.sid !== undefined ? { sid: claims.sid } : {}),
       azp: claims.clientId,
       at_hash: leftHalfHash(claims.accessToken),
       ...(claims.nonce !== undefined ? { nonce: claims.nonce } : {}),

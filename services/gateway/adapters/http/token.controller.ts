@@ -1,6 +1,6 @@
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseForm } from '../../app/form.js';
+import { parseFormWithRepeats } from '../../app/form.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestTokens } from '../../app/token/request-tokens.js';
 import { sendOAuthError } from './oauth-error.renderer.js';
@@ -14,8 +14,8 @@ export class TokenController {
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const usedBasic = /^basic /i.test(request.headers.authorization ?? '');
     try {
-      const form = parseForm(request.headers['content-type'], request.body, 'token');
-      const tokens = await requestTokens(this.options, request.headers, form);
+      const { form, repeated } = parseFormWithRepeats(request.headers['content-type'], request.body, 'token');
+      const tokens = await requestTokens(this.options, request.headers, form, repeated);
       reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(tokens);
     } catch (error) {
       sendOAuthError(reply, error, this.options.logger, usedBasic ? { wwwAuthenticate: 'Basic' } : {});

@@ -1,4 +1,4 @@
-import { grantOf } from '../../../../contracts/grants/index.js';
+import { grantOf, type RepeatedParameters } from '../../../../contracts/grants/index.js';
 import { GrantTokens, type TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { call } from '../../../../infra/bus/typed.js';
@@ -14,6 +14,7 @@ export async function requestTokens(
   options: Pick<GatewayOptions, 'bus' | 'tenant' | 'requestTimeoutMs'>,
   headers: Record<string, string | string[] | undefined>,
   form: Record<string, string>,
+  repeated: RepeatedParameters = { resource: [] },
 ): Promise<TokenResponse> {
   const { client, ctx } = await authenticateClient(options, headers, form);
   const grantType = form.grant_type;
@@ -23,5 +24,5 @@ export async function requestTokens(
   if (!client.grantTypes.includes(grantType)) {
     throw new OAuthError('unauthorized_client', `the client may not use grant_type ${grantType}`);
   }
-  return call(options.bus, GrantTokens, { ctx, client, grant: grant.fromForm(form) }, { timeoutMs: options.requestTimeoutMs });
+  return call(options.bus, GrantTokens, { ctx, client, grant: grant.fromForm(form, repeated) }, { timeoutMs: options.requestTimeoutMs });
 }

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '../../../../contracts/events/metadata.js';
 import type { z } from 'zod';
+import type { RequestContext } from '../../../../contracts/events/metadata.js';
 import type { AuthorizationCodeGrant } from '../../../../contracts/grants/index.js';
 import type { ClientView } from '../../../../contracts/messages/client-registry.js';
 import type { TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
-import { randomSecret, sha256Hex } from '../../../../infra/crypto/secrets.js';
+import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
-import type { GrantState } from '../../domain/grant/state.js';
+import type { GrantState, IssuedCode } from '../../domain/grant/state.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
+import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
+import { planAccessToken, signTokenResponse } from './sign-tokens.js';
 
 /** RFC 7636 §4.1: 43-128 characters of [A-Z a-z 0-9 - . _ ~]. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -32,13 +34,15 @@ export async function redeemAuthorizationCode(
     throw new OAuthError('invalid_grant', 'code_verifier is malformed (RFC 7636 §4.1)');
   }
   const now = deps.clock();
-  const iat = Math.floor(now.getTime() / 1000);
-  const jti = `${parts.grantId}.${randomSecret()}`;
+  const planned = planAccessToken(deps, parts.grantId, now);
   let tokens: TokenResponse | undefined;
 
   const { decision } = await decideOnGrant(deps, ctx, parts.grantId, async (state: GrantState): Promise<RedeemCodeCommand> => {
+    const refresh = state.status === 'code_issued' && refreshTokenPolicy(client, state.code.scope)
+      ? firstRefreshToken(parts.grantId, now, deps.minter.lifetimes)
+      : undefined;
     // Only a code still waiting to be redeemed gets tokens; every other state is refused below.
-    tokens = state.status === 'code_issued' ? await signTokens(deps, ctx, state.code, jti, iat) : undefined;
+    tokens = state.status === 'code_issued' ? await signCodeTokens(deps, ctx, state.code, planned, refresh?.token) : undefined;
     return {
       type: 'redeem_code',
       codeHash: sha256Hex(parts.secret),
@@ -49,10 +53,7 @@ export async function redeemAuthorizationCode(
           ? undefined
           : createHash('sha256').update(request.codeVerifier, 'ascii').digest('base64url'),
       now,
-      tokens: {
-        accessTokenIdHash: sha256Hex(jti.slice(parts.grantId.length + 1)),
-        accessTokenExpiresAt: new Date((iat + deps.minter.lifetimes.accessTokenSeconds) * 1000).toISOString(),
-      },
+      tokens: { accessTokenIdHash: planned.idHash, accessTokenExpiresAt: planned.expiresAt, refreshToken: refresh?.issue ?? null },
     };
   });
   if (decision.rejection) throw decision.rejection;
@@ -60,40 +61,24 @@ export async function redeemAuthorizationCode(
   return tokens;
 }
 
-async function signTokens(
+function signCodeTokens(
   deps: TokenIssuerDeps,
   ctx: RequestContext,
-  code: Extract<GrantState, { status: 'code_issued' }>['code'],
-  jti: string,
-  iat: number,
+  code: IssuedCode,
+  planned: ReturnType<typeof planAccessToken>,
+  refreshToken: string | undefined,
 ): Promise<TokenResponse> {
-  const accessToken = await deps.minter.accessToken(ctx, {
-    sub: code.sub,
-    clientId: code.clientId,
+  return signTokenResponse(deps, ctx, {
+    subject: {
+      clientId: code.clientId,
+      sub: code.sub,
+      authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
+      scope: code.scope,
+      audience: [],
+    },
     scope: code.scope,
-    jti,
-    authTime: code.authTime,
-    iat,
+    planned,
+    nonce: code.nonce,
+    refreshToken,
   });
-  // OIDC Core §3.1.3.3: an ID token when openid was granted.
-  const idToken = code.scope.split(' ').includes('openid')
-    ? await deps.minter.idToken(ctx, {
-        sub: code.sub,
-        clientId: code.clientId,
-        nonce: code.nonce,
-        authTime: code.authTime,
-        acr: code.acr,
-        amr: code.amr,
-        sid: code.sessionId,
-        accessToken,
-        iat,
-      })
-    : undefined;
-  return {
-    access_token: accessToken,
-    token_type: 'Bearer',
-    expires_in: deps.minter.lifetimes.accessTokenSeconds,
-    scope: code.scope,
-    ...(idToken !== undefined ? { id_token: idToken } : {}),
-  };
 }

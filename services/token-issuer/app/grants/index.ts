@@ -5,6 +5,8 @@ import type { ClientView } from '../../../../contracts/messages/client-registry.
 import type { TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 import { redeemAuthorizationCode } from './authorization_code.js';
+import { grantClientCredentials } from './client_credentials.js';
+import { refreshTokens } from './refresh_token.js';
 
 type GrantHandler<G extends Grant> = (
   deps: TokenIssuerDeps,
@@ -19,6 +21,8 @@ type GrantHandler<G extends Grant> = (
  */
 const HANDLERS: { [K in GrantType]: GrantHandler<Extract<Grant, { grantType: K }>> } = {
   authorization_code: redeemAuthorizationCode,
+  client_credentials: grantClientCredentials,
+  refresh_token: refreshTokens,
 };
 
 /** Issues the tokens of one token request (RFC 6749 §3.2), for a client already authenticated. */

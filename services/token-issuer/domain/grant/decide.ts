@@ -1,7 +1,15 @@
 import type { GrantEvent } from '../../../../contracts/events/grant.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { accept, reject, type Decision } from '../../../shared/domain/decider.js';
-import type { GrantState, IssuedCode } from './state.js';
+import { grantClientId, type GrantState, type IssuedCode, type RefreshTokenIssue } from './state.js';
+
+/** What the tokens of a grant will be, decided (and signed) by the caller before the append. */
+export interface IssuedTokens {
+  accessTokenIdHash: string;
+  accessTokenExpiresAt: string;
+  /** Generation 0 of the refresh tokens, when the refresh policy gives one. */
+  refreshToken: RefreshTokenIssue | null;
+}
 
 export interface IssueCodeCommand extends IssuedCode {
   type: 'issue_code';
@@ -17,8 +25,29 @@ export interface RedeemCodeCommand {
   /** BASE64URL(SHA-256(code_verifier)) when a verifier was sent (RFC 7636 §4.6). */
   codeVerifierS256: string | undefined;
   now: Date;
-  /** What the tokens will be, decided by the caller before signing. */
-  tokens: { accessTokenIdHash: string; accessTokenExpiresAt: string };
+  tokens: IssuedTokens;
+}
+
+/** RFC 6749 §4.4: a new grant of its own to an authenticated confidential client. */
+export interface GrantClientCredentialsCommand {
+  type: 'grant_client_credentials';
+  grantId: string;
+  clientId: string;
+  scope: string;
+  audience: string[];
+  tokens: Omit<IssuedTokens, 'refreshToken'>;
+}
+
+/** RFC 6749 §4.3: a new grant for a user whose password authn has just checked. */
+export interface GrantPasswordCommand {
+  type: 'grant_password';
+  grantId: string;
+  clientId: string;
+  sub: string;
+  scope: string;
+  audience: string[];
+  authentication: { authTime: number; acr: string; amr: string[] };
+  tokens: IssuedTokens;
 }
 
 /** A revocation request of the client the grant belongs to (RFC 7009 §2.1). */
@@ -27,7 +56,20 @@ export interface RevokeCommand {
   clientId: string;
 }
 
-export type GrantCommand = IssueCodeCommand | RedeemCodeCommand | RevokeCommand;
+/** A rotated refresh token of this grant came back outside any grace window (RFC 9700 §4.14.2). */
+export interface DetectRefreshReuseCommand {
+  type: 'detect_refresh_reuse';
+  clientId: string;
+  generation: number;
+}
+
+export type GrantCommand =
+  | IssueCodeCommand
+  | RedeemCodeCommand
+  | GrantClientCredentialsCommand
+  | GrantPasswordCommand
+  | RevokeCommand
+  | DetectRefreshReuseCommand;
 
 const invalidGrant = (detail: string) =>
   new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
@@ -41,28 +83,60 @@ export function decideGrant(command: GrantCommand, state: GrantState): Decision<
     }
     case 'redeem_code':
       return redeem(command, state);
+    case 'grant_client_credentials': {
+      // Grant ids are fresh random UUIDs: an existing stream is a bug, never a client's doing.
+      if (state.status !== 'none') throw new Error(`grant ${command.grantId} already exists`);
+      const { type: _type, tokens, ...data } = command;
+      return accept({ type: 'client_credentials.granted', schemaVersion: 1, data: { ...data, ...tokens } });
+    }
+    case 'grant_password': {
+      if (state.status !== 'none') throw new Error(`grant ${command.grantId} already exists`);
+      const { type: _type, tokens, authentication, ...data } = command;
+      return accept({
+        type: 'password.granted',
+        schemaVersion: 1,
+        data: {
+          ...data,
+          ...authentication,
+          ...tokens,
+          // OIDC Core §3.1.3.3 by analogy: an ID token when openid was granted.
+          idTokenIssued: command.scope.split(' ').includes('openid'),
+        },
+      });
+    }
     case 'revoke':
       return revoke(command, state);
+    case 'detect_refresh_reuse':
+      // Revoked already (by an earlier detection, say): nothing more to record.
+      if (state.status === 'none' || state.revocation !== null) return accept();
+      return accept(
+        {
+          type: 'refresh_token.reuse_detected',
+          schemaVersion: 1,
+          data: { grantId: state.grantId, generation: command.generation, clientId: command.clientId },
+        },
+        { type: 'grant.revoked', schemaVersion: 2, data: { grantId: state.grantId, reason: 'refresh_token_reuse' } },
+      );
   }
 }
 
 /**
- * RFC 7009 §2.1-2.2: the client revokes a token of its own; the whole grant goes (its only tokens
- * are the ones this grant issued). An unknown or already revoked grant is nothing to do, and a
- * request by another client has no effect: both are a success without an event.
+ * RFC 7009 §2.1-2.2: the client revokes a token of its own; the whole grant goes (access and
+ * refresh tokens alike). An unknown or already revoked grant is nothing to do, and a request by
+ * another client has no effect: both are a success without an event.
  */
 function revoke(command: RevokeCommand, state: GrantState): Decision<GrantEvent> {
-  if (state.status === 'none' || state.status === 'revoked') return accept();
-  if (state.code.clientId !== command.clientId) return accept();
+  if (state.status === 'none' || state.revocation !== null) return accept();
+  if (grantClientId(state) !== command.clientId) return accept();
   return accept({ type: 'grant.revoked', schemaVersion: 2, data: { grantId: state.grantId, reason: 'revocation_request' } });
 }
 
 function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEvent> {
-  if (state.status === 'none') return reject(invalidGrant('unknown grant'));
+  if (state.status === 'none' || state.kind !== 'authorization_code') return reject(invalidGrant('unknown grant'));
   const { code, grantId } = state;
   // A wrong secret is a guess, not a replay: refuse without touching the grant.
   if (code.codeHash !== command.codeHash) return reject(invalidGrant('code secret does not match'));
-  if (state.status === 'revoked') return reject(invalidGrant('grant revoked'));
+  if (state.revocation !== null) return reject(invalidGrant('grant revoked'));
   // RFC 6749 §4.1.2 and RFC 9700 §4.2.4: a code used twice revokes what it produced.
   if (state.status === 'active') {
     return reject(
@@ -89,7 +163,7 @@ function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEv
     { type: 'authorization_code.redeemed', schemaVersion: 1, data: { grantId, clientId: command.clientId } },
     {
       type: 'tokens.issued',
-      schemaVersion: 1,
+      schemaVersion: 2,
       data: {
         grantId,
         clientId: code.clientId,

@@ -5,18 +5,60 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
   switch (event.type) {
     case 'authorization_code.issued': {
       const { grantId, ...code } = event.data;
-      return { status: 'code_issued', grantId, code };
+      return { kind: 'authorization_code', status: 'code_issued', grantId, code, revocation: null };
     }
-    case 'authorization_code.redeemed':
-      return state.status === 'code_issued' ? { ...state, status: 'active', accessTokenIdHashes: [] } : state;
+    case 'authorization_code.redeemed': {
+      if (state.status !== 'code_issued') return state;
+      const { code } = state;
+      return {
+        ...state,
+        status: 'active',
+        subject: {
+          clientId: code.clientId,
+          sub: code.sub,
+          authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
+          scope: code.scope,
+          audience: [],
+        },
+        lineage: { accessTokenIdHashes: [], refreshToken: null },
+      };
+    }
     case 'tokens.issued':
-      return state.status === 'active'
-        ? { ...state, accessTokenIdHashes: [...state.accessTokenIdHashes, event.data.accessTokenIdHash] }
-        : state;
+      if (state.status !== 'active') return state;
+      return {
+        ...state,
+        lineage: {
+          accessTokenIdHashes: [...state.lineage.accessTokenIdHashes, event.data.accessTokenIdHash],
+          refreshToken: event.schemaVersion === 2 ? event.data.refreshToken : state.lineage.refreshToken,
+        },
+      };
+    case 'client_credentials.granted': {
+      const { grantId, clientId, scope, audience, accessTokenIdHash } = event.data;
+      return {
+        kind: 'client_credentials',
+        status: 'active',
+        grantId,
+        subject: { clientId, sub: clientId, scope, audience },
+        lineage: { accessTokenIdHashes: [accessTokenIdHash], refreshToken: null },
+        revocation: null,
+      };
+    }
+    case 'password.granted': {
+      const { grantId, clientId, sub, scope, audience, authTime, acr, amr, accessTokenIdHash, refreshToken } = event.data;
+      return {
+        kind: 'password',
+        status: 'active',
+        grantId,
+        subject: { clientId, sub, scope, audience, authentication: { authTime, acr, amr } },
+        lineage: { accessTokenIdHashes: [accessTokenIdHash], refreshToken },
+        revocation: null,
+      };
+    }
     case 'authorization_code.replay_detected':
+    case 'refresh_token.reuse_detected':
       return state;
     case 'grant.revoked':
-      return state.status === 'none' ? state : { status: 'revoked', grantId: state.grantId, code: state.code, reason: event.data.reason };
+      return state.status === 'none' || state.revocation !== null ? state : { ...state, revocation: { reason: event.data.reason } };
     default: {
       const exhaustive: never = event;
       return exhaustive;

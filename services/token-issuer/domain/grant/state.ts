@@ -1,3 +1,15 @@
+/**
+ * The grant aggregate (DESIGN §3): one authorization and its token lineage. Its state is a union
+ * by grant kind; every kind shares the lineage (the access tokens issued on the grant's own stream,
+ * its first refresh token, its revocation). Rotations of the refresh token live on one short
+ * stream per epoch (domain/refresh-token/), so the grant's own stream stays a few events long.
+ *
+ * Kinds still to come: `implicit` (tokens from the authorization endpoint, no code) and `hybrid`
+ * (an authorization code plus front-channel tokens): both extend this union when the authorization
+ * endpoint serves them.
+ */
+export type GrantKind = 'authorization_code' | 'client_credentials' | 'password';
+
 export interface IssuedCode {
   clientId: string;
   sub: string;
@@ -14,10 +26,58 @@ export interface IssuedCode {
   amr: string[];
 }
 
+/** Generation 0 of the grant's refresh tokens, as recorded when the grant first issued tokens. */
+export interface RefreshTokenIssue {
+  tokenHash: string;
+  idleExpiresAt: string;
+  absoluteExpiresAt: string;
+}
+
+/** Who the grant is for, once tokens exist: what refreshing and ID tokens need. */
+export interface GrantSubject {
+  clientId: string;
+  /** The user; for client credentials the client itself (RFC 9068 §2.2). */
+  sub: string;
+  /** Absent for client credentials: no user authenticated. */
+  authentication?: { authTime: number; acr: string; amr: string[]; sessionId?: string };
+  /** The scope granted: a refresh may ask for less, never more (RFC 6749 §6). */
+  scope: string;
+  audience: string[];
+}
+
+export interface Lineage {
+  /** SHA-256 of the secret half of each access token's `jti` issued on this stream. */
+  accessTokenIdHashes: string[];
+  refreshToken: RefreshTokenIssue | null;
+}
+
+export type Revocation = { reason: string } | null;
+
 export type GrantState =
   | { status: 'none' }
-  | { status: 'code_issued'; grantId: string; code: IssuedCode }
-  | { status: 'active'; grantId: string; code: IssuedCode; accessTokenIdHashes: string[] }
-  | { status: 'revoked'; grantId: string; code: IssuedCode; reason: string };
+  | { kind: 'authorization_code'; status: 'code_issued'; grantId: string; code: IssuedCode; revocation: Revocation }
+  | {
+      kind: 'authorization_code';
+      status: 'active';
+      grantId: string;
+      code: IssuedCode;
+      subject: GrantSubject;
+      lineage: Lineage;
+      revocation: Revocation;
+    }
+  | { kind: 'client_credentials' | 'password'; status: 'active'; grantId: string; subject: GrantSubject; lineage: Lineage; revocation: Revocation };
+
+export type ExistingGrant = Exclude<GrantState, { status: 'none' }>;
+/** A grant that issued tokens: what a refresh, a revocation and an introspection look at. */
+export type GrantWithTokens = Extract<GrantState, { status: 'active' }>;
 
 export const initialGrantState = (): GrantState => ({ status: 'none' });
+
+export function isRevoked(state: GrantState): boolean {
+  return state.status !== 'none' && state.revocation !== null;
+}
+
+/** The client the grant belongs to, whatever its kind. */
+export function grantClientId(state: ExistingGrant): string {
+  return state.status === 'code_issued' ? state.code.clientId : state.subject.clientId;
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { OAuthError } from '../oauth-error.js';
+import { defineGrant } from './define.js';
+
+/** Refreshing an access token (RFC 6749 §6): the refresh token is rotated on every use. */
+export const RefreshTokenGrant = defineGrant({
+  grantType: 'refresh_token',
+  request: z.object({
+    grantType: z.literal('refresh_token'),
+    refreshToken: z.string().max(512),
+    scope: z.string().max(2048).optional(),
+  }),
+  fromForm(form) {
+    if (!form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
+    if (form.refresh_token.length > 512) throw new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
+    return {
+      grantType: 'refresh_token',
+      refreshToken: form.refresh_token,
+      ...(form.scope ? { scope: form.scope } : {}),
+    };
+  },
+});
