@@ -1,5 +1,7 @@
 import { describeClientManagement } from './client-management.suite.js';
+import { describeClientCredentials } from './client-credentials.suite.js';
 import { describeTokenIntrospection } from './introspection.suite.js';
+import { describeRefreshTokens } from './refresh-token.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -613,6 +615,8 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
   describeTokenRevocation(() => server, { username: USERNAME, password: PASSWORD });
   describeClientManagement(() => server, { username: USERNAME, password: PASSWORD }, { adminBus: topology === 'distributed' });
+  describeClientCredentials(() => server);
+  describeRefreshTokens(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }

@@ -30,14 +30,9 @@ export async function refreshTokens(
   client: ClientView,
   request: z.infer<typeof RefreshTokenGrant.request>,
 ): Promise<TokenResponse> {
-  const presented = parseRefreshToken(request.refreshToken);
-  if (!presented) throw invalidGrant('not a refresh token of this server');
-  const grant = await loadGrant(deps, ctx, presented.grantId);
-  if (grant.status !== 'active' || grant.lineage.refreshToken === null) throw invalidGrant('no such refresh token');
-  const issued = await issuedGeneration(deps, ctx, grant, presented.generation);
-  const presentedHash = sha256Hex(presented.secret);
-  // Checked again by the decision; here so that a guess learns nothing, not even about scopes.
-  if (!issued || !constantTimeEqual(presentedHash, issued.tokenHash)) throw invalidGrant('refresh token secret does not match');
+  const found = await findRefreshToken(deps, ctx, request.refreshToken);
+  if (!found) throw invalidGrant('no such refresh token');
+  const { grant, presented, issued, presentedHash } = found;
   if (grant.subject.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
   const scope = refreshedScope(grant.subject.scope, request.scope);
 
@@ -47,7 +42,8 @@ export async function refreshTokens(
     generation: presented.generation + 1,
     secret: successorSecret(deps.refreshTokenKey, ctx.tenant, presented),
   };
-  const successorIdleExpiresAt = idleExpiry(now, deps.minter.lifetimes.refreshTokenIdleSeconds, grant.lineage.refreshToken.absoluteExpiresAt);
+  const absoluteExpiresAt = grant.lineage.refreshToken?.absoluteExpiresAt ?? now.toISOString();
+  const successorIdleExpiresAt = idleExpiry(now, deps.minter.lifetimes.refreshTokenIdleSeconds, absoluteExpiresAt);
   const planned = planAccessToken(deps, presented.grantId, now);
   let response: TokenResponse | undefined;
 
@@ -91,6 +87,22 @@ export async function refreshTokens(
   if (decision.rejection) throw decision.rejection;
   if (!response) throw new Error('a refresh was accepted without signed tokens');
   return response;
+}
+
+/**
+ * A refresh token of this server, checked against the record that issued it: its grant (live or
+ * revoked), its generation, and how that generation was issued. Undefined for garbage, an unknown
+ * grant or generation, or a wrong secret (a guess learns nothing, not even about scopes).
+ */
+export async function findRefreshToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string) {
+  const presented = parseRefreshToken(token);
+  if (!presented) return undefined;
+  const grant = await loadGrant(deps, ctx, presented.grantId);
+  if (grant.status !== 'active' || grant.lineage.refreshToken === null) return undefined;
+  const issued = await issuedGeneration(deps, ctx, grant, presented.generation);
+  const presentedHash = sha256Hex(presented.secret);
+  if (!issued || !constantTimeEqual(presentedHash, issued.tokenHash)) return undefined;
+  return { grant, presented, issued, presentedHash };
 }
 
 /** How generation g was issued: by the grant itself (g = 0) or by the rotation of g - 1. */
