@@ -4,3 +4,20 @@
  */
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type SupportedScope = (typeof SUPPORTED_SCOPES)[number];
+
+/**
+ * Scopes that speak for a user (OIDC Core §5.4, §11): meaningless, so refused, where no user takes
+ * part (client credentials).
+ */
+export const USER_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'];
+
+/**
+ * An API scope a resource server defines, namespaced so it can never be mistaken for an OpenID
+ * scope: `orders:read`, `inventory.items:write`. A client may register API scopes only with the
+ * initial access token: with open registration anyone could give themselves any API's permissions.
+ */
+export const API_SCOPE = /^[a-z][a-z0-9_-]{0,63}(?:[.:][a-z0-9_-]{1,64}){1,4}$/;
+
+export function isApiScope(scope: string): boolean {
+  return API_SCOPE.test(scope) && !(SUPPORTED_SCOPES as readonly string[]).includes(scope);
+}

@@ -21,8 +21,6 @@ export const ClientView = z.object({
   refreshTokenReuseGraceSeconds: z.number().int().min(0),
   /** Epoch seconds. */
   clientIdIssuedAt: z.number().int(),
-  /** Seconds in which a rotated refresh token may be presented again for the same successor (0: none). */
-  refreshTokenReuseGraceSeconds: z.number().int().min(0).max(60).optional(),
 });
 export type ClientView = z.infer<typeof ClientView>;
 

@@ -22,7 +22,8 @@ export const TokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
-  scope: z.string(),
+  /** Absent when empty (a client credentials grant of a client with no API scope). */
+  scope: z.string().optional(),
   refresh_token: z.string().optional(),
   id_token: z.string().optional(),
 });

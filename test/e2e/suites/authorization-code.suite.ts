@@ -2,6 +2,7 @@ import { describeClientManagement } from './client-management.suite.js';
 import { describeClientCredentials } from './client-credentials.suite.js';
 import { describeTokenIntrospection } from './introspection.suite.js';
 import { describeRefreshTokens } from './refresh-token.suite.js';
+import { describeTrustedClientGrants } from './trusted-clients.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -525,7 +526,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     let guarded: IdpUnderTest | undefined;
 
     beforeAll(async () => {
-      guarded = await start({ initialAccessToken });
+      guarded = await start({ user: { username: USERNAME, password: PASSWORD }, initialAccessToken });
     }, 90_000);
 
     afterAll(async () => {
@@ -577,6 +578,8 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
       expect(challenge).toMatch(/^Bearer /);
       expect(challenge).not.toMatch(/error=/);
     });
+
+    describeTrustedClientGrants(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
   });
 
   it('a wrong password re-renders the login form with 401, sets no session and does not redirect', async () => {

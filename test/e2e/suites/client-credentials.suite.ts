@@ -60,12 +60,14 @@ export function describeClientCredentials(server: () => IdpUnderTest): void {
       expect(userinfo.status).toBe(401);
     });
 
-    it('checks the requested scope against the registered one: anything else, or a user scope, is invalid_scope', async () => {
+    it('refuses user scopes without a user (invalid_scope) and API scopes at open registration', async () => {
       const config = await registerMachine({ scope: 'profile email' });
-      expect((await client.clientCredentialsGrant(config, { scope: 'email' })).scope).toBe('email');
-      for (const scope of ['profile address', 'openid', 'offline_access', 'urn:example:unknown']) {
+      // No scope asked: the registered scopes that make sense without a user, here none.
+      expect((await client.clientCredentialsGrant(config)).scope ?? '').toBe('');
+      for (const scope of ['profile', 'openid', 'offline_access', 'orders:read']) {
         await expect(client.clientCredentialsGrant(config, { scope })).rejects.toMatchObject({ error: 'invalid_scope' });
       }
+      await expect(registerMachine({ scope: 'orders:read' })).rejects.toMatchObject({ error: 'invalid_client_metadata' });
     });
 
     it('refuses a client that did not register the grant (unauthorized_client) and a wrong secret (401 invalid_client)', async () => {

@@ -1,6 +1,6 @@
 import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
-import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
+import { isApiScope, SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 
 export { SUPPORTED_SCOPES };
@@ -90,8 +90,13 @@ export function validateClientMetadata(
   const scopeInput = input.scope ?? SUPPORTED_SCOPES.join(' ');
   if (typeof scopeInput !== 'string') throw metadataError('scope must be a string');
   const scopes = scopeInput.split(' ').filter(Boolean);
-  const unknownScope = scopes.find((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s));
+  const unknownScope = scopes.find((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s) && !isApiScope(s));
   if (unknownScope !== undefined) throw metadataError(`unsupported scope ${unknownScope}`);
+  // An API's permissions are the operator's to hand out: never to whoever registers openly.
+  const apiScope = scopes.find(isApiScope);
+  if (apiScope !== undefined && authorizedBy !== 'initial_access_token') {
+    throw metadataError(`API scope ${apiScope} may only be registered with the initial access token`);
+  }
 
   const alg = input.id_token_signed_response_alg ?? 'RS256';
   if (alg !== 'RS256') throw metadataError('id_token_signed_response_alg must be RS256');

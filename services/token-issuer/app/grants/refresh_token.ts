@@ -64,7 +64,7 @@ export async function refreshTokens(
       clientId: client.clientId,
       scope,
       now,
-      graceSeconds: client.refreshTokenReuseGraceSeconds ?? 0,
+      graceSeconds: client.refreshTokenReuseGraceSeconds,
       successorUsed,
       tokens: {
         accessTokenIdHash: planned.idHash,
@@ -119,6 +119,6 @@ async function issuedGeneration(
 }
 
 function withinGrace(epoch: { status: string; rotatedAt?: string }, client: ClientView, now: Date): boolean {
-  const grace = client.refreshTokenReuseGraceSeconds ?? 0;
+  const grace = client.refreshTokenReuseGraceSeconds;
   return epoch.rotatedAt !== undefined && grace > 0 && now.getTime() < Date.parse(epoch.rotatedAt) + grace * 1000;
 }

@@ -1,8 +1,8 @@
 import type { ClientView } from '../../../../contracts/messages/client-registry.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { USER_SCOPES as USER_SCOPE_LIST } from '../../../../contracts/scopes.js';
 
-/** Scopes that speak for a user: meaningless, so refused, where no user takes part. */
-const USER_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
+const USER_SCOPES = new Set(USER_SCOPE_LIST);
 
 /**
  * RFC 6749 §3.3: the scope of a token request, checked against the client's registered `scope`.

@@ -68,7 +68,7 @@ export async function signTokenResponse(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: deps.minter.lifetimes.accessTokenSeconds,
-    scope,
+    ...(scope !== '' ? { scope } : {}),
     ...(args.refreshToken !== undefined ? { refresh_token: args.refreshToken } : {}),
     ...(idToken !== undefined ? { id_token: idToken } : {}),
   };
