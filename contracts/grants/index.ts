@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuthorizationCodeGrant } from './authorization_code.js';
 import { ClientCredentialsGrant } from './client_credentials.js';
+import { PasswordGrant } from './password.js';
 import { RefreshTokenGrant } from './refresh_token.js';
 
 export * from './authorization_code.js';
@@ -11,7 +12,7 @@ export * from './refresh_token.js';
 export * from './resource.js';
 
 /** Every grant type the token endpoint serves, in one place (see define.ts). */
-export const GRANTS = [AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant] as const;
+export const GRANTS = [AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, RefreshTokenGrant] as const;
 
 export type Grant = (typeof GRANTS)[number];
 export type GrantType = Grant['grantType'];

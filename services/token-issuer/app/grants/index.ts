@@ -6,6 +6,7 @@ import type { TokenResponse } from '../../../../contracts/messages/token-issuer.
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 import { redeemAuthorizationCode } from './authorization_code.js';
 import { grantClientCredentials } from './client_credentials.js';
+import { grantPassword } from './password.js';
 import { refreshTokens } from './refresh_token.js';
 
 type GrantHandler<G extends Grant> = (
@@ -22,6 +23,7 @@ type GrantHandler<G extends Grant> = (
 const HANDLERS: { [K in GrantType]: GrantHandler<Extract<Grant, { grantType: K }>> } = {
   authorization_code: redeemAuthorizationCode,
   client_credentials: grantClientCredentials,
+  password: grantPassword,
   refresh_token: refreshTokens,
 };
 
