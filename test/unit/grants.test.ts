@@ -56,7 +56,9 @@ describe('grant types', () => {
     const base = { redirect_uris: ['https://rp.example.test/cb'] };
     for (const grantType of GRANT_TYPES) {
       const responseTypes = grantType === 'authorization_code' ? ['code'] : [];
-      expect(validateClientMetadata({ ...base, grant_types: [grantType], response_types: responseTypes }).grantTypes).toEqual([grantType]);
+      const metadata = { ...base, grant_types: [grantType], response_types: responseTypes };
+      // The password grant only for clients the operator registers (with the initial access token).
+      expect(validateClientMetadata(metadata, 'initial_access_token').grantTypes).toEqual([grantType]);
     }
     expect(() => validateClientMetadata({ ...base, grant_types: ['urn:example:unknown'] })).toThrow(/unsupported grant type/);
   });
