@@ -81,6 +81,8 @@ export const GrantRevokedV2 = eventSchema(
  */
 export const RefreshTokenIssue = z.object({
   tokenHash: Sha256Hex,
+  /** When the lineage began: a client's revocation watermark after it ends the lineage. */
+  issuedAt: IsoTime,
   /** Unused this long, the token expires (idle lifetime). */
   idleExpiresAt: IsoTime,
   /** The lineage ends here whatever its use (absolute lifetime). */

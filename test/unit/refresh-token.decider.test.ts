@@ -39,7 +39,7 @@ function lineage({ graceSeconds = 0 } = {}) {
       accessTokenIdHash: hash(),
       accessTokenExpiresAt: at(3_600_000).toISOString(),
       idTokenIssued: true,
-      refreshToken: { tokenHash: secretHash, idleExpiresAt: at(86_400_000).toISOString(), absoluteExpiresAt: at(7 * 86_400_000).toISOString() },
+      refreshToken: { tokenHash: secretHash, issuedAt: at(0).toISOString(), idleExpiresAt: at(86_400_000).toISOString(), absoluteExpiresAt: at(7 * 86_400_000).toISOString() },
     },
   };
   const grant = (events: GrantEvent[] = [granted]) =>

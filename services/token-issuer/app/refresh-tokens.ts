@@ -62,6 +62,7 @@ export function firstRefreshToken(
     token: formatRefreshToken({ grantId, generation: 0, secret }),
     issue: {
       tokenHash: sha256Hex(secret),
+      issuedAt: now.toISOString(),
       idleExpiresAt: idleExpiry(now, lifetimes.refreshTokenIdleSeconds, absoluteExpiresAt.toISOString()),
       absoluteExpiresAt: absoluteExpiresAt.toISOString(),
     },

@@ -8,6 +8,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
 import type { GrantState, IssuedCode } from '../../domain/grant/state.js';
+import { refusedByClientWatermark } from '../client-watermark.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
@@ -38,6 +39,13 @@ export async function redeemAuthorizationCode(
   let tokens: TokenResponse | undefined;
 
   const { decision } = await decideOnGrant(deps, ctx, parts.grantId, async (state: GrantState): Promise<RedeemCodeCommand> => {
+    if (state.status === 'code_issued' && state.code.clientId === client.clientId) {
+      // A code issued before the client's watermark ("revoke all its tokens") is one of them.
+      const issuedAt = Math.floor(Date.parse(state.code.expiresAt) / 1000) - deps.minter.lifetimes.codeSeconds;
+      if (await refusedByClientWatermark(deps, ctx, client.clientId, issuedAt)) {
+        throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail: 'code older than the client watermark' });
+      }
+    }
     const refresh = state.status === 'code_issued' && refreshTokenPolicy(client, state.code.scope)
       ? firstRefreshToken(parts.grantId, now, deps.minter.lifetimes)
       : undefined;

@@ -7,6 +7,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { constantTimeEqual, sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { GrantWithTokens } from '../../domain/grant/state.js';
 import { refreshedScope, RefreshTokenReused, type UseRefreshTokenCommand } from '../../domain/refresh-token/refresh-token.js';
+import { refusedByClientWatermark } from '../client-watermark.js';
 import { decideOnGrant, decideOnRefreshEpoch, loadGrant, loadRefreshEpoch } from '../grant-stream.js';
 import { formatRefreshToken, idleExpiry, parseRefreshToken, successorSecret, type RefreshTokenParts } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
@@ -34,6 +35,9 @@ export async function refreshTokens(
   if (!found) throw invalidGrant('no such refresh token');
   const { grant, presented, issued, presentedHash } = found;
   if (grant.subject.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
+  // "Revoke every token of this client" (or its deletion) ends the lineages begun before it.
+  const lineageBegan = Math.floor(Date.parse(grant.lineage.refreshToken?.issuedAt ?? '1970-01-01T00:00:00.000Z') / 1000);
+  if (await refusedByClientWatermark(deps, ctx, client.clientId, lineageBegan)) throw invalidGrant('lineage older than the client watermark');
   const scope = refreshedScope(grant.subject.scope, request.scope);
 
   const now = deps.clock();

@@ -29,6 +29,7 @@ export interface IssuedCode {
 /** Generation 0 of the grant's refresh tokens, as recorded when the grant first issued tokens. */
 export interface RefreshTokenIssue {
   tokenHash: string;
+  issuedAt: string;
   idleExpiresAt: string;
   absoluteExpiresAt: string;
 }
