@@ -8,6 +8,8 @@ export const streams = {
   client: (tenant: TenantId, clientId: string) => `client-${tenant}-${clientId}`,
   user: (tenant: TenantId, sub: string) => `user-${tenant}-${sub}`,
   username: (tenant: TenantId, usernameDigest: string) => `username-${tenant}-${usernameDigest}`,
+  /** One successful login that changed nothing on the user's stream (contracts/events/authentication.ts). */
+  authentication: (tenant: TenantId, authenticationId: string) => `authentication-${tenant}-${authenticationId}`,
   session: (tenant: TenantId, sessionId: string) => `session-${tenant}-${sessionId}`,
   consent: (tenant: TenantId, sub: string, clientId: string) => `consent-${tenant}-${sub}.${clientId}`,
   grant: (tenant: TenantId, grantId: string) => `grant-${tenant}-${grantId}`,

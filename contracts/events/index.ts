@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuthenticationEvent } from './authentication.js';
 import { ClientEvent } from './client.js';
 import { ConsentEvent } from './consent.js';
 import { GrantEvent } from './grant.js';
@@ -8,6 +9,7 @@ import { SessionEvent } from './session.js';
 import { UserEvent } from './user.js';
 import { UsernameEvent } from './username.js';
 
+export * from './authentication.js';
 export * from './client.js';
 export * from './consent.js';
 export * from './define.js';
@@ -23,6 +25,7 @@ export * from './username.js';
 export const DomainEvent = z.union([
   ClientEvent,
   UserEvent,
+  AuthenticationEvent,
   UsernameEvent,
   SessionEvent,
   ConsentEvent,

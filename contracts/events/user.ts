@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { AuthenticationSucceededV1 } from './authentication.js';
 import { eventSchema, IsoTime, Sha256Hex, SealedJson } from './define.js';
+
+/** An argon2id hash in its PHC string form, which carries its own parameters. */
+const Argon2idPhc = z.string().startsWith('$argon2id$');
 
 export const UserRegisteredV1 = eventSchema(
   'user.registered',
@@ -9,16 +13,10 @@ export const UserRegisteredV1 = eventSchema(
     /** SHA-256 of `<tenant>:<lower-cased username>`: the lookup key, not the name itself. */
     usernameDigest: Sha256Hex,
     /** argon2id PHC string. */
-    passwordHash: z.string().startsWith('$argon2id$'),
+    passwordHash: Argon2idPhc,
     /** Personal claims (username, name, email), sealed with the user's data key. */
     profile: SealedJson,
   }),
-);
-
-export const AuthenticationSucceededV1 = eventSchema(
-  'authentication.succeeded',
-  1,
-  z.object({ sub: z.string(), method: z.literal('pwd'), clientId: z.string().nullable() }),
 );
 
 export const AuthenticationFailedV1 = eventSchema(
@@ -33,10 +31,26 @@ export const AuthenticationFailedV1 = eventSchema(
   }),
 );
 
+/**
+ * The password hashed again with the configured argon2id parameters, at a successful login whose
+ * stored hash had others: the same password, a new salt and cost. Recorded with that login's
+ * `authentication.succeeded`, in one append.
+ */
+export const UserPasswordRehashedV1 = eventSchema(
+  'user.password_rehashed',
+  1,
+  z.object({ sub: z.string(), passwordHash: Argon2idPhc }),
+);
+
+/**
+ * The user's stream: registration, failed logins (bounded by the throttle), the successes that
+ * change state (a reset failure count, a rehash) and rehashes. Other successes are not here.
+ */
 export const UserEvent = z.discriminatedUnion('type', [
   UserRegisteredV1,
   AuthenticationSucceededV1,
   AuthenticationFailedV1,
+  UserPasswordRehashedV1,
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 

@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { passwordVerifications } from '../metrics/metrics.js';
+import { passwordHashes, passwordVerifications } from '../metrics/metrics.js';
 
 /**
  * Human passwords (DESIGN §4): argon2id, the hash in its PHC string form, which carries its own
@@ -22,8 +22,22 @@ export interface Argon2Parameters {
 export const DEFAULT_ARGON2: Argon2Parameters = { memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 };
 
 export function hashPassword(password: string, parameters: Argon2Parameters = DEFAULT_ARGON2): Promise<string> {
+  passwordHashes.inc();
   return argon2.hash(password, { type: argon2.argon2id, ...parameters });
 }
+
+/**
+ * Whether a stored hash was made otherwise than `hashPassword` would make it now: another
+ * variant than argon2id, another argon2 version, or other memory, time or parallelism (read
+ * from its PHC string, `$argon2id$v=19$m=19456,p=1,t=2$…`). A successful login then rehashes.
+ */
+export function needsRehash(hash: string, parameters: Argon2Parameters = DEFAULT_ARGON2): boolean {
+  if (!hash.startsWith('$argon2id$')) return true;
+  return argon2.needsRehash(hash, { ...parameters, version: ARGON2_VERSION });
+}
+
+/** Argon2 version 1.3 (0x13), the only one the library makes. */
+const ARGON2_VERSION = 0x13;
 
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
   passwordVerifications.inc();

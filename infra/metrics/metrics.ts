@@ -104,3 +104,9 @@ export const passwordVerifications = new Counter({
   help: 'argon2id password verifications run by this process (decoys for unknown usernames included)',
   registers: [registry],
 });
+
+export const passwordHashes = new Counter({
+  name: 'idp_password_hashes_total',
+  help: 'argon2id password hashes made by this process: registrations, and rehashes of hashes with outdated parameters at login',
+  registers: [registry],
+});

@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { DEFAULT_ARGON2, hashPassword, verifyPassword } from '../../infra/crypto/passwords.js';
+import { DEFAULT_ARGON2, hashPassword, needsRehash, verifyPassword } from '../../infra/crypto/passwords.js';
 import { loadEmbeddedConfig } from '../../services/embedded/config.js';
 
 describe('password hashing (argon2id)', () => {
@@ -27,5 +27,18 @@ describe('password hashing (argon2id)', () => {
     });
     expect(() => loadEmbeddedConfig({ ...base, IDP_ARGON2_MEMORY_KIB: '1024' })).toThrow(/IDP_ARGON2_MEMORY_KIB/);
     expect(() => loadEmbeddedConfig({ ...base, IDP_ARGON2_TIME_COST: '0' })).toThrow(/IDP_ARGON2_TIME_COST/);
+  });
+
+  it('tells a hash made otherwise than the configured parameters (memory, time, parallelism, variant) from a current one', async () => {
+    const params = { memoryCost: 8 * 1024, timeCost: 1, parallelism: 1 };
+    const current = await hashPassword('pw', params);
+    expect(needsRehash(current, params)).toBe(false);
+    expect(needsRehash(current, { ...params, memoryCost: 16 * 1024 })).toBe(true);
+    expect(needsRehash(current, { ...params, timeCost: 2 })).toBe(true);
+    expect(needsRehash(current, { ...params, parallelism: 2 })).toBe(true);
+    expect(needsRehash(await hashPassword('pw'), params)).toBe(true);
+    expect(needsRehash(await hashPassword('pw'), DEFAULT_ARGON2)).toBe(false);
+    const argon2i = await argon2.hash('pw', { type: argon2.argon2i, ...params });
+    expect(needsRehash(argon2i, params)).toBe(true);
   });
 });

@@ -39,11 +39,17 @@ function person(username = 'alice') {
   };
   const { type: _type, ...data } = register;
   const registered: UserEvent = { type: 'user.registered', schemaVersion: 1, data };
-  const login = (passwordMatched: boolean | null, clientId: string | null, now = T0): UserCommand => ({
+  const login = (
+    passwordMatched: boolean | null,
+    clientId: string | null,
+    now = T0,
+    rehash?: { from: string; to: string },
+  ): UserCommand => ({
     type: 'record_authentication',
     passwordMatched,
     clientId,
     now,
+    rehash,
   });
   const failed = (clientId: string | null, at = T0): UserEvent => ({
     type: 'authentication.failed',
@@ -55,7 +61,12 @@ function person(username = 'alice') {
     schemaVersion: 1,
     data: { sub, method: 'pwd', clientId },
   });
-  return { sub, register, registered, login, failed, succeeded };
+  const rehashed = (passwordHash: string): UserEvent => ({
+    type: 'user.password_rehashed',
+    schemaVersion: 1,
+    data: { sub, passwordHash },
+  });
+  return { sub, register, registered, login, failed, succeeded, rehashed };
 }
 
 describe('user decider: registration', () => {
@@ -92,13 +103,14 @@ describe('user decider: password login', () => {
       .then([alice.failed(null)], { error: 'access_denied', mayRedirect: false });
   });
 
-  test('a successful login records authentication.succeeded with method pwd and no refusal', () => {
+  test('a successful login that changes nothing succeeds without an event here (logins do not lengthen the user stream)', () => {
     const alice = person();
     const clientId = randomUUID();
-    given([alice.registered]).when(alice.login(true, clientId)).then([alice.succeeded(clientId)]);
+    given([alice.registered]).when(alice.login(true, clientId)).then([]);
+    given([alice.registered, alice.failed(null), alice.succeeded(null)]).when(alice.login(true, clientId)).then([]);
   });
 
-  test('a successful login after a few failed ones still succeeds (below the throttle)', () => {
+  test('a successful login after failed ones records authentication.succeeded here: it resets the count', () => {
     const alice = person();
     const clientId = randomUUID();
     given([alice.registered, alice.failed(clientId), alice.failed(clientId)])
@@ -109,6 +121,37 @@ describe('user decider: password login', () => {
   test('a login for an unregistered user records nothing and refuses with access_denied', () => {
     const alice = person();
     given([]).when(alice.login(true, randomUUID())).then([], { error: 'access_denied', mayRedirect: false });
+  });
+});
+
+describe('user decider: rehash of an outdated password hash', () => {
+  const current = (alice: ReturnType<typeof person>) => alice.register.passwordHash.replace('m=65536,t=3,p=4', 'm=19456,t=2,p=1');
+
+  test('a success with a rehash records the login and user.password_rehashed in one decision, and the new hash is the state', () => {
+    const alice = person();
+    const to = current(alice);
+    given([alice.registered])
+      .when(alice.login(true, 'web', T0, { from: alice.register.passwordHash, to }))
+      .then([alice.succeeded('web'), alice.rehashed(to)]);
+    let state = userDecider.initialState();
+    for (const event of [alice.registered, alice.rehashed(to)]) state = userDecider.evolve(state, event);
+    expect(state.status === 'registered' && state.passwordHash).toBe(to);
+  });
+
+  test('a rehash made from a hash that is no longer the stored one is dropped (a concurrent rehash won)', () => {
+    const alice = person();
+    const winner = current(alice);
+    given([alice.registered, alice.rehashed(winner)])
+      .when(alice.login(true, 'web', T0, { from: alice.register.passwordHash, to: `${winner}x` }))
+      .then([]);
+  });
+
+  test('a failed or throttled attempt never rehashes', () => {
+    const alice = person();
+    const rehash = { from: alice.register.passwordHash, to: current(alice) };
+    given([alice.registered]).when(alice.login(false, null, T0, rehash)).then([alice.failed(null)], { error: 'access_denied' });
+    const throttled = [alice.registered, ...Array.from({ length: FREE_ATTEMPTS }, () => alice.failed(null))];
+    given(throttled).when(alice.login(true, null, T0, rehash)).then([], { error: 'access_denied' });
   });
 });
 

@@ -1,8 +1,7 @@
-import { hashPassword, verifyPassword, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
+import { hashPassword, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { ConsentEvent } from '../../../contracts/events/consent.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
-import { SessionEvent } from '../../../contracts/events/session.js';
 import { UserEvent, UserProfile } from '../../../contracts/events/user.js';
 import { UsernameEvent } from '../../../contracts/events/username.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
@@ -15,10 +14,10 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
 import { consentDecider, coversScopes } from '../domain/consent/consent.js';
-import { sessionDecider } from '../domain/session/session.js';
-import { throttledUntil, userDecider } from '../domain/user/user.js';
+import { userDecider } from '../domain/user/user.js';
 import { usernameDecider } from '../domain/username/username.js';
 import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
+import { passwordLogin, type LoginDeps } from './login.js';
 
 export interface AuthnDeps {
   store: EventStore;
@@ -41,8 +40,7 @@ const SCOPE_CLAIMS: Record<string, Array<keyof UserProfile>> = {
 export class AuthnApp {
   private readonly handlerDeps: CommandHandlerDeps;
   private readonly clock: () => Date;
-  /** Verified against when the username is unknown, so both paths cost one argon2 verify. */
-  private readonly decoyHash: Promise<string>;
+  private readonly loginDeps: LoginDeps;
 
   constructor(private readonly deps: AuthnDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -52,7 +50,13 @@ export class AuthnApp {
       projections: { store: deps.projections, project: authnProjections, checkpoint: AUTHN_CHECKPOINT },
       clock: this.clock,
     };
-    this.decoyHash = hashPassword(randomSecret(), deps.argon2);
+    this.loginDeps = {
+      handlerDeps: this.handlerDeps,
+      argon2: deps.argon2,
+      sessionTtlSeconds: deps.sessionTtlSeconds,
+      clock: this.clock,
+      decoyHash: hashPassword(randomSecret(), deps.argon2),
+    };
   }
 
   usernameDigest(tenant: string, username: string): string {
@@ -126,48 +130,7 @@ export class AuthnApp {
     const sub = await this.deps.projections.get<string>(
       keys.userByUsername(ctx.tenant, this.usernameDigest(ctx.tenant, input.username)),
     );
-    const user = sub ? await this.deps.projections.get<UserRecord>(keys.user(ctx.tenant, sub)) : undefined;
-    if (!sub || !user) {
-      await verifyPassword(await this.decoyHash, input.password);
-      return { authenticated: false };
-    }
-    const now = this.clock();
-    // argon2 runs at most once per attempt, however often a lost race makes the command retry.
-    let verification: Promise<boolean> | undefined;
-    const { decision } = await handleCommand(this.handlerDeps, {
-      streamName: streams.user(ctx.tenant, sub),
-      decider: userDecider,
-      schema: UserEvent,
-      command: async (state) => {
-        // Within the throttle's wait the password is not even checked (no argon2, no event).
-        const until = throttledUntil(state);
-        const passwordMatched = until && now < until ? null : await (verification ??= verifyPassword(user.passwordHash, input.password));
-        return { type: 'record_authentication' as const, passwordMatched, clientId: input.clientId, now };
-      },
-      // Every login of one account appends to its stream: concurrent ones race, and each lost
-      // race is only a re-read (argon2 is not run again), so give them room to all get through.
-      maxAttempts: LOGIN_MAX_ATTEMPTS,
-      // An attempt is made by whoever typed the password, not (yet) by the user: recorded as the
-      // client (or the login page) acting, so a failure never blames the account owner.
-      ctx: attemptActor(ctx, input.clientId),
-    });
-    const actorCtx: RequestContext = { ...ctx, actor: { kind: 'user', id: sub } };
-    if (decision.rejection) return { authenticated: false };
-    const facts = { sub, authTime: Math.floor(now.getTime() / 1000), acr: '0', amr: ['pwd'] };
-    if (input.startSession === false) return { authenticated: true, ...facts, session: null };
-
-    const sessionId = randomUUID();
-    const secret = randomSecret();
-    const expiresAt = new Date(now.getTime() + this.deps.sessionTtlSeconds * 1000).toISOString();
-    const session: SessionView = { sessionId, ...facts };
-    await handleCommand(this.handlerDeps, {
-      streamName: streams.session(ctx.tenant, sessionId),
-      decider: sessionDecider,
-      schema: SessionEvent,
-      command: { type: 'start_session', ...session, secretHash: sha256Hex(secret), expiresAt },
-      ctx: actorCtx,
-    });
-    return { authenticated: true, ...facts, session, sessionToken: `${sessionId}.${secret}`, expiresAt };
+    return passwordLogin(this.loginDeps, ctx, sub ?? null, input);
   }
 
   async resolveSession(ctx: RequestContext, sessionToken: string): Promise<SessionView | null> {
@@ -211,12 +174,4 @@ export class AuthnApp {
     }
     return claims;
   }
-}
-
-/** Enough for dozens of concurrent logins of one account; each retry is a stream read. */
-const LOGIN_MAX_ATTEMPTS = 100;
-
-/** Who a password attempt is recorded as: the party that asked, with the subject in the data. */
-function attemptActor(ctx: RequestContext, clientId: string | null): RequestContext {
-  return { ...ctx, actor: clientId ? { kind: 'client', id: clientId } : { kind: 'system', id: 'login-form' } };
 }

@@ -10,9 +10,9 @@ export const keys = {
   consent: (tenant: string, sub: string, clientId: string) => `consent:${tenant}:${sub}:${clientId}`,
 };
 
+/** Logins read the password hash from the user's stream: no copy of it in the projections. */
 export interface UserRecord {
   sub: string;
-  passwordHash: string;
   profile: { alg: 'A256GCM'; iv: string; ct: string; tag: string };
 }
 
@@ -28,8 +28,8 @@ export interface SessionRecord {
 
 const users = projection(UserEvent, ['user.registered'], (event, meta) => {
   if (event.type !== 'user.registered') return [];
-  const { sub, usernameDigest, passwordHash, profile } = event.data;
-  const record: UserRecord = { sub, passwordHash, profile };
+  const { sub, usernameDigest, profile } = event.data;
+  const record: UserRecord = { sub, profile };
   return [
     { kind: 'put', key: keys.userByUsername(meta.tenant, usernameDigest), value: sub },
     { kind: 'put', key: keys.user(meta.tenant, sub), value: record },

@@ -45,8 +45,16 @@ export type UserCommand =
   /**
    * The password was checked by the caller (argon2 is slow and not pure); this records the
    * outcome. `passwordMatched` is null when the caller did not check it because of the throttle.
+   * `rehash`: the caller found the stored hash's parameters outdated and hashed the password
+   * again (`to`), replacing the hash it verified against (`from`).
    */
-  | { type: 'record_authentication'; passwordMatched: boolean | null; clientId: string | null; now: Date };
+  | {
+      type: 'record_authentication';
+      passwordMatched: boolean | null;
+      clientId: string | null;
+      now: Date;
+      rehash?: { from: string; to: string } | undefined;
+    };
 
 export function decideUser(command: UserCommand, state: UserState): Decision<UserEvent> {
   switch (command.type) {
@@ -91,12 +99,26 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
           },
         );
       }
-      return accept({
-        type: 'authentication.succeeded',
-        schemaVersion: 1,
-        data: { sub: state.sub, method: 'pwd', clientId: command.clientId },
-      });
+      {
+        // A rehash replaces only the hash it was made to replace: never one that changed since.
+        const rehashed: UserEvent[] =
+          command.rehash && command.rehash.from === state.passwordHash
+            ? [{ type: 'user.password_rehashed', schemaVersion: 1, data: { sub: state.sub, passwordHash: command.rehash.to } }]
+            : [];
+        // A success that changes nothing here is not recorded here: the caller records it in
+        // the login's own stream, so that logins never lengthen this one (issue 8).
+        if (state.failedAttempts === 0 && rehashed.length === 0) return accept();
+        return accept<UserEvent>(
+          { type: 'authentication.succeeded', schemaVersion: 1, data: { sub: state.sub, method: 'pwd', clientId: command.clientId } },
+          ...rehashed,
+        );
+      }
   }
+}
+
+/** Whether this decision recorded the login on the user's stream (else its caller records it). */
+export function recordedLogin(decision: Decision<UserEvent>): boolean {
+  return decision.events.some((event) => event.type === 'authentication.succeeded');
 }
 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
@@ -112,6 +134,8 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       return state.status === 'registered'
         ? { ...state, failedAttempts: state.failedAttempts + 1, lastFailureAt: event.data.at }
         : state;
+    case 'user.password_rehashed':
+      return state.status === 'registered' ? { ...state, passwordHash: event.data.passwordHash } : state;
     default: {
       const exhaustive: never = event;
       return exhaustive;
