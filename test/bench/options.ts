@@ -24,6 +24,8 @@ const BenchOptions = z.object({
   history: Count(10_000),
   /** Seconds per scenario and server before it stops where it is. */
   deadlineSeconds: Count(90),
+  /** Seconds for building the rotation history, per server. */
+  historyDeadlineSeconds: Count(300),
   /** Comma-separated scenario ids (default: all). */
   scenarios: z.string().optional(),
   /** Comma-separated servers: ours, oidc-provider (default both). */
@@ -44,6 +46,7 @@ const ENV_NAMES: Record<keyof BenchOptions, string> = {
   users: 'BENCH_USERS',
   history: 'BENCH_HISTORY',
   deadlineSeconds: 'BENCH_DEADLINE_S',
+  historyDeadlineSeconds: 'BENCH_HISTORY_DEADLINE_S',
   scenarios: 'BENCH_SCENARIOS',
   targets: 'BENCH_TARGETS',
   profile: 'BENCH_PROFILE',

@@ -38,7 +38,7 @@ export async function refreshAfterRotations(target: Target, { http, options, use
   }
   const lineage = await Lineage.start(target, http, users[0]!);
   const history = await closedLoop(
-    { count: options.history, concurrency: 1, warmup: 0, deadlineMs: options.deadlineSeconds * 2000 },
+    { count: options.history, concurrency: 1, warmup: 0, deadlineMs: options.historyDeadlineSeconds * 1000 },
     () => lineage.refresh(http),
   );
   if (history.errors > 0) throw new Error(`a rotation failed: ${history.firstError ?? ''}`);
