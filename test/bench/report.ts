@@ -24,6 +24,8 @@ export interface ScenarioReport {
 export interface BenchReport {
   date: string;
   machine: { nproc: number; cpu: string; node: string; commit: string; oidcProvider: string };
+  /** 1-minute load average at the start and the end: anything else running skews the figures. */
+  loadAverage: { start: number; end?: number };
   pinning: { pinned: boolean; reason?: string; serverCore: number; loadCore: number };
   options: BenchOptions;
   scenarios: ScenarioReport[];
@@ -71,6 +73,8 @@ export function renderReport(report: BenchReport): string {
     report.pinning.pinned
       ? `pinned with taskset: servers on core ${report.pinning.serverCore}, load generator on core ${report.pinning.loadCore}`
       : `NOT pinned (${report.pinning.reason ?? 'unknown'}): servers and load generator share the cores`,
+    `load average (1 min) ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end?.toFixed(1) ?? '?'} at the end` +
+      (report.loadAverage.start > 0.5 * m.nproc || (report.loadAverage.end ?? 0) > 0.5 * m.nproc ? ': other work was running, figures are noisy' : ''),
     `options: ${JSON.stringify(report.options)}`,
     '',
     '| scenario | ours /s | ours p50 ms | ours p99 ms | oidc-provider /s | theirs p50 ms | theirs p99 ms | /s ours÷theirs | p50 ours÷theirs |',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from './http.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: machine(),
+    loadAverage: { start: os.loadavg()[0]! },
     pinning: pinningOf(pinning),
     options,
     scenarios: LOAD_SCENARIOS.filter((s) => selected(options, s.id)).map((s) => ({ id: s.id, title: s.title, unit: s.unit, sides: {} })),
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
   }
 
   http.close();
+  report.loadAverage.end = os.loadavg()[0]!;
   process.stdout.write(`\n${renderReport(report)}`);
   writeReport(report, options.out);
   process.stdout.write(`\nwritten to ${options.out}\n`);
