@@ -70,7 +70,8 @@ export const IntrospectionResponse = z.discriminatedUnion('active', [
     iss: z.string(),
     exp: z.number().int(),
     iat: z.number().int(),
-    token_type: z.literal('Bearer'),
+    /** `Bearer` for an access token (RFC 6749 §7.1); `refresh_token` for a refresh token, which is none. */
+    token_type: z.enum(['Bearer', 'refresh_token']),
     jti: z.string(),
   }),
 ]);

@@ -39,7 +39,7 @@ export class TokenIssuerMessageController {
 
   @MessagePattern(IntrospectToken.subject)
   introspect(@Payload() payload: unknown) {
-    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token, r.format), this.unexpected);
+    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token, r.format, r.tokenTypeHint), this.unexpected);
   }
 
   @MessagePattern(RevokeToken.subject)

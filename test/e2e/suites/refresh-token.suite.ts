@@ -141,6 +141,30 @@ export function describeRefreshTokens(server: () => IdpUnderTest, user: { userna
       await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     });
 
+    it('introspects a refresh token for its own client only: active until rotated, whatever the hint (RFC 7662 §2.1)', async () => {
+      const config = await register();
+      const other = await register();
+      const tokens = await codeFlow(config);
+      const sub = decodeJwt(tokens.id_token!).sub;
+      for (const hint of ['refresh_token', 'access_token']) {
+        expect(await client.tokenIntrospection(config, tokens.refresh_token!, { token_type_hint: hint })).toMatchObject({
+          active: true,
+          token_type: 'refresh_token',
+          client_id: config.clientMetadata().client_id,
+          sub,
+          scope: 'openid offline_access profile',
+        });
+      }
+      expect(await client.tokenIntrospection(other, tokens.refresh_token!)).toEqual({ active: false });
+      const rotated = await client.refreshTokenGrant(config, tokens.refresh_token!);
+      expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toEqual({ active: false });
+      expect(await client.tokenIntrospection(config, rotated.refresh_token!)).toMatchObject({ active: true });
+      expect(await client.tokenIntrospection(config, rotated.access_token, { token_type_hint: 'refresh_token' })).toMatchObject({
+        active: true,
+        token_type: 'Bearer',
+      });
+    });
+
     it('works unmodified with oauth4webapi', async () => {
       const config = await register();
       const tokens = await codeFlow(config);

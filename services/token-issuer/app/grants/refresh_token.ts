@@ -115,11 +115,11 @@ async function issuedGeneration(
   ctx: RequestContext,
   grant: GrantWithTokens,
   generation: number,
-): Promise<{ tokenHash: string; idleExpiresAt: string } | undefined> {
+): Promise<{ tokenHash: string; idleExpiresAt: string; issuedAt: string } | undefined> {
   if (generation === 0) return grant.lineage.refreshToken ?? undefined;
   const previous = await loadRefreshEpoch(deps, ctx, grant.grantId, generation - 1);
   if (previous.status !== 'rotated' || previous.successor.generation !== generation) return undefined;
-  return previous.successor;
+  return { ...previous.successor, issuedAt: previous.rotatedAt };
 }
 
 function withinGrace(epoch: { status: string; rotatedAt?: string }, client: ClientView, now: Date): boolean {
