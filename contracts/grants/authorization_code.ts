@@ -11,7 +11,9 @@ export const AuthorizationCodeGrant = defineGrant({
     redirectUri: z.string().optional(),
     codeVerifier: z.string().optional(),
   }),
-  fromForm(form) {
+  fromForm(form, repeated) {
+    // The authorization request names no resource, so there is nothing to narrow (RFC 8707 §2.2).
+    if (repeated.resource.length > 0) throw new OAuthError('invalid_target', 'resource is not supported with this grant');
     if (!form.code) throw new OAuthError('invalid_request', 'code is required');
     return {
       grantType: 'authorization_code',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OAuthError } from '../oauth-error.js';
 import { defineGrant } from './define.js';
+import { resourceIndicators, Resources } from './resource.js';
 
 /** Refreshing an access token (RFC 6749 §6): the refresh token is rotated on every use. */
 export const RefreshTokenGrant = defineGrant({
@@ -9,14 +10,17 @@ export const RefreshTokenGrant = defineGrant({
     grantType: z.literal('refresh_token'),
     refreshToken: z.string().max(512),
     scope: z.string().max(2048).optional(),
+    /** RFC 8707 §2.2: a subset of the grant's resources for this access token. */
+    resources: Resources,
   }),
-  fromForm(form) {
+  fromForm(form, repeated) {
     if (!form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
     if (form.refresh_token.length > 512) throw new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
     return {
       grantType: 'refresh_token',
       refreshToken: form.refresh_token,
       ...(form.scope ? { scope: form.scope } : {}),
+      resources: resourceIndicators(repeated.resource),
     };
   },
 });

@@ -3,7 +3,7 @@ import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
 import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
-import { lifetimesFrom, TokenLifetimesEnv } from '../token-issuer/adapters/lifetimes-env.js';
+import { lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -50,7 +50,7 @@ const EmbeddedEnv = z
     IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
     ...Argon2Env.shape,
-    ...TokenLifetimesEnv.shape,
+    ...TokenIssuerEnv.shape,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => ({
@@ -70,6 +70,7 @@ const EmbeddedEnv = z
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
     argon2: argon2From(env),
     lifetimes: lifetimesFrom(env),
+    resourceServers: env.IDP_RESOURCE_SERVERS,
     logLevel: env.LOG_LEVEL,
   }));
 

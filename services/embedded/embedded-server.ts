@@ -94,6 +94,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         refreshTokenKey: deriveKey(kek, 'refresh-tokens'),
         bus: tokenIssuerBus,
         lifetimes: config.lifetimes,
+        resourceServers: config.resourceServers,
         logger,
       }),
       'token-issuer',

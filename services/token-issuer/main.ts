@@ -4,10 +4,10 @@ import { openEventStore, openProjectionStore } from '../shared/adapters/open-ada
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { NatsBus } from '../../infra/bus/nats.js';
-import { lifetimesFrom, TokenLifetimesEnv } from './adapters/lifetimes-env.js';
+import { lifetimesFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
-const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenLifetimesEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
+const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
@@ -25,6 +25,7 @@ await runBackendService({
     refreshTokenKey: deriveKey(config.IDP_KEK, 'refresh-tokens'),
     bus,
     lifetimes: lifetimesFrom(config),
+    resourceServers: config.IDP_RESOURCE_SERVERS,
     logger,
   }),
   config,

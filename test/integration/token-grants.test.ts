@@ -7,7 +7,9 @@ import { ClientManagementApp } from '../../services/client-registry/app/client-m
 import { ClientRegistryApp } from '../../services/client-registry/app/client-registry.app.js';
 import { verifyAccessToken } from '../../services/token-issuer/app/access-token.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
+import { introspectToken } from '../../services/token-issuer/app/introspect.js';
 import { issueCode } from '../../services/token-issuer/app/issue-code.js';
+import { revokeToken } from '../../services/token-issuer/app/revoke.js';
 import { confidentialClient, redeemedGrant, testCtx, tokenIssuerOver } from '../support/token-issuer-under-test.js';
 
 /**
@@ -63,7 +65,7 @@ describe('refresh over SQLite: the cost does not grow with the lineage', () => {
     let tokens = await redeemedGrant(deps, client);
     const refresh = async () => {
       counting.reads = [];
-      tokens = await grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', refreshToken: tokens.refresh_token! });
+      tokens = await grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', resources: [], refreshToken: tokens.refresh_token! });
       return counting.reads;
     };
     await refresh();
@@ -101,12 +103,62 @@ describe('the client watermark at the token endpoint', () => {
 
     await management.revokeTokens(ctx, client.clientId);
 
-    await expect(grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', refreshToken: tokens.refresh_token! })).rejects.toMatchObject({
+    await expect(grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', resources: [], refreshToken: tokens.refresh_token! })).rejects.toMatchObject({
       code: 'invalid_grant',
     });
     await expect(
       grantTokens(deps, testCtx(client.clientId), client, { grantType: 'authorization_code', code, redirectUri: 'https://rp.example.test/cb' }),
     ).rejects.toMatchObject({ code: 'invalid_grant' });
     expect(await verifyAccessToken(deps, testCtx(), tokens.access_token)).toBeUndefined();
+  });
+});
+
+describe('audiences and revocations racing a refresh', () => {
+  it('a configured resource server introspects the tokens for its audience; nobody else does; an unconfigured resource is invalid_target', async () => {
+    const deps = tokenIssuerOver(store);
+    const client = confidentialClient({ grantTypes: ['client_credentials'], redirectUris: [], responseTypes: [], scope: 'orders:read' });
+    const tokens = await grantTokens(deps, testCtx(client.clientId), client, { grantType: 'client_credentials', resources: ['https://api.example.test/orders'] });
+    const resourceServer = confidentialClient({ clientId: 'orders-rs', grantTypes: ['client_credentials'] });
+    const stranger = confidentialClient({ grantTypes: ['client_credentials'] });
+    expect((await introspectToken(deps, testCtx(), resourceServer, tokens.access_token)).response).toMatchObject({
+      active: true,
+      aud: 'https://api.example.test/orders',
+      client_id: client.clientId,
+    });
+    expect((await introspectToken(deps, testCtx(), stranger, tokens.access_token)).response).toEqual({ active: false });
+    await expect(
+      grantTokens(deps, testCtx(client.clientId), client, { grantType: 'client_credentials', resources: ['https://payments.example.test/'] }),
+    ).rejects.toMatchObject({ code: 'invalid_target' });
+  });
+
+  it('a revocation committed while a refresh decides ends that refresh too: invalid_grant, no tokens handed out', async () => {
+    const deps = tokenIssuerOver(store);
+    const client = confidentialClient();
+    const tokens = await redeemedGrant(deps, client);
+    const append = store.append.bind(store);
+    let injected = false;
+    store.append = async (streamName, events, expected) => {
+      if (!injected && streamName.startsWith('refresh_token-')) {
+        injected = true;
+        // The client revokes its grant just before the rotation commits.
+        await revokeToken(deps, testCtx(client.clientId), client, tokens.access_token);
+      }
+      return append(streamName, events, expected);
+    };
+    await expect(
+      grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', resources: [], refreshToken: tokens.refresh_token! }),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
+    expect(injected).toBe(true);
+  });
+
+  it('a refresh may not name a resource its grant was not for (RFC 8707 §2.2)', async () => {
+    const deps = tokenIssuerOver(store);
+    const client = confidentialClient({ scope: 'profile' });
+    const tokens = await redeemedGrant(deps, client, 'profile');
+    const refresh = (resources: string[]) =>
+      grantTokens(deps, testCtx(client.clientId), client, { grantType: 'refresh_token', resources, refreshToken: tokens.refresh_token! });
+    await expect(refresh(['https://api.example.test/orders'])).rejects.toMatchObject({ code: 'invalid_target' });
+    // A refused resource does not use the token up.
+    expect((await refresh([])).refresh_token).toEqual(expect.any(String));
   });
 });

@@ -7,6 +7,7 @@ import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
 import { issueCode } from '../../services/token-issuer/app/issue-code.js';
 import { Keyring } from '../../services/token-issuer/app/keyring.js';
+import { ResourceServers } from '../../services/token-issuer/app/resource-servers.js';
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
 import { TOKEN_LIFETIMES, TokenMinter } from '../../services/token-issuer/app/token-minter.js';
 
@@ -26,6 +27,7 @@ export function tokenIssuerOver(store: EventStore, options: { clock?: () => Date
     minter: new TokenMinter(keyring, ISSUER, TOKEN_LIFETIMES),
     issuer: ISSUER,
     refreshTokenKey: randomBytes(32),
+    resourceServers: new ResourceServers([{ uri: 'https://api.example.test/orders', clientId: 'orders-rs' }]),
     bus: new InProcessBus(new InProcessBroker()),
     clock: options.clock ?? (() => new Date()),
   };

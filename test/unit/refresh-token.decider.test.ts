@@ -203,10 +203,16 @@ describe('grant: kinds and reuse detection', () => {
 });
 
 describe('refreshed scope (RFC 6749 §6)', () => {
-  test('the grant\'s scope by default, narrower on request, never wider', () => {
-    expect(refreshedScope('openid profile email', undefined)).toBe('openid profile email');
-    expect(refreshedScope('openid profile email', 'email openid email')).toBe('email openid');
-    expect(() => refreshedScope('openid profile', 'openid address')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
-    expect(() => refreshedScope('openid profile', '   ')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+  test('the grant\'s scope by default, narrower on request, never wider, never beyond the client\'s registration now', () => {
+    const client = 'openid profile email offline_access';
+    expect(refreshedScope('openid profile email', client, undefined)).toBe('openid profile email');
+    expect(refreshedScope('openid profile email', client, 'email openid email')).toBe('email openid');
+    expect(() => refreshedScope('openid profile', client, 'openid address')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+    expect(() => refreshedScope('openid profile', client, '   ')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+    // The operator took profile away from the client: the grant shrinks with it.
+    expect(refreshedScope('openid profile', 'openid', undefined)).toBe('openid');
+    expect(() => refreshedScope('openid profile', 'openid', 'profile')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+    // A malformed scope is refused without being echoed (RFC 6749 §5.2).
+    expect(() => refreshedScope('openid', client, 'x"\\<script>')).toThrow(expect.objectContaining({ code: 'invalid_scope', description: 'the scope is malformed' }));
   });
 });

@@ -7,6 +7,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { Keyring } from '../app/keyring.js';
+import { ResourceServers } from '../app/resource-servers.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
 import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/token-issuer.projections.js';
@@ -24,6 +25,8 @@ export interface TokenIssuerModuleOptions {
   /** For calls to the other services (authn checks the password grant's credentials). */
   bus: Bus;
   lifetimes: TokenLifetimes;
+  /** RFC 8707 resource servers (IDP_RESOURCE_SERVERS); none: tokens are for this issuer only. */
+  resourceServers?: ResourceServers | undefined;
   logger: Logger;
 }
 
@@ -48,6 +51,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),
       issuer: options.issuer,
       refreshTokenKey: options.refreshTokenKey,
+      resourceServers: options.resourceServers ?? new ResourceServers(),
       bus: options.bus,
       clock: () => new Date(),
       tenant: options.tenant,

@@ -14,7 +14,7 @@ import type { TokenIssuerDeps } from './token-issuer.deps.js';
  * be a revocation not projected yet. Revocation is the one lookup that fails open, so then the
  * grant's own stream decides (one short read, DESIGN §3: the grant is the consistency boundary).
  */
-async function isRevoked(deps: TokenIssuerDeps, ctx: RequestContext, grantId: string): Promise<boolean> {
+export async function grantRevokedNow(deps: TokenIssuerDeps, ctx: RequestContext, grantId: string): Promise<boolean> {
   const [revoked, checkpoint] = await Promise.all([
     deps.projections.get(keys.grantRevoked(ctx.tenant, grantId)),
     deps.projections.checkpoint(TOKEN_ISSUER_CHECKPOINT),
@@ -60,7 +60,7 @@ export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestConte
   const parts = typeof jti === 'string' ? splitGrantSecret(jti) : null;
   if (!parts || typeof sub !== 'string' || typeof clientId !== 'string' || aud === undefined) return undefined;
   if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-  if (await isRevoked(deps, ctx, parts.grantId)) return undefined;
+  if (await grantRevokedNow(deps, ctx, parts.grantId)) return undefined;
   if (await refusedByClientWatermark(deps, ctx, clientId, iat)) return undefined;
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };

@@ -13,7 +13,7 @@ import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Codes, access-token ids and (later) refresh tokens are `<grant id>.<secret>` (DESIGN §3). */
+/** Codes and access-token ids are `<grant id>.<secret>` (DESIGN §3); refresh tokens add their generation (refresh-tokens.ts). */
 export function splitGrantSecret(value: string): { grantId: string; secret: string } | null {
   const dot = value.indexOf('.');
   if (dot < 0) return null;

@@ -5,7 +5,7 @@ import type { IntrospectionResponse } from '../../../contracts/messages/token-is
 import { verifyAccessToken } from './access-token.js';
 import { refusedByClientWatermark } from './client-watermark.js';
 import { loadRefreshEpoch } from './grant-stream.js';
-import { findRefreshToken } from './grants/refresh_token.js';
+import { findRefreshToken, lineageBegan } from './refresh-token-lookup.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
 /**
@@ -63,7 +63,9 @@ const asAccessToken: Lookup = async (deps, ctx, caller, token) => {
   const verified = await verifyAccessToken(deps, ctx, token);
   if (!verified) return undefined;
   const audience = Array.isArray(verified.aud) ? verified.aud : [verified.aud];
-  if (verified.clientId !== caller.clientId && !audience.includes(caller.clientId)) return { active: false };
+  // The token's own client, or a resource server it is for (RFC 7662 §4, IDP_RESOURCE_SERVERS).
+  const mayLearn = verified.clientId === caller.clientId || audience.includes(caller.clientId) || deps.resourceServers.serves(caller.clientId, audience);
+  if (!mayLearn) return { active: false };
   return {
     active: true,
     scope: verified.scope,
@@ -93,8 +95,7 @@ const asRefreshToken: Lookup = async (deps, ctx, caller, token) => {
   const iat = Math.floor(Date.parse(issued.issuedAt) / 1000);
   if (grant.subject.clientId !== caller.clientId || grant.revocation !== null || now >= exp) return { active: false };
   if ((await loadRefreshEpoch(deps, ctx, grant.grantId, presented.generation)).status !== 'unused') return { active: false };
-  const lineageBegan = Math.floor(Date.parse(grant.lineage.refreshToken?.issuedAt ?? issued.issuedAt) / 1000);
-  if (await refusedByClientWatermark(deps, ctx, caller.clientId, lineageBegan)) return { active: false };
+  if (await refusedByClientWatermark(deps, ctx, caller.clientId, lineageBegan(grant))) return { active: false };
   const audience = grant.subject.audience.length > 0 ? grant.subject.audience : [deps.issuer];
   return {
     active: true,

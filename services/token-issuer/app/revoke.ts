@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
 import { verifyAccessToken } from './access-token.js';
-import { findRefreshToken } from './grants/refresh_token.js';
+import { findRefreshToken } from './refresh-token-lookup.js';
 import { decideOnGrant } from './grant-stream.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
@@ -15,9 +15,9 @@ import type { TokenIssuerDeps } from './token-issuer.deps.js';
  * revoked or another client's is no error and no event (§2.2).
  */
 export async function revokeToken(deps: TokenIssuerDeps, ctx: RequestContext, caller: ClientView, token: string): Promise<Record<string, never>> {
-  const grantId = await grantOfToken(deps, ctx, token);
-  if (grantId === undefined || grantId.clientId !== caller.clientId) return {};
-  const { decision } = await decideOnGrant(deps, ctx, grantId.grantId, { type: 'revoke', clientId: caller.clientId });
+  const owner = await grantOfToken(deps, ctx, token);
+  if (owner === undefined || owner.clientId !== caller.clientId) return {};
+  const { decision } = await decideOnGrant(deps, ctx, owner.grantId, { type: 'revoke', clientId: caller.clientId });
   if (decision.rejection) throw decision.rejection;
   return {};
 }

@@ -2,6 +2,7 @@ import type { Bus } from '../../../infra/bus/port.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import type { Keyring } from './keyring.js';
+import type { ResourceServers } from './resource-servers.js';
 import type { TokenMinter } from './token-minter.js';
 
 /**
@@ -22,6 +23,8 @@ export interface TokenIssuerDeps {
   issuer: string;
   /** HMAC key deriving each refresh token's successor (refresh-tokens.ts); deriveKey(kek, 'refresh-tokens'). */
   refreshTokenKey: Buffer;
+  /** RFC 8707: the audiences a `resource` may name, and which client serves each. */
+  resourceServers: ResourceServers;
   /** To ask authn (the password grant's credentials check). */
   bus: Bus;
   clock: () => Date;

@@ -21,6 +21,8 @@ const USERNAME = `alice-${randomBytes(4).toString('hex')}`;
 const PASSWORD = `pw-${randomBytes(12).toString('base64url')}`;
 const REDIRECT_URI = 'https://rp.example.test/callback';
 const SCOPE = 'openid profile';
+/** RFC 8707: the resource servers the test IdPs issue tokens for (client-credentials suite). */
+const RESOURCE_SERVERS = 'https://api.example.test/orders https://api.example.test/ urn:example:inventory';
 
 let server: IdpUnderTest;
 
@@ -143,7 +145,7 @@ export function describeAuthorizationCodeFlows(
   hooks: { started?: (server: IdpUnderTest) => Promise<void>; afterFlows?: (server: () => IdpUnderTest) => void } = {},
 ): void {
 beforeAll(async () => {
-  server = await start({ user: { username: USERNAME, password: PASSWORD } });
+  server = await start({ user: { username: USERNAME, password: PASSWORD }, env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS } });
   await hooks.started?.(server);
 }, 90_000);
 
@@ -526,7 +528,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     let guarded: IdpUnderTest | undefined;
 
     beforeAll(async () => {
-      guarded = await start({ user: { username: USERNAME, password: PASSWORD }, initialAccessToken });
+      guarded = await start({ user: { username: USERNAME, password: PASSWORD }, initialAccessToken, env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS } });
     }, 90_000);
 
     afterAll(async () => {

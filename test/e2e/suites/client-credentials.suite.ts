@@ -44,7 +44,7 @@ export function describeClientCredentials(server: () => IdpUnderTest): void {
       expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: clientId, sub: clientId });
     });
 
-    it('sets aud from the resource parameters (RFC 8707) and refuses a malformed one with invalid_target', async () => {
+    it('sets aud from the resource parameters (RFC 8707) and refuses a malformed or unconfigured one with invalid_target', async () => {
       const config = await registerMachine();
       const params = new URLSearchParams([
         ['resource', 'https://api.example.test/orders'],
@@ -52,9 +52,10 @@ export function describeClientCredentials(server: () => IdpUnderTest): void {
       ]);
       const tokens = await client.clientCredentialsGrant(config, params);
       expect((await claimsOf(tokens.access_token)).aud).toEqual(['https://api.example.test/orders', 'urn:example:inventory']);
-      await expect(client.clientCredentialsGrant(config, { resource: 'https://api.example.test/#fragment' })).rejects.toMatchObject({
-        error: 'invalid_target',
-      });
+      for (const resource of ['https://api.example.test/#fragment', 'https://payments.example.test/api', '/relative']) {
+        // Malformed, or an audience this server was not configured for: never a token for it.
+        await expect(client.clientCredentialsGrant(config, { resource })).rejects.toMatchObject({ error: 'invalid_target' });
+      }
       // A token for another audience is no token for userinfo (RFC 8707 §2, RFC 6750 §3.1).
       const userinfo = await fetch(`${server().issuer}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       expect(userinfo.status).toBe(401);

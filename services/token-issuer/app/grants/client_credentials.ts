@@ -29,7 +29,8 @@ export async function grantClientCredentials(
   const grantId = randomUUID();
   const now = deps.clock();
   const planned = planAccessToken(deps, grantId, now);
-  const audience = request.resources.length > 0 ? request.resources : [deps.issuer];
+  const resources = deps.resourceServers.check(request.resources);
+  const audience = resources.length > 0 ? resources : [deps.issuer];
   const subject = { clientId: client.clientId, sub: client.clientId, scope, audience };
   const response = await signTokenResponse(deps, ctx, { subject, scope, planned });
   const { decision } = await decideOnGrant(deps, ctx, grantId, {

@@ -14,7 +14,11 @@ import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 import { grantedScope } from './scopes.js';
 import { planAccessToken, signTokenResponse } from './sign-tokens.js';
 
-/** Under the gateway's own wait for this request, so that a slow check is answered, not dropped. */
+
+/**
+ * Under the gateway's default wait for the whole token request (IDP_REQUEST_TIMEOUT_MS, 5 s), so a
+ * slow check is answered, not dropped; with a shorter gateway wait the client sees 503 first.
+ */
 const LOGIN_TIMEOUT_MS = 4000;
 
 /**
@@ -31,6 +35,7 @@ export async function grantPassword(
   request: z.infer<typeof PasswordGrant.request>,
 ): Promise<TokenResponse> {
   const scope = grantedScope(client, request.scope, { user: true });
+  const audience = deps.resourceServers.check(request.resources);
   const login = await call(
     deps.bus,
     Login,
@@ -42,7 +47,6 @@ export async function grantPassword(
   const grantId = randomUUID();
   const now = deps.clock();
   const planned = planAccessToken(deps, grantId, now);
-  const audience = request.resources.length > 0 ? request.resources : [];
   const authentication = { authTime: login.authTime, acr: login.acr, amr: login.amr };
   const subject: GrantSubject = { clientId: client.clientId, sub: login.sub, authentication, scope, audience };
   const refresh = refreshTokenPolicy(client, scope) ? firstRefreshToken(grantId, now, deps.minter.lifetimes) : undefined;

@@ -4,12 +4,14 @@ import type { RefreshTokenGrant } from '../../../../contracts/grants/index.js';
 import type { ClientView } from '../../../../contracts/messages/client-registry.js';
 import type { TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
-import { constantTimeEqual, sha256Hex } from '../../../../infra/crypto/secrets.js';
-import type { GrantWithTokens } from '../../domain/grant/state.js';
-import { refreshedScope, RefreshTokenReused, type UseRefreshTokenCommand } from '../../domain/refresh-token/refresh-token.js';
+import { sha256Hex } from '../../../../infra/crypto/secrets.js';
+import type { GrantSubject } from '../../domain/grant/state.js';
+import { refreshedScope, RefreshTokenReused, useOutcome, type UseRefreshTokenCommand } from '../../domain/refresh-token/refresh-token.js';
+import { grantRevokedNow } from '../access-token.js';
 import { refusedByClientWatermark } from '../client-watermark.js';
-import { decideOnGrant, decideOnRefreshEpoch, loadGrant, loadRefreshEpoch } from '../grant-stream.js';
-import { formatRefreshToken, idleExpiry, parseRefreshToken, successorSecret, type RefreshTokenParts } from '../refresh-tokens.js';
+import { decideOnGrant, decideOnRefreshEpoch, loadRefreshEpoch } from '../grant-stream.js';
+import { findRefreshToken, lineageBegan } from '../refresh-token-lookup.js';
+import { formatRefreshToken, idleExpiry, refreshTokenPolicy, successorSecret, type RefreshTokenParts } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 import { planAccessToken, signTokenResponse, wantsIdToken } from './sign-tokens.js';
 
@@ -23,7 +25,7 @@ const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the re
  *
  * A rotated token presented again is reuse: `invalid_grant`, and the whole grant is revoked. A
  * client may opt into a grace window of a few seconds in which the same rotated token gets back
- * the same successor (for a response lost on a flaky network).
+ * the same successor once (for a response lost on a flaky network).
  */
 export async function refreshTokens(
   deps: TokenIssuerDeps,
@@ -36,9 +38,7 @@ export async function refreshTokens(
   const { grant, presented, issued, presentedHash } = found;
   if (grant.subject.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
   // "Revoke every token of this client" (or its deletion) ends the lineages begun before it.
-  const lineageBegan = Math.floor(Date.parse(grant.lineage.refreshToken?.issuedAt ?? '1970-01-01T00:00:00.000Z') / 1000);
-  if (await refusedByClientWatermark(deps, ctx, client.clientId, lineageBegan)) throw invalidGrant('lineage older than the client watermark');
-  const scope = refreshedScope(grant.subject.scope, request.scope);
+  if (await refusedByClientWatermark(deps, ctx, client.clientId, lineageBegan(grant))) throw invalidGrant('lineage older than the client watermark');
 
   const now = deps.clock();
   const successor: RefreshTokenParts = {
@@ -46,19 +46,18 @@ export async function refreshTokens(
     generation: presented.generation + 1,
     secret: successorSecret(deps.refreshTokenKey, ctx.tenant, presented),
   };
-  const absoluteExpiresAt = grant.lineage.refreshToken?.absoluteExpiresAt ?? now.toISOString();
-  const successorIdleExpiresAt = idleExpiry(now, deps.minter.lifetimes.refreshTokenIdleSeconds, absoluteExpiresAt);
+  const successorIdleExpiresAt = idleExpiry(now, deps.minter.lifetimes.refreshTokenIdleSeconds, grant.lineage.refreshToken!.absoluteExpiresAt);
   const planned = planAccessToken(deps, presented.grantId, now);
   let response: TokenResponse | undefined;
 
   const { decision } = await decideOnRefreshEpoch(deps, ctx, presented.grantId, presented.generation, async (epoch) => {
-    // Once rotated, only a use inside the grace window gets tokens, and only if the successor has
-    // not been used itself (then the one who holds it is the legitimate party, and this is reuse).
     const successorUsed = epoch.status === 'rotated' && (await loadRefreshEpoch(deps, ctx, presented.grantId, successor.generation)).status === 'rotated';
-    const mayGetTokens = epoch.status === 'unused' || (withinGrace(epoch, client, now) && !successorUsed);
-    response = mayGetTokens
-      ? await signTokenResponse(deps, ctx, { subject: grant.subject, scope, planned, refreshToken: formatRefreshToken(successor) })
-      : undefined;
+    const graceSeconds = client.refreshTokenReuseGraceSeconds;
+    // Only a use that will get tokens is checked for scope and signed: a reuse is reuse, whatever it asks.
+    const getsTokens = useOutcome(epoch, { now, graceSeconds, successorUsed }) !== 'reuse';
+    const scope = getsTokens ? refreshedScopeFor(grant.subject, client, request) : grant.subject.scope;
+    const subject = getsTokens ? { ...grant.subject, audience: narrowedAudience(grant.subject, request.resources) } : grant.subject;
+    response = getsTokens ? await signTokenResponse(deps, ctx, { subject, scope, planned, refreshToken: formatRefreshToken(successor) }) : undefined;
     const command: UseRefreshTokenCommand = {
       type: 'use_refresh_token',
       grant,
@@ -68,7 +67,7 @@ export async function refreshTokens(
       clientId: client.clientId,
       scope,
       now,
-      graceSeconds: client.refreshTokenReuseGraceSeconds,
+      graceSeconds,
       successorUsed,
       tokens: {
         accessTokenIdHash: planned.idHash,
@@ -90,39 +89,28 @@ export async function refreshTokens(
   }
   if (decision.rejection) throw decision.rejection;
   if (!response) throw new Error('a refresh was accepted without signed tokens');
+  // A revocation that committed while this refresh was deciding ends it too: answered only once
+  // the grant is known to be live after the rotation (a later revocation comes after the refresh).
+  if (await grantRevokedNow(deps, ctx, presented.grantId)) throw invalidGrant('grant revoked during the refresh');
   return response;
 }
 
 /**
- * A refresh token of this server, checked against the record that issued it: its grant (live or
- * revoked), its generation, and how that generation was issued. Undefined for garbage, an unknown
- * grant or generation, or a wrong secret (a guess learns nothing, not even about scopes).
+ * The refreshed scope, and whether the client may still hold a refresh token for it: the client's
+ * registration today (an operator may have removed a scope or offline_access) bounds the grant.
  */
-export async function findRefreshToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string) {
-  const presented = parseRefreshToken(token);
-  if (!presented) return undefined;
-  const grant = await loadGrant(deps, ctx, presented.grantId);
-  if (grant.status !== 'active' || grant.lineage.refreshToken === null) return undefined;
-  const issued = await issuedGeneration(deps, ctx, grant, presented.generation);
-  const presentedHash = sha256Hex(presented.secret);
-  if (!issued || !constantTimeEqual(presentedHash, issued.tokenHash)) return undefined;
-  return { grant, presented, issued, presentedHash };
+function refreshedScopeFor(subject: GrantSubject, client: ClientView, request: { scope?: string | undefined }): string {
+  const scope = refreshedScope(subject.scope, client.scope, request.scope);
+  const stillOffline = refreshedScope(subject.scope, client.scope, undefined);
+  if (!refreshTokenPolicy(client, stillOffline)) throw invalidGrant('the client may no longer hold a refresh token for this grant');
+  return scope;
 }
 
-/** How generation g was issued: by the grant itself (g = 0) or by the rotation of g - 1. */
-async function issuedGeneration(
-  deps: TokenIssuerDeps,
-  ctx: RequestContext,
-  grant: GrantWithTokens,
-  generation: number,
-): Promise<{ tokenHash: string; idleExpiresAt: string; issuedAt: string } | undefined> {
-  if (generation === 0) return grant.lineage.refreshToken ?? undefined;
-  const previous = await loadRefreshEpoch(deps, ctx, grant.grantId, generation - 1);
-  if (previous.status !== 'rotated' || previous.successor.generation !== generation) return undefined;
-  return { ...previous.successor, issuedAt: previous.rotatedAt };
-}
-
-function withinGrace(epoch: { status: string; rotatedAt?: string }, client: ClientView, now: Date): boolean {
-  const grace = client.refreshTokenReuseGraceSeconds;
-  return epoch.rotatedAt !== undefined && grace > 0 && now.getTime() < Date.parse(epoch.rotatedAt) + grace * 1000;
+/** RFC 8707 §2.2: a refresh may ask for a subset of the grant's resources, never another one. */
+function narrowedAudience(subject: GrantSubject, resources: readonly string[]): string[] {
+  if (resources.length === 0) return subject.audience;
+  if (resources.some((resource) => !subject.audience.includes(resource))) {
+    throw new OAuthError('invalid_target', 'the resource was not granted');
+  }
+  return [...resources];
 }

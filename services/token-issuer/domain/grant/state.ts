@@ -8,8 +8,6 @@
  * (an authorization code plus front-channel tokens): both extend this union when the authorization
  * endpoint serves them.
  */
-export type GrantKind = 'authorization_code' | 'client_credentials' | 'password';
-
 export interface IssuedCode {
   clientId: string;
   sub: string;

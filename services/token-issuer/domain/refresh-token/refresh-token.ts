@@ -1,5 +1,6 @@
 import type { RefreshTokenEvent } from '../../../../contracts/events/refresh-token.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
+import { scopeTokens } from '../../../../contracts/scopes.js';
 import { accept, reject, type Decider, type Decision } from '../../../shared/domain/decider.js';
 import type { GrantWithTokens } from '../grant/state.js';
 
@@ -14,10 +15,31 @@ export type RefreshTokenState =
   | { status: 'unused' }
   | {
       status: 'rotated';
-      clientId: string;
       rotatedAt: string;
       successor: { generation: number; tokenHash: string; idleExpiresAt: string };
+      /** How often the rotation was handed out again inside the grace window. */
+      repeats: number;
     };
+
+/**
+ * The grace window gives the successor again once: enough for a response lost on the way, and a
+ * bound on what a thief replaying the old token inside the window can get (and on the epoch's
+ * length, so the next refresh still reads a short stream).
+ */
+export const MAX_GRACE_REPEATS = 1;
+
+/** What a use of a generation in this state amounts to: a rotation, a repeat in the grace window, or reuse. */
+export function useOutcome(
+  state: RefreshTokenState,
+  use: { now: Date; graceSeconds: number; successorUsed: boolean },
+): 'rotate' | 'repeat' | 'reuse' {
+  if (state.status === 'unused') return 'rotate';
+  const graceEnds = Date.parse(state.rotatedAt) + use.graceSeconds * 1000;
+  // The client's opt-in window for a response lost on the way (a flaky mobile network): the
+  // same successor again, as long as that successor has not been used itself.
+  if (use.now.getTime() < graceEnds && !use.successorUsed && state.repeats < MAX_GRACE_REPEATS) return 'repeat';
+  return 'reuse';
+}
 
 export interface UseRefreshTokenCommand {
   type: 'use_refresh_token';
@@ -74,14 +96,13 @@ export function decideRefreshToken(command: UseRefreshTokenCommand, state: Refre
     accessTokenExpiresAt: command.tokens.accessTokenExpiresAt,
     idTokenIssued: command.tokens.idTokenIssued,
   };
-  if (state.status === 'rotated') {
-    const graceEnds = Date.parse(state.rotatedAt) + command.graceSeconds * 1000;
-    // The client's opt-in window for a response lost on the way (a flaky mobile network): the
-    // same successor again, as long as that successor has not been used itself.
-    if (now.getTime() < graceEnds && !command.successorUsed) {
+  switch (useOutcome(state, command)) {
+    case 'repeat':
       return accept({ type: 'refresh_token.rotation_repeated', schemaVersion: 1, data: issue });
-    }
-    return reject(new RefreshTokenReused(command.generation));
+    case 'reuse':
+      return reject(new RefreshTokenReused(command.generation));
+    case 'rotate':
+      break;
   }
   if (now.getTime() >= Date.parse(command.issued.idleExpiresAt)) return reject(invalidGrant('refresh token past its idle lifetime'));
   return accept({
@@ -98,9 +119,9 @@ export function decideRefreshToken(command: UseRefreshTokenCommand, state: Refre
 export function evolveRefreshToken(state: RefreshTokenState, event: RefreshTokenEvent): RefreshTokenState {
   switch (event.type) {
     case 'refresh_token.rotated':
-      return { status: 'rotated', clientId: event.data.clientId, rotatedAt: event.data.rotatedAt, successor: event.data.successor };
+      return { status: 'rotated', rotatedAt: event.data.rotatedAt, successor: event.data.successor, repeats: 0 };
     case 'refresh_token.rotation_repeated':
-      return state;
+      return state.status === 'rotated' ? { ...state, repeats: state.repeats + 1 } : state;
     default: {
       const exhaustive: never = event;
       return exhaustive;
@@ -114,13 +135,16 @@ export const refreshTokenDecider: Decider<RefreshTokenState, UseRefreshTokenComm
   decide: decideRefreshToken,
 };
 
-/** RFC 6749 §6: the scope of a refreshed access token, the grant's or narrower, never wider. */
-export function refreshedScope(grantScope: string, requested: string | undefined): string {
-  if (requested === undefined) return grantScope;
-  const granted = new Set(grantScope.split(' ').filter(Boolean));
-  const asked = [...new Set(requested.split(' ').filter(Boolean))];
-  const wider = asked.find((scope) => !granted.has(scope));
-  if (wider !== undefined) throw new OAuthError('invalid_scope', `scope ${wider} was not granted`);
+/**
+ * RFC 6749 §6: the scope of a refreshed access token, the grant's or narrower, never wider; and
+ * never beyond what the client is registered for now (an operator may have taken a scope away).
+ */
+export function refreshedScope(grantScope: string, clientScope: string, requested: string | undefined): string {
+  const registered = new Set(clientScope.split(' ').filter(Boolean));
+  const granted = grantScope.split(' ').filter((scope) => scope !== '' && registered.has(scope));
+  if (requested === undefined) return granted.join(' ');
+  const asked = scopeTokens(requested);
   if (asked.length === 0) throw new OAuthError('invalid_scope', 'scope is empty');
+  if (asked.some((scope) => !granted.includes(scope))) throw new OAuthError('invalid_scope', 'the scope asked for was not granted');
   return asked.join(' ');
 }

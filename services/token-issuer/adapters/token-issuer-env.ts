@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ResourceServers } from '../app/resource-servers.js';
+import { TOKEN_LIFETIMES, type TokenLifetimes } from '../app/token-minter.js';
+
+const Seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** What an operator may set for the token-issuer (the embedded server and the token-issuer process). */
+export const TokenIssuerEnv = z.object({
+  IDP_REFRESH_TOKEN_IDLE_SECONDS: Seconds(TOKEN_LIFETIMES.refreshTokenIdleSeconds, 365 * 24 * 3600),
+  IDP_REFRESH_TOKEN_ABSOLUTE_SECONDS: Seconds(TOKEN_LIFETIMES.refreshTokenAbsoluteSeconds, 5 * 365 * 24 * 3600),
+  /** RFC 8707 resource servers: `<uri>[=<client id>] ...` (see app/resource-servers.ts). */
+  IDP_RESOURCE_SERVERS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return ResourceServers.parse(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+});
+
+export function lifetimesFrom(env: Pick<z.infer<typeof TokenIssuerEnv>, 'IDP_REFRESH_TOKEN_IDLE_SECONDS' | 'IDP_REFRESH_TOKEN_ABSOLUTE_SECONDS'>): TokenLifetimes {
+  return {
+    ...TOKEN_LIFETIMES,
+    refreshTokenIdleSeconds: env.IDP_REFRESH_TOKEN_IDLE_SECONDS,
+    refreshTokenAbsoluteSeconds: env.IDP_REFRESH_TOKEN_ABSOLUTE_SECONDS,
+  };
+}
