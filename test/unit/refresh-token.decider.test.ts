@@ -99,6 +99,16 @@ describe('refresh token epoch: one use per generation (RFC 9700 §4.14.2)', () =
     expect(decision.rejection).toMatchObject({ code: 'invalid_grant' });
   });
 
+  test('without a grace window, a use timed before the rotation it lost to is reuse all the same (no window opens backwards)', () => {
+    const l = lineage();
+    const winner = l.use({ now: at(60_000) });
+    const decision = refreshTokenDecider.decide(
+      l.use({ now: at(59_990) }),
+      refreshTokenDecider.evolve(refreshTokenDecider.initialState(), l.rotated(winner)),
+    );
+    expect(decision.rejection).toBeInstanceOf(RefreshTokenReused);
+  });
+
   test('inside the grace window the same client gets the rotation repeated (same successor), unless the successor was used', () => {
     const l = lineage({ graceSeconds: 10 });
     const first = l.use();

@@ -34,6 +34,8 @@ export function useOutcome(
   use: { now: Date; graceSeconds: number; successorUsed: boolean },
 ): 'rotate' | 'repeat' | 'reuse' {
   if (state.status === 'unused') return 'rotate';
+  // No window at all: a use that computed its time before the rotation it lost to is reuse too.
+  if (use.graceSeconds <= 0) return 'reuse';
   const graceEnds = Date.parse(state.rotatedAt) + use.graceSeconds * 1000;
   // The client's opt-in window for a response lost on the way (a flaky mobile network): the
   // same successor again, as long as that successor has not been used itself.
