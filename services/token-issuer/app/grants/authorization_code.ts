@@ -7,7 +7,7 @@ import type { TokenResponse } from '../../../../contracts/messages/token-issuer.
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
-import type { GrantState, IssuedCode } from '../../domain/grant/state.js';
+import { codeSubject, type GrantState, type IssuedCode } from '../../domain/grant/state.js';
 import { refusedByClientWatermark } from '../client-watermark.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
@@ -77,13 +77,7 @@ function signCodeTokens(
   refreshToken: string | undefined,
 ): Promise<TokenResponse> {
   return signTokenResponse(deps, ctx, {
-    subject: {
-      clientId: code.clientId,
-      sub: code.sub,
-      authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
-      scope: code.scope,
-      audience: [],
-    },
+    subject: codeSubject(code),
     scope: code.scope,
     planned,
     nonce: code.nonce,

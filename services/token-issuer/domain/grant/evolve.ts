@@ -1,5 +1,5 @@
 import type { GrantEvent } from '../../../../contracts/events/grant.js';
-import type { GrantState } from './state.js';
+import { codeSubject, type GrantState } from './state.js';
 
 export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
   switch (event.type) {
@@ -9,17 +9,10 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
     }
     case 'authorization_code.redeemed': {
       if (state.status !== 'code_issued') return state;
-      const { code } = state;
       return {
         ...state,
         status: 'active',
-        subject: {
-          clientId: code.clientId,
-          sub: code.sub,
-          authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
-          scope: code.scope,
-          audience: [],
-        },
+        subject: codeSubject(state.code),
         lineage: { accessTokenIdHashes: [], refreshToken: null },
       };
     }

@@ -44,6 +44,17 @@ export interface GrantSubject {
   audience: string[];
 }
 
+/** Who a redeemed code's tokens are for: its user's authentication, for this issuer (no resource). */
+export function codeSubject(code: IssuedCode): GrantSubject {
+  return {
+    clientId: code.clientId,
+    sub: code.sub,
+    authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
+    scope: code.scope,
+    audience: [],
+  };
+}
+
 export interface Lineage {
   /** SHA-256 of the secret half of each access token's `jti` issued on this stream. */
   accessTokenIdHashes: string[];
