@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { startDistributed } from './distributed-topology.js';
 import { startEmbeddedProcess } from './embedded-process.js';
+import { watchJetStreamLog, watchSqliteLog, type LogWatch } from './log-watch.js';
 
 /**
  * One IdP deployment under test, whatever its topology: the end-to-end suites take a StartIdp
@@ -10,6 +12,12 @@ export interface IdpUnderTest {
   issuer: string;
   logs(): string;
   stop(): Promise<void>;
+  /**
+   * Watches the deployment's log (the embedded SQLite file, the distributed JetStream stream)
+   * from its current end, to see what a request appended; the caller closes it. Both topologies
+   * have it (absent only for a server the test did not start).
+   */
+  watchLog?(): Promise<LogWatch>;
   /** Distributed only: the NATS server (bus, JetStream log, live event stream). */
   natsUrl?: string;
   /** Set when started with one: registration then needs it (and may register `password` clients). */
@@ -39,6 +47,7 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAcce
   return {
     issuer: process.issuer,
     logs: process.logs,
+    watchLog: () => watchSqliteLog(path.join(process.dataDir, 'idp.db')),
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
     async stop() {
       await process.stop();
@@ -55,6 +64,7 @@ export const startDistributedIdp: StartIdp = async ({ user, env: given, initialA
     issuer: topology.issuer,
     logs: topology.logs,
     stop: topology.stop,
+    watchLog: () => watchJetStreamLog(topology.natsUrl),
     natsUrl: topology.natsUrl,
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
   };

@@ -4,6 +4,7 @@ import { describeTokenIntrospection } from './introspection.suite.js';
 import { describeRefreshTokens } from './refresh-token.suite.js';
 import { describeTrustedClientGrants } from './trusted-clients.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
+import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -581,6 +582,8 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
       expect(challenge).not.toMatch(/error=/);
     });
 
+    describeTokenEndpointNegatives(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
+    // Last here: its throttle test leaves the user locked out for a while.
     describeTrustedClientGrants(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
   });
 

@@ -1,0 +1,58 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
+
+/**
+ * What a deployment's log gained between two looks, read from the log itself: how an end-to-end
+ * test checks that a refused request appended nothing, or exactly the events it had to. Appends
+ * are durable before the answer is sent, so everything a request caused is in the log when its
+ * response arrives.
+ */
+export interface LogWatch {
+  /** The `type`s of the events appended since the previous call (or since opening), in log order. */
+  appended(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The embedded server's SQLite log, read through the store adapter. */
+export async function watchSqliteLog(file: string): Promise<LogWatch> {
+  const store = SqliteEventStore.open(file);
+  let position = 0;
+  const watch: LogWatch = {
+    async appended() {
+      const events = await store.readAll({ after: position });
+      if (events.length > 0) position = events[events.length - 1]!.position;
+      return events.map((event) => event.type);
+    },
+    close: () => store.close(),
+  };
+  await watch.appended();
+  return watch;
+}
+
+/**
+ * The distributed log, the JetStream stream `IDP_LOG`, read message by message with direct gets
+ * (one message per append, holding that append's events as a JSON array): no consumer, so the
+ * test's look can neither miss a message nor wait for one (the adapter's readAll, whose ordered
+ * consumer sometimes waited for one message more than there were, see README).
+ */
+export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG'): Promise<LogWatch> {
+  const nc: NatsConnection = await connect({ servers: natsUrl, name: 'test-log-watch' });
+  const jsm: JetStreamManager = await jetstreamManager(nc);
+  const lastSequence = async () => (await jsm.streams.info(stream)).state.last_seq;
+  let seen = await lastSequence();
+  return {
+    async appended() {
+      const last = await lastSequence();
+      const types: string[] = [];
+      for (let seq = seen + 1; seq <= last; seq++) {
+        const message = await jsm.streams.getMessage(stream, { seq });
+        if (!message) throw new Error(`${stream} has no message ${seq} (the log has a gap)`);
+        types.push(...(message.json<{ type: string }[]>()).map((event) => event.type));
+      }
+      seen = last;
+      return types;
+    },
+    close: () => nc.close(),
+  };
+}
