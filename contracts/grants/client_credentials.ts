@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineGrant } from './define.js';
+import { scopeParameter, ScopeParameter } from './scope-parameter.js';
 import { resourceIndicators, Resources } from './resource.js';
 
 /** The client credentials grant (RFC 6749 §4.4.2), with resource indicators (RFC 8707 §2.1). */
@@ -7,13 +8,13 @@ export const ClientCredentialsGrant = defineGrant({
   grantType: 'client_credentials',
   request: z.object({
     grantType: z.literal('client_credentials'),
-    scope: z.string().max(2048).optional(),
+    scope: ScopeParameter,
     resources: Resources,
   }),
   fromForm(form, repeated) {
     return {
       grantType: 'client_credentials',
-      ...(form.scope ? { scope: form.scope } : {}),
+      ...scopeParameter(form),
       resources: resourceIndicators(repeated.resource),
     };
   },

@@ -10,6 +10,7 @@ export * from './define.js';
 export * from './password.js';
 export * from './refresh_token.js';
 export * from './resource.js';
+export * from './scope-parameter.js';
 
 /** Every grant type the token endpoint serves, in one place (see define.ts). */
 export const GRANTS = [AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, RefreshTokenGrant] as const;

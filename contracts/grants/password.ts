@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OAuthError } from '../oauth-error.js';
 import { defineGrant } from './define.js';
+import { scopeParameter, ScopeParameter } from './scope-parameter.js';
 import { resourceIndicators, Resources } from './resource.js';
 
 /**
@@ -13,7 +14,7 @@ export const PasswordGrant = defineGrant({
     grantType: z.literal('password'),
     username: z.string().min(1).max(256),
     password: z.string().min(1).max(1024),
-    scope: z.string().max(2048).optional(),
+    scope: ScopeParameter,
     resources: Resources,
   }),
   fromForm(form, repeated) {
@@ -26,7 +27,7 @@ export const PasswordGrant = defineGrant({
       grantType: 'password',
       username: form.username,
       password: form.password,
-      ...(form.scope ? { scope: form.scope } : {}),
+      ...scopeParameter(form),
       resources: resourceIndicators(repeated.resource),
     };
   },

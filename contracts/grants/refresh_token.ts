@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OAuthError } from '../oauth-error.js';
 import { defineGrant } from './define.js';
 import { resourceIndicators, Resources } from './resource.js';
+import { scopeParameter, ScopeParameter } from './scope-parameter.js';
 
 /** Refreshing an access token (RFC 6749 §6): the refresh token is rotated on every use. */
 export const RefreshTokenGrant = defineGrant({
@@ -9,7 +10,7 @@ export const RefreshTokenGrant = defineGrant({
   request: z.object({
     grantType: z.literal('refresh_token'),
     refreshToken: z.string().max(512),
-    scope: z.string().max(2048).optional(),
+    scope: ScopeParameter,
     /** RFC 8707 §2.2: a subset of the grant's resources for this access token. */
     resources: Resources,
   }),
@@ -19,7 +20,7 @@ export const RefreshTokenGrant = defineGrant({
     return {
       grantType: 'refresh_token',
       refreshToken: form.refresh_token,
-      ...(form.scope ? { scope: form.scope } : {}),
+      ...scopeParameter(form),
       resources: resourceIndicators(repeated.resource),
     };
   },

@@ -78,6 +78,13 @@ export const IntrospectionResponse = z.discriminatedUnion('active', [
 export type IntrospectionResponse = z.infer<typeof IntrospectionResponse>;
 
 /**
+ * A token as a client presents it for introspection or revocation: whatever the gateway's body
+ * limit lets through. One that cannot be ours is inactive (RFC 7662 §2.2) or revoked without
+ * effect (RFC 7009 §2.2), never a malformed request.
+ */
+const PresentedToken = z.string().max(64 * 1024);
+
+/**
  * Token introspection (RFC 7662) for a client the gateway has authenticated (`caller`): a client
  * learns about its own tokens and about tokens whose audience it is, nothing else.
  */
@@ -85,7 +92,7 @@ export const IntrospectToken = message(
   'idp.token-issuer.introspect_token',
   {
     caller: ClientView,
-    token: z.string().max(8192),
+    token: PresentedToken,
     tokenTypeHint: z.string().max(64).optional(),
     /** `jwt`: also the answer as a signed JWT (RFC 9701). */
     format: z.enum(['json', 'jwt']).default('json'),
@@ -101,7 +108,7 @@ export const RevokeToken = message(
   'idp.token-issuer.revoke_token',
   {
     caller: ClientView,
-    token: z.string().max(8192),
+    token: PresentedToken,
     tokenTypeHint: z.string().max(64).optional(),
   },
   z.object({}),

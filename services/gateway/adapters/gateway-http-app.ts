@@ -9,6 +9,7 @@ import type { HealthEndpoints } from '../../shared/adapters/health-server.js';
 import type { GatewayOptions } from '../app/gateway.options.js';
 import { GatewayModule } from './gateway.module.js';
 import { EdgeErrorFilter } from './http/edge-error.filter.js';
+import { useStrictBodyParsers } from './strict-body-parsers.js';
 
 /**
  * The gateway's HTTP application, the same in both modes: Fastify under Nest, cookies, request
@@ -19,6 +20,9 @@ import { EdgeErrorFilter } from './http/edge-error.filter.js';
  * and userinfo (OIDC Core §5.3, RFC 8414). Never the authorization endpoint, its forms or registration; never with
  * credentials (these endpoints take no cookies).
  */
+/** The largest request body the gateway reads (a larger one is 413 `invalid_request`). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
 const CORS_PATHS = new Set(['/.well-known/openid-configuration', '/jwks', '/token', '/revoke', '/userinfo']);
 
 /**
@@ -32,10 +36,11 @@ export async function createGatewayHttpApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(options),
-    new FastifyAdapter({ bodyLimit: 64 * 1024 }),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
     { logger: new PinoNestLogger(options.logger) },
   );
   app.useGlobalFilters(new EdgeErrorFilter(options.logger));
+  useStrictBodyParsers(app, BODY_LIMIT_BYTES);
   await app.register(fastifyCookie);
   await app.register(fastifyCors, {
     delegator: (request, callback) => {

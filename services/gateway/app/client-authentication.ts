@@ -23,8 +23,9 @@ export function presentedClientAuthentication(
   authorization: string | undefined,
   body: Record<string, unknown>,
 ): PresentedClientAuthentication {
-  const bodyId = typeof body.client_id === 'string' ? body.client_id : undefined;
-  const bodySecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
+  // RFC 6749 §3.2: a parameter sent without a value is an omitted one.
+  const bodyId = typeof body.client_id === 'string' && body.client_id !== '' ? body.client_id : undefined;
+  const bodySecret = typeof body.client_secret === 'string' && body.client_secret !== '' ? body.client_secret : undefined;
 
   if (authorization !== undefined && /^basic /i.test(authorization)) {
     if (bodySecret !== undefined) {
@@ -44,11 +45,21 @@ export function presentedClientAuthentication(
     if (bodyId !== undefined && bodyId !== clientId) {
       throw new OAuthError('invalid_request', 'client_id does not match the authenticated client', { mayRedirect: false });
     }
+    if (!plausibleClientId(clientId)) throw invalidClient('client authentication failed');
     return { clientId, method: 'client_secret_basic', clientSecret };
   }
   if (bodyId === undefined) throw invalidClient('client authentication is required');
+  if (!plausibleClientId(bodyId)) throw invalidClient('client authentication failed');
   if (bodySecret !== undefined) return { clientId: bodyId, method: 'client_secret_post', clientSecret: bodySecret };
   return { clientId: bodyId, method: 'none', clientSecret: null };
+}
+
+/**
+ * No client has an empty id or one longer than an event's actor id may be (256 characters): such
+ * a client_id is an unknown client (401), not a malformed request.
+ */
+function plausibleClientId(clientId: string): boolean {
+  return clientId.length >= 1 && clientId.length <= 256;
 }
 
 /**
