@@ -33,8 +33,9 @@ export async function watchSqliteLog(file: string): Promise<LogWatch> {
 /**
  * The distributed log, the JetStream stream `IDP_LOG`, read message by message with direct gets
  * (one message per append, holding that append's events as a JSON array): no consumer, so the
- * test's look can neither miss a message nor wait for one (the adapter's readAll, whose ordered
- * consumer sometimes waited for one message more than there were, see README).
+ * look can neither miss a message nor wait for one. (The adapter's `readAll`, tried first, was
+ * seen here to wait 30 s, its read consumer's inactivity threshold, for one message more than the
+ * stream held, until another append came; not reproduced outside the suite.)
  */
 export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG'): Promise<LogWatch> {
   const nc: NatsConnection = await connect({ servers: natsUrl, name: 'test-log-watch' });
