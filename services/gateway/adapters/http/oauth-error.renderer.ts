@@ -32,7 +32,7 @@ export function sendOAuthError(
     const params = [`realm="idp"`];
     if (scheme === 'Bearer' && !(oauth instanceof CredentialsMissing)) {
       params.push(`error="${oauth.code}"`);
-      if (oauth.description) params.push(`error_description="${oauth.description.replaceAll('"', "'")}"`);
+      if (oauth.description) params.push(`error_description="${describable(oauth.description)}"`);
     }
     reply.header('WWW-Authenticate', `${scheme} ${params.join(', ')}`);
   }
@@ -40,8 +40,22 @@ export function sendOAuthError(
   if (oauth instanceof CredentialsMissing) return reply.send({});
   return reply.send({
     error: oauth.code,
-    ...(oauth.description !== undefined ? { error_description: oauth.description } : {}),
+    ...(oauth.description !== undefined ? { error_description: describable(oauth.description) } : {}),
   });
+}
+
+/** How long an `error_description` may be: enough for any of ours, not an echo of a huge input. */
+const MAX_DESCRIPTION_LENGTH = 200;
+
+/**
+ * RFC 6749 §5.2 (and RFC 6750 §3): `error_description` holds only %x20-21 / %x23-5B / %x5D-7E.
+ * Descriptions that quote the request (an unsupported grant_type, a refused scope, a repeated
+ * parameter's name) would otherwise carry non-ASCII, quotes, backslashes or line breaks: a quote
+ * becomes an apostrophe, any other character outside the set a `?`, and a long one is cut.
+ */
+export function describable(description: string): string {
+  const allowed = description.replaceAll('"', "'").replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/gu, '?');
+  return allowed.length > MAX_DESCRIPTION_LENGTH ? `${allowed.slice(0, MAX_DESCRIPTION_LENGTH - 3)}...` : allowed;
 }
 
 export function toOAuthError(error: unknown, logger: Logger): OAuthError {

@@ -57,6 +57,26 @@ export const grantRequestCases: NegativeCase[] = [
     expect: { status: 400, error: 'unsupported_grant_type' },
   },
   {
+    name: 'an unsupported grant_type of non-ASCII, a quote, a backslash and a line break: the description keeps to RFC 6749 §5.2',
+    send: (fx) => machineGrant(fx, { grant_type: 'gr\u00e4nt"\\\n\u202e\u{1F600}' }),
+    expect: { status: 400, error: 'unsupported_grant_type' },
+  },
+  {
+    name: 'an unsupported grant_type of 60 000 characters: the description does not echo it whole',
+    send: (fx) => machineGrant(fx, { grant_type: 'g'.repeat(60_000) }),
+    expect: { status: 400, error: 'unsupported_grant_type' },
+  },
+  {
+    name: 'a repeated parameter whose name is not ASCII: invalid_request, the description keeps to RFC 6749 §5.2',
+    send: (fx) =>
+      machineGrant(fx, [
+        ['grant_type', 'client_credentials'],
+        ['n\u00e4me"', '1'],
+        ['n\u00e4me"', '2'],
+      ]),
+    expect: { status: 400, error: 'invalid_request' },
+  },
+  {
     name: 'no grant_type: invalid_request',
     send: (fx) => machineGrant(fx, { scope: 'orders:read' }),
     expect: { status: 400, error: 'invalid_request' },
@@ -90,6 +110,11 @@ export const grantRequestCases: NegativeCase[] = [
   {
     name: 'the password grant with a user scope beyond the registration (email): invalid_scope',
     send: (fx) => refusedLibraryCall(fx.app, () => client.genericGrantRequest(fx.app, 'password', { ...fx.user, scope: 'openid email' })),
+    expect: invalidScope,
+  },
+  {
+    name: 'a refused scope of non-ASCII and quotes: invalid_scope, the description keeps to RFC 6749 §5.2',
+    send: (fx) => machineGrant(fx, { grant_type: 'client_credentials', scope: '\u00e9"\\' }),
     expect: invalidScope,
   },
   {
