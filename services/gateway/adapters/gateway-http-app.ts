@@ -8,6 +8,7 @@ import { httpDuration, httpRequests } from '../../../infra/metrics/metrics.js';
 import type { HealthEndpoints } from '../../shared/adapters/health-server.js';
 import type { GatewayOptions } from '../app/gateway.options.js';
 import { GatewayModule } from './gateway.module.js';
+import { oauthClientErrorHandler } from './http/client-error.handler.js';
 import { EdgeErrorFilter } from './http/edge-error.filter.js';
 import { useStrictBodyParsers } from './strict-body-parsers.js';
 
@@ -36,7 +37,7 @@ export async function createGatewayHttpApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(options),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler: oauthClientErrorHandler }),
     { logger: new PinoNestLogger(options.logger) },
   );
   app.useGlobalFilters(new EdgeErrorFilter(options.logger));

@@ -1,5 +1,5 @@
 import { clientIdOf, secretOf } from './fixtures.js';
-import { basicOf, postForm, postOf, type NegativeCase } from './negative-case.js';
+import { basicHeader, basicOf, postForm, postOf, type NegativeCase } from './negative-case.js';
 
 /**
  * Client authentication at the token endpoint (RFC 6749 §2.3, §5.2): every failure is 401
@@ -100,6 +100,16 @@ export const clientAuthenticationCases: NegativeCase[] = [
         body: 'grant_type=client_credentials',
       }),
     expect: invalidClient,
+  },
+  {
+    name: 'HTTP Basic credentials of 20 000 characters (over the 16 KiB header limit): 431 invalid_request',
+    send: (fx) =>
+      fetch(`${fx.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader('c'.repeat(15_000), 's') },
+        body: 'grant_type=client_credentials',
+      }),
+    expect: { status: 431, error: 'invalid_request' },
   },
   {
     name: 'an empty client_id (RFC 6749 §3.2: an empty parameter is an absent one)',

@@ -1,0 +1,34 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * What Node's HTTP parser refuses before a route sees the request (headers over its 16 KiB
+ * limit, a malformed request line, a request that took too long) answers as an OAuth error like
+ * every other refusal (DESIGN §10): `invalid_request` JSON with `Cache-Control: no-store`, not
+ * the framework's own error shape. The connection is then closed, as Node does.
+ */
+export function oauthClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, description] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long']
+        : [400, 'malformed request'];
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+  if (socket.writable) {
+    socket.write(
+      [
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Cache-Control: no-store',
+        'X-Content-Type-Options: nosniff',
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  }
+  socket.destroy(error);
+}
