@@ -39,6 +39,23 @@ export const tokenLifecycleCases: NegativeCase[] = [
     },
   },
   {
+    name: "another client presenting a refresh token at the same moment as its owner: the thief gets invalid_grant, the owner's rotation alone is recorded",
+    prepare: async (fx) => ({ refresh: (await passwordLineage(fx, fx.app)).refresh }),
+    send: async (fx, p) => {
+      const [thief, owner] = await Promise.all([
+        postForm(fx, '/token', { grant_type: 'refresh_token', refresh_token: p.refresh! }, basicOf(fx.otherApp)),
+        client.refreshTokenGrant(fx.app, p.refresh!),
+      ]);
+      p.ownerAccess = owner.access_token;
+      return thief;
+    },
+    expect: { status: 400, error: 'invalid_grant' },
+    appends: ['refresh_token.rotated'],
+    then: async (fx, p) => {
+      expect(await userinfoStatus(fx, p.ownerAccess!)).toBe(200);
+    },
+  },
+  {
     name: 'a refresh token presented by a client not registered for refresh_token: unauthorized_client, the lineage lives on',
     prepare: async (fx) => ({ refresh: (await passwordLineage(fx, fx.app)).refresh }),
     send: (fx, p) => postForm(fx, '/token', { grant_type: 'refresh_token', refresh_token: p.refresh! }, basicOf(fx.machine)),
