@@ -356,14 +356,19 @@ export class JetStreamEventStore implements EventStore {
     const consumer = await this.orderedConsumer(filter, startSequence, READ_CONSUMER_INACTIVE_MS);
     let messages: ConsumerMessages | undefined;
     try {
-      let remaining = (await consumer.info(true)).num_pending;
-      if (remaining === 0) return;
-      messages = await consumer.consume({ max_messages: Math.max(1, Math.min(remaining, PULL_BATCH, batchHint)) });
+      const pendingAtStart = (await consumer.info(true)).num_pending;
+      if (pendingAtStart === 0) return;
+      messages = await consumer.consume({ max_messages: Math.max(1, Math.min(pendingAtStart, PULL_BATCH, batchHint)) });
+      let delivered = 0;
       for await (const message of messages) {
+        // The server says with each message how many more match: the read ends at the log's end as
+        // the server sees it then, never waiting for a message a count taken earlier expected; and
+        // at most at that count, so appends arriving meanwhile cannot keep it reading.
+        const more = message.info.pending;
         yield fromJsMsg(message);
-        if (--remaining === 0) return;
+        if (more === 0 || ++delivered >= pendingAtStart) return;
       }
-      throw new Error(`JetStream read of ${filter} ended with ${remaining} messages still to come`);
+      throw new Error(`JetStream read of ${filter} ended before the log's end`);
     } finally {
       await messages?.close();
       consumer.delete().catch(() => undefined);
