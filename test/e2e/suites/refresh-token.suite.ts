@@ -146,7 +146,8 @@ export function describeRefreshTokens(server: () => IdpUnderTest, user: { userna
       const other = await register();
       const tokens = await codeFlow(config);
       const sub = decodeJwt(tokens.id_token!).sub;
-      for (const hint of ['refresh_token', 'access_token']) {
+      // An unknown hint, even an absurd one, is ignored (RFC 7662 §2.1), never an error.
+      for (const hint of ['refresh_token', 'access_token', 'h'.repeat(100)]) {
         expect(await client.tokenIntrospection(config, tokens.refresh_token!, { token_type_hint: hint })).toMatchObject({
           active: true,
           token_type: 'refresh_token',

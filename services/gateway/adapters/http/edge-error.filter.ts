@@ -23,7 +23,10 @@ export class EdgeErrorFilter implements ExceptionFilter {
     if (status !== undefined && status >= 400 && status < 500) {
       const description =
         status === 413 ? 'the request body is too large' : status === 415 ? 'unsupported content type' : 'malformed request';
-      sendOAuthError(reply, new OAuthError('invalid_request', description, { status, mayRedirect: false }), this.logger);
+      // A body in the wrong format is the client's malformed request: 400 (RFC 6749 §5.2, RFC 7591
+      // §3.2.2), not the framework's 415. Size limits keep their own status (413, 431).
+      const answer = status === 415 ? 400 : status;
+      sendOAuthError(reply, new OAuthError('invalid_request', description, { status: answer, mayRedirect: false }), this.logger);
       return;
     }
     sendOAuthError(reply, exception, this.logger);

@@ -23,7 +23,7 @@ export async function introspect(
   return call(
     options.bus,
     IntrospectToken,
-    { ctx, caller: client, token: form.token, format, ...(form.token_type_hint ? { tokenTypeHint: form.token_type_hint } : {}) },
+    { ctx, caller: client, token: form.token, format, ...(form.token_type_hint && form.token_type_hint.length <= 64 ? { tokenTypeHint: form.token_type_hint } : {}) },
     { timeoutMs: options.requestTimeoutMs },
   );
 }

@@ -18,7 +18,7 @@ export async function revoke(
   await call(
     options.bus,
     RevokeToken,
-    { ctx, caller: client, token: form.token, ...(form.token_type_hint ? { tokenTypeHint: form.token_type_hint } : {}) },
+    { ctx, caller: client, token: form.token, ...(form.token_type_hint && form.token_type_hint.length <= 64 ? { tokenTypeHint: form.token_type_hint } : {}) },
     { timeoutMs: options.requestTimeoutMs },
   );
 }

@@ -63,9 +63,9 @@ const FORM_VARIANTS: { name: string; body: (form: [string, string][]) => Body; e
       contentType: 'multipart/form-data; boundary=b0undary',
       body: `${form.map(([k, v]) => `--b0undary\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')}--b0undary--\r\n`,
     }),
-    expect: invalidRequest(415),
+    expect: invalidRequest(400),
   },
-  { name: 'without a content type', body: (form) => ({ body: utf8(encode(form)) }), expect: invalidRequest(415) },
+  { name: 'without a content type', body: (form) => ({ body: utf8(encode(form)) }), expect: invalidRequest(400) },
   {
     name: 'with its first parameter repeated',
     body: (form) => ({ contentType: FORM, body: encode([...form, form[0]!]) }),
@@ -145,7 +145,7 @@ const registrationCases: NegativeCase[] = [
     expect: { status: 400, error: 'invalid_client_metadata' },
   },
   { name: '/register as text/plain', send: (fx) => registerWith(fx, 'text/plain', JSON.stringify(metadata)), expect: { status: 400, error: 'invalid_client_metadata' } },
-  { name: '/register without a content type', send: (fx) => registerWith(fx, undefined, utf8(JSON.stringify(metadata))), expect: invalidRequest(415) },
+  { name: '/register without a content type', send: (fx) => registerWith(fx, undefined, utf8(JSON.stringify(metadata))), expect: invalidRequest(400) },
   { name: '/register with truncated JSON', send: (fx) => registerWith(fx, JSON_TYPE, JSON.stringify(metadata).slice(0, -3)), expect: invalidRequest() },
   { name: '/register with a JSON array', send: (fx) => registerWith(fx, JSON_TYPE, JSON.stringify([metadata])), expect: { status: 400, error: 'invalid_client_metadata' } },
   {
