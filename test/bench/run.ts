@@ -107,10 +107,7 @@ async function main(): Promise<void> {
 
   if (selected(options, 'login-after-logins') && targets.includes('ours')) {
     process.stdout.write('login after 10000 logins (ours)...\n');
-    report.loginAfterLogins = await loginAfterLogins(10_000).then(
-      (result) => ('todo' in result ? { status: 'todo' as const, reason: result.todo } : { status: 'ok' as const, result }),
-      failure,
-    );
+    report.loginAfterLogins = await loginAfterLogins(10_000).then((result) => ({ status: 'ok' as const, result }), failure);
   }
 
   http.close();
