@@ -1,5 +1,5 @@
 import type { CookieJar, HttpClient, HttpResponse } from '../http.js';
-import { codeFromRedirect, REDIRECT_URI } from './target.js';
+import { codeFromRedirect, REDIRECT_URI, type AuthorizationParams } from './target.js';
 
 /**
  * The browser part of a code flow, as a user agent runs it: follow redirects within the server,
@@ -45,4 +45,20 @@ export function hiddenInput(html: string, name: string): string | undefined {
     .replaceAll('&lt;', '<')
     .replaceAll('&gt;', '>')
     .replaceAll('&amp;', '&');
+}
+
+/** The code + PKCE authorization request both servers are sent (RFC 6749 §4.1.1, RFC 7636 §4.3). */
+export function authorizationUrl(endpoint: string, params: AuthorizationParams): URL {
+  const url = new URL(endpoint);
+  url.search = new URLSearchParams({
+    client_id: params.client.clientId,
+    response_type: 'code',
+    scope: params.scope,
+    redirect_uri: REDIRECT_URI,
+    state: params.state,
+    code_challenge: params.codeChallenge,
+    code_challenge_method: 'S256',
+    ...(params.prompt ? { prompt: params.prompt } : {}),
+  }).toString();
+  return url;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../support/servers.js';
 import { expectStatus, jsonOf, type HttpClient } from '../http.js';
 import type { Pinning } from '../pinning.js';
-import { runBrowserFlow } from './browser-flow.js';
+import { authorizationUrl, runBrowserFlow } from './browser-flow.js';
 import { startChildServer } from './child-server.js';
 import { advertisedGrantTypes, REDIRECT_URI, type BenchUser, type Target } from './target.js';
 
@@ -49,17 +49,7 @@ export async function startOidcProvider(options: { pinning: Pinning; http: HttpC
       clients,
       unavailable: (grantType) => (grantTypes.has(grantType) ? undefined : `oidc-provider does not advertise ${grantType}`),
       authorize(http, jar, user, params) {
-        const url = new URL(discovery.authorization_endpoint);
-        url.search = new URLSearchParams({
-          client_id: params.client.clientId,
-          response_type: 'code',
-          scope: params.scope,
-          redirect_uri: REDIRECT_URI,
-          state: params.state,
-          code_challenge: params.codeChallenge,
-          code_challenge_method: 'S256',
-          ...(params.prompt ? { prompt: params.prompt } : {}),
-        }).toString();
+        const url = authorizationUrl(discovery.authorization_endpoint, params);
         return runBrowserFlow(http, jar, url, params.state, (page, at) => {
           const action = LOGIN_FORM.exec(page.body)?.[1];
           return action === undefined ? undefined : { url: new URL(action, at), form: { login: user.username, password: user.password } };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../support/servers.js';
 import { expectStatus, jsonOf, type HttpClient } from '../http.js';
 import type { Pinning } from '../pinning.js';
-import { hiddenInput, runBrowserFlow, type PageAnswer } from './browser-flow.js';
+import { authorizationUrl, hiddenInput, runBrowserFlow, type PageAnswer } from './browser-flow.js';
 import { startChildServer } from './child-server.js';
 import { advertisedGrantTypes, REDIRECT_URI, type BenchClient, type BenchUser, type Target } from './target.js';
 
@@ -82,17 +82,7 @@ export async function startOurs(options: { pinning: Pinning; http: HttpClient; u
       unavailable: (grantType) =>
         grantTypes.has(grantType) ? undefined : `${grantType} is not in our discovery's grant_types_supported yet`,
       authorize(http, jar, user, params) {
-        const url = new URL(`${issuer}/authorize`);
-        url.search = new URLSearchParams({
-          client_id: params.client.clientId,
-          response_type: 'code',
-          scope: params.scope,
-          redirect_uri: REDIRECT_URI,
-          state: params.state,
-          code_challenge: params.codeChallenge,
-          code_challenge_method: 'S256',
-          ...(params.prompt ? { prompt: params.prompt } : {}),
-        }).toString();
+        const url = authorizationUrl(`${issuer}/authorize`, params);
         return runBrowserFlow(http, jar, url, params.state, (page, at): ReturnType<PageAnswer> => {
           const rid = hiddenInput(page.body, 'rid');
           if (rid === undefined) return undefined;
