@@ -8,6 +8,7 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.
 import { requestContext } from '../../app/request-context.js';
 import { consentPage } from '../pages/consent.page.js';
 import { errorPage } from '../pages/error.page.js';
+import { chooseLocale, type Locale } from '../pages/i18n/locale.js';
 import { loginPage } from '../pages/login.page.js';
 import { AUTHZ_COOKIE_TTL_SECONDS, GatewayCookies } from './cookies.js';
 import { toOAuthError } from './oauth-error.renderer.js';
@@ -64,10 +65,12 @@ export class AuthorizeController {
 
   private async authorize(params: RawParams, request: FastifyRequest, reply: FastifyReply) {
     const ctx = requestContext(this.options.tenant, request.headers);
+    const uiLocales = typeof params.ui_locales === 'string' ? params.ui_locales : undefined;
+    const locale = chooseLocale(uiLocales, request.headers['accept-language']);
     try {
-      await this.render(reply, await this.flow.start(ctx, params, this.cookies.read(request, this.cookies.session)));
+      await this.render(reply, await this.flow.start(ctx, params, this.cookies.read(request, this.cookies.session)), locale);
     } catch (error) {
-      await this.render(reply, { kind: 'error_page', error: toOAuthError(error, this.options.logger) });
+      await this.render(reply, { kind: 'error_page', error: toOAuthError(error, this.options.logger) }, locale);
     }
   }
 
@@ -81,31 +84,36 @@ export class AuthorizeController {
     const sealed = this.cookies.read(request, this.cookies.authz);
     const pending = sealed ? await this.options.authzCookies.open<AuthorizationRequest>(sealed) : null;
     const form = schema.safeParse(request.body ?? {});
+    // The forms' own language: ui_locales of the pending request joins here once it carries them.
+    const locale = chooseLocale(undefined, request.headers['accept-language']);
     if (!pending) {
-      return this.render(reply, {
-        kind: 'error_page',
-        error: new OAuthError('invalid_request', 'the authorization request expired or is missing; start again', { mayRedirect: false }),
-      });
+      return this.render(
+        reply,
+        { kind: 'error_page', error: new OAuthError('invalid_request', 'the authorization request expired or is missing; start again', { mayRedirect: false }) },
+        locale,
+      );
     }
     // The form must belong to this pending request: a cross-site post cannot know the rid.
     if (!form.success || form.data.rid !== pending.rid) {
-      return this.render(reply, {
-        kind: 'error_page',
-        error: new OAuthError('invalid_request', 'the form does not match the pending authorization request', { mayRedirect: false }),
-      });
+      return this.render(
+        reply,
+        { kind: 'error_page', error: new OAuthError('invalid_request', 'the form does not match the pending authorization request', { mayRedirect: false }) },
+        locale,
+      );
     }
     try {
-      await this.render(reply, await next(pending, form.data, ctx));
+      await this.render(reply, await next(pending, form.data, ctx), locale);
     } catch (error) {
       const oauth = toOAuthError(error, this.options.logger);
       await this.render(
         reply,
         oauth.mayRedirect ? this.flow.errorRedirect(pending.redirectUri, pending.state, oauth) : { kind: 'error_page', error: oauth },
+        locale,
       );
     }
   }
 
-  private async render(reply: FastifyReply, outcome: AuthorizationOutcome): Promise<void> {
+  private async render(reply: FastifyReply, outcome: AuthorizationOutcome, locale: Locale): Promise<void> {
     reply
       .header('Cache-Control', 'no-store')
       .header('Pragma', 'no-cache')
@@ -123,16 +131,21 @@ export class AuthorizeController {
         reply
           .status(outcome.failed ? 401 : 200)
           .type('text/html; charset=utf-8')
-          .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true));
+          .header('Content-Language', locale)
+          .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true, locale));
         return;
       case 'consent':
         this.cookies.setAuthz(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS));
-        reply.status(200).type('text/html; charset=utf-8').send(consentPage(outcome.client, outcome.request.rid, outcome.request.scope));
+        reply
+          .status(200)
+          .type('text/html; charset=utf-8')
+          .header('Content-Language', locale)
+          .send(consentPage(outcome.client, outcome.request, locale));
         return;
       case 'error_page': {
         const status = outcome.error.status >= 500 ? outcome.error.status : 400;
         if (status === 503) reply.header('Retry-After', '1');
-        reply.status(status).type('text/html; charset=utf-8').send(errorPage(outcome.error));
+        reply.status(status).type('text/html; charset=utf-8').header('Content-Language', locale).send(errorPage(outcome.error, locale));
         return;
       }
     }

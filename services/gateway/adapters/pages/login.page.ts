@@ -1,20 +1,27 @@
 import type { ClientView } from '../../../../contracts/messages/client-registry.js';
-import { escapeHtml, page } from './html.js';
+import { emphasize, escapeHtml, page } from './html.js';
+import { messagesFor } from './i18n/catalogs.js';
+import type { Locale } from './i18n/locale.js';
 
-/** The login form: standard field names and autocomplete hints so password managers work. */
-export function loginPage(client: ClientView, rid: string, failed: boolean): string {
-  const name = escapeHtml(client.clientName ?? client.clientId);
+/**
+ * The login form: standard field names and autocomplete hints so password managers work; each
+ * input has its label; the username is focused; a failed attempt is announced (`role="alert"`)
+ * and bound to both fields with `aria-describedby`.
+ */
+export function loginPage(client: ClientView, rid: string, failed: boolean, locale: Locale): string {
+  const t = messagesFor(locale).login;
+  const invalid = failed ? ' aria-invalid="true" aria-describedby="login-error"' : '';
   return page(
-    'Sign in',
-    `<h1>Sign in to continue to ${name}</h1>
-${failed ? '<p class="error" role="alert">Invalid username or password.</p>' : ''}
+    { title: t.title, lang: locale },
+    `<h1>${emphasize(t.heading, client.clientName ?? client.clientId)}</h1>
+${failed ? `<p class="error" id="login-error" role="alert">${escapeHtml(t.failed)}</p>` : ''}
 <form method="post" action="/authorize/login">
 <input type="hidden" name="rid" value="${escapeHtml(rid)}">
-<label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus>
-<label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
+<label for="username">${escapeHtml(t.username)}</label>
+<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${invalid}>
+<label for="password">${escapeHtml(t.password)}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required${invalid}>
+<div class="actions"><button type="submit">${escapeHtml(t.submit)}</button></div>
 </form>`,
   );
 }
