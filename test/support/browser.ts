@@ -49,6 +49,9 @@ const CONSENT_ACTION = /<form\b[^>]*\baction="\/authorize\/consent"/i;
 export class Browser {
   private jar: StoredCookie[] = [];
 
+  /** `headers`: sent with every request, e.g. the user's `Accept-Language`. */
+  constructor(private readonly headers: Record<string, string> = {}) {}
+
   async get(url: string | URL): Promise<Page> {
     return this.request('GET', new URL(url));
   }
@@ -110,7 +113,7 @@ export class Browser {
   }
 
   private async request(method: 'GET' | 'POST', url: URL, form?: URLSearchParams): Promise<Page> {
-    const headers: Record<string, string> = { accept: 'text/html' };
+    const headers: Record<string, string> = { accept: 'text/html', ...this.headers };
     const cookies = this.cookiesFor(url);
     if (cookies.length > 0) headers.cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';

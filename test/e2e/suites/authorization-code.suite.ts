@@ -5,6 +5,7 @@ import { describeRefreshTokens } from './refresh-token.suite.js';
 import { describeTrustedClientGrants } from './trusted-clients.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
+import { describePages } from './pages.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -625,6 +626,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describeClientManagement(() => server, { username: USERNAME, password: PASSWORD }, { adminBus: topology === 'distributed' });
   describeClientCredentials(() => server);
   describeRefreshTokens(() => server, { username: USERNAME, password: PASSWORD });
+  describePages(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }
