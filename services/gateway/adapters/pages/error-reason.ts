@@ -23,7 +23,7 @@ export function errorReason(error: OAuthError): ErrorReason {
 function invalidRequestReason(description: string): ErrorReason {
   if (/expired|is missing/i.test(description)) return 'request_expired';
   if (/form does not match/i.test(description)) return 'form_mismatch';
-  if (/redirect_uri/i.test(description)) return 'untrusted_redirect_uri';
-  if (/client_id|client is no longer valid/i.test(description)) return 'unknown_client';
+  if (/redirect_uri is not registered/i.test(description)) return 'untrusted_redirect_uri';
+  if (/unknown client_id|client is no longer valid/i.test(description)) return 'unknown_client';
   return 'invalid_request';
 }

@@ -30,6 +30,7 @@ export const TEXT_ON_BACKGROUND: ReadonlyArray<readonly [PaletteColour, PaletteC
   ['primaryButtonText', 'primaryButton'],
   ['secondaryButtonText', 'secondaryButton'],
   ['text', 'codeBackground'],
+  ['mutedText', 'codeBackground'],
 ];
 
 /** [non-text element, what is next to it]: WCAG 1.4.11 asks 3:1. */
