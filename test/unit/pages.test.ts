@@ -136,8 +136,10 @@ describe.each(SUPPORTED_LOCALES)('pages in %s', (locale) => {
     const buttons = tags(html, 'button');
     expect(buttons).toHaveLength(2);
     expect(buttons.every((b) => b.includes('type="submit"') && b.includes('name="decision"'))).toBe(true);
-    expect(html).toContain(`value="allow">${m.consent.allow}</button>`);
-    expect(html).toContain(`value="deny" class="secondary">${m.consent.deny}</button>`);
+    expect(html).toContain(`value="allow" aria-describedby="destination">${m.consent.allow}</button>`);
+    expect(html).toContain(`value="deny" class="secondary" aria-describedby="destination">${m.consent.deny}</button>`);
+    // Each button is described by where it sends the browser.
+    expect(tags(html, 'p').find((p) => p.includes('id="destination"'))).toBeDefined();
   });
 
   it('consent: the client_id stands in for a missing client_name', () => {

@@ -39,11 +39,11 @@ export function consentPage(client: ClientView, request: ConsentRequest, locale:
 ${items}
 </ul>
 <p id="destination">${emphasize(t.destination, redirectDestination(request.redirectUri))}</p>
-<form method="post" action="/authorize/consent" aria-describedby="destination">
+<form method="post" action="/authorize/consent">
 <input type="hidden" name="rid" value="${escapeHtml(request.rid)}">
 <div class="actions">
-<button type="submit" name="decision" value="allow">${escapeHtml(t.allow)}</button>
-<button type="submit" name="decision" value="deny" class="secondary">${escapeHtml(t.deny)}</button>
+<button type="submit" name="decision" value="allow" aria-describedby="destination">${escapeHtml(t.allow)}</button>
+<button type="submit" name="decision" value="deny" class="secondary" aria-describedby="destination">${escapeHtml(t.deny)}</button>
 </div>
 </form>`,
   );
