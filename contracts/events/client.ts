@@ -81,6 +81,33 @@ export const ClientMetadataUpdatedV1 = eventSchema(
   }),
 );
 
+/**
+ * Logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0 §2.2):
+ * where the client may be sent after logging out, where it is told of a logout, and whether that
+ * logout token must carry the session id (`sid`).
+ */
+export const LogoutMetadata = z.object({
+  postLogoutRedirectUris: z.array(z.string()),
+  /** null: the client gets no back-channel logout. */
+  backchannelLogoutUri: z.string().nullable(),
+  backchannelLogoutSessionRequired: z.boolean(),
+});
+export type LogoutMetadata = z.infer<typeof LogoutMetadata>;
+
+/** Version 3 adds the logout metadata (a new version; V1 and V2 read with none). */
+export const ClientRegisteredV3 = eventSchema(
+  'client.registered',
+  3,
+  ClientRegisteredV2.shape.data.extend(LogoutMetadata.shape),
+);
+
+/** Version 2 of an RFC 7592 update carries the logout metadata too (V1 reads with none). */
+export const ClientMetadataUpdatedV2 = eventSchema(
+  'client.metadata_updated',
+  2,
+  ClientMetadataUpdatedV1.shape.data.extend(LogoutMetadata.shape),
+);
+
 /** The client secret was replaced; the old one stops working at once. */
 export const ClientSecretRotatedV1 = eventSchema(
   'client.secret_rotated',
@@ -107,8 +134,8 @@ export const ClientDeletedV1 = eventSchema(
 
 export const ClientEvent = z.discriminatedUnion('type', [
   // One type at several versions: the versions are told apart by schemaVersion.
-  z.discriminatedUnion('schemaVersion', [ClientRegisteredV1, ClientRegisteredV2]),
-  ClientMetadataUpdatedV1,
+  z.discriminatedUnion('schemaVersion', [ClientRegisteredV1, ClientRegisteredV2, ClientRegisteredV3]),
+  z.discriminatedUnion('schemaVersion', [ClientMetadataUpdatedV1, ClientMetadataUpdatedV2]),
   ClientSecretRotatedV1,
   ClientTokensRevokedV1,
   ClientDeletedV1,

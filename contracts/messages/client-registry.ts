@@ -19,6 +19,12 @@ export const ClientView = z.object({
    * `refresh_token_reuse_grace_seconds`.
    */
   refreshTokenReuseGraceSeconds: z.number().int().min(0),
+  /** RP-Initiated Logout 1.0 §3.1 `post_logout_redirect_uris`. */
+  postLogoutRedirectUris: z.array(z.string()),
+  /** Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`; null: none. */
+  backchannelLogoutUri: z.string().nullable(),
+  /** Back-Channel Logout 1.0 §2.2 `backchannel_logout_session_required`. */
+  backchannelLogoutSessionRequired: z.boolean(),
   /** Epoch seconds. */
   clientIdIssuedAt: z.number().int(),
 });
@@ -35,6 +41,9 @@ export const ClientMetadataInput = z.looseObject({
   application_type: z.unknown().optional(),
   id_token_signed_response_alg: z.unknown().optional(),
   refresh_token_reuse_grace_seconds: z.unknown().optional(),
+  post_logout_redirect_uris: z.unknown().optional(),
+  backchannel_logout_uri: z.unknown().optional(),
+  backchannel_logout_session_required: z.unknown().optional(),
 });
 
 export const RegisterClient = message(

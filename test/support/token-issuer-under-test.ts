@@ -51,6 +51,9 @@ export function confidentialClient(overrides: Partial<ClientView> = {}): ClientV
     scope: 'openid offline_access profile',
     idTokenSignedResponseAlg: 'RS256',
     refreshTokenReuseGraceSeconds: 0,
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
     clientIdIssuedAt: 0,
     ...overrides,
   };

@@ -66,7 +66,7 @@ describe('client decider: RFC 7592 update (§2.2)', () => {
       .then([
         {
           type: 'client.metadata_updated',
-          schemaVersion: 1,
+          schemaVersion: 2,
           data: {
             clientId: c.clientId,
             clientName: 'Renamed',
@@ -78,6 +78,9 @@ describe('client decider: RFC 7592 update (§2.2)', () => {
             scope: 'openid profile email offline_access',
             idTokenSignedResponseAlg: 'RS256',
             refreshTokenReuseGraceSeconds: 5,
+            postLogoutRedirectUris: [],
+            backchannelLogoutUri: null,
+            backchannelLogoutSessionRequired: false,
           },
         },
       ]);

@@ -38,16 +38,35 @@ function register(
   return { type: 'register_client', clientId, secretHash, registrationAccessTokenHash: REGISTRATION_TOKEN_HASH, authorizedBy, metadata };
 }
 
-type RegisteredV2Data = Extract<Registered, { schemaVersion: 2 }>['data'];
+type RegisteredV3Data = Extract<Registered, { schemaVersion: 3 }>['data'];
 type RegisteredV1Data = Extract<Registered, { schemaVersion: 1 }>['data'];
 
-/** client.registered as version 2 writes it; the fields new in version 2 at their defaults unless given. */
+/** client.registered as version 3 writes it; the fields new since version 1 at their defaults unless given. */
 const registered = (
-  data: RegisteredV1Data & Partial<Pick<RegisteredV2Data, 'refreshTokenReuseGraceSeconds' | 'authorizedBy' | 'registrationAccessTokenHash'>>,
+  data: RegisteredV1Data &
+    Partial<
+      Pick<
+        RegisteredV3Data,
+        | 'refreshTokenReuseGraceSeconds'
+        | 'authorizedBy'
+        | 'registrationAccessTokenHash'
+        | 'postLogoutRedirectUris'
+        | 'backchannelLogoutUri'
+        | 'backchannelLogoutSessionRequired'
+      >
+    >,
 ): ClientEvent => ({
   type: 'client.registered',
-  schemaVersion: 2,
-  data: { refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: REGISTRATION_TOKEN_HASH, ...data },
+  schemaVersion: 3,
+  data: {
+    refreshTokenReuseGraceSeconds: 0,
+    authorizedBy: 'open',
+    registrationAccessTokenHash: REGISTRATION_TOKEN_HASH,
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
+    ...data,
+  },
 });
 
 const WEB_REDIRECT = 'https://app.example.com/oauth/callback';
@@ -452,7 +471,15 @@ describe('client decider: client.registered version 2 (grants without redirects,
     };
     expect(clientDecider.evolve(clientDecider.initialState(), v1)).toEqual({
       status: 'registered',
-      client: { ...v1.data, refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: null },
+      client: {
+        ...v1.data,
+        refreshTokenReuseGraceSeconds: 0,
+        authorizedBy: 'open',
+        registrationAccessTokenHash: null,
+        postLogoutRedirectUris: [],
+        backchannelLogoutUri: null,
+        backchannelLogoutSessionRequired: false,
+      },
     });
     // and registering its id again is still a no-op
     given([v1]).when(register({ redirect_uris: [WEB_REDIRECT] }, newSecret().hash, clientId)).thenNothing();

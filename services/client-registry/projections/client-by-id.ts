@@ -2,7 +2,7 @@ import { ClientEvent } from '../../../contracts/events/client.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { clientWatermarks } from '../../shared/projections/client-watermark.js';
 import { combine, projection } from '../../shared/projections/project.js';
-import { registeredClient } from '../domain/client/evolve.js';
+import { NO_LOGOUT_METADATA, registeredClient, updatedMetadata } from '../domain/client/evolve.js';
 import type { RegisteredClient } from '../domain/client/state.js';
 
 /**
@@ -55,7 +55,7 @@ export const clientById = projection(
         ];
       }
       case 'client.metadata_updated':
-        return [{ kind: 'put', key: clientKey(meta.tenant, id), value: event.data satisfies ClientMetadataRecord }];
+        return [{ kind: 'put', key: clientKey(meta.tenant, id), value: updatedMetadata(event) satisfies ClientMetadataRecord }];
       case 'client.secret_rotated':
         return [{ kind: 'put', key: clientSecretKey(meta.tenant, id), value: { secretHash: event.data.secretHash } satisfies ClientSecretRecord }];
       case 'client.deleted':
@@ -89,8 +89,9 @@ export async function readClient(store: ProjectionStore, tenant: string, clientI
   if (!metadata) return undefined;
   if (!registration) {
     if (metadata.clientIdIssuedAt === undefined || metadata.secretHash === undefined) return undefined;
-    return { refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: null, ...metadata } as ClientRecord;
+    return { refreshTokenReuseGraceSeconds: 0, authorizedBy: 'open', registrationAccessTokenHash: null, ...NO_LOGOUT_METADATA, ...metadata } as ClientRecord;
   }
   if (!secret) return undefined;
-  return { ...(metadata as ClientMetadataRecord), ...registration, secretHash: secret.secretHash };
+  // A record projected before the logout metadata existed (a Redis kept across the upgrade) has none.
+  return { ...NO_LOGOUT_METADATA, ...(metadata as ClientMetadataRecord), ...registration, secretHash: secret.secretHash };
 }

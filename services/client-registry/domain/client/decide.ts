@@ -115,7 +115,7 @@ function decideRegister(command: RegisterClientCommand, state: ClientState): Dec
   }
   return accept({
     type: 'client.registered',
-    schemaVersion: 2,
+    schemaVersion: 3,
     data: {
       clientId: command.clientId,
       secretHash: command.secretHash,
@@ -150,7 +150,7 @@ function decideUpdate(command: UpdateClientCommand, state: ClientState): Decisio
   const data = { clientId: client.clientId, ...metadata };
   // Nothing changed, nothing recorded (the answer is the same metadata).
   if (JSON.stringify(data) !== JSON.stringify(metadataOf(client))) {
-    events.push({ type: 'client.metadata_updated', schemaVersion: 1, data });
+    events.push({ type: 'client.metadata_updated', schemaVersion: 2, data });
   }
   if (command.newSecretHash !== null) {
     events.push({ type: 'client.secret_rotated', schemaVersion: 1, data: { clientId: client.clientId, secretHash: command.newSecretHash } });
@@ -171,5 +171,8 @@ function metadataOf(client: RegisteredClient) {
     scope: client.scope,
     idTokenSignedResponseAlg: client.idTokenSignedResponseAlg,
     refreshTokenReuseGraceSeconds: client.refreshTokenReuseGraceSeconds,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
+    backchannelLogoutUri: client.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired,
   };
 }

@@ -1,10 +1,17 @@
-import type { ClientEvent } from '../../../../contracts/events/client.js';
+import type { ClientEvent, LogoutMetadata } from '../../../../contracts/events/client.js';
 import type { ClientState, RegisteredClient } from './state.js';
 
 type Registered = Extract<ClientEvent, { type: 'client.registered' }>;
 type MetadataUpdated = Extract<ClientEvent, { type: 'client.metadata_updated' }>;
 
-/** A registered client as the state and the projections keep it, from either version. */
+/** What a client registered before the logout metadata existed has: no logout metadata. */
+export const NO_LOGOUT_METADATA: LogoutMetadata = {
+  postLogoutRedirectUris: [],
+  backchannelLogoutUri: null,
+  backchannelLogoutSessionRequired: false,
+};
+
+/** A registered client as the state and the projections keep it, from any version. */
 export function registeredClient(event: Registered): RegisteredClient {
   switch (event.schemaVersion) {
     case 1: {
@@ -16,19 +23,29 @@ export function registeredClient(event: Registered): RegisteredClient {
         refreshTokenReuseGraceSeconds: 0,
         authorizedBy: 'open',
         registrationAccessTokenHash: null,
+        ...NO_LOGOUT_METADATA,
       };
     }
     case 2: {
+      const { clientName, ...rest } = event.data;
+      return { ...rest, ...(clientName !== undefined ? { clientName } : {}), ...NO_LOGOUT_METADATA };
+    }
+    case 3: {
       const { clientName, ...rest } = event.data;
       return { ...rest, ...(clientName !== undefined ? { clientName } : {}) };
     }
   }
 }
 
+/** The metadata an RFC 7592 update set, from either version (V1 knew no logout metadata). */
+export function updatedMetadata(event: MetadataUpdated) {
+  return event.schemaVersion === 1 ? { ...event.data, ...NO_LOGOUT_METADATA } : event.data;
+}
+
 /** The client after an RFC 7592 update: its metadata replaced, its credentials kept. */
 export function updatedClient(client: RegisteredClient, event: MetadataUpdated): RegisteredClient {
   const { clientName: _oldName, ...kept } = client;
-  const { clientName, ...metadata } = event.data;
+  const { clientName, ...metadata } = updatedMetadata(event);
   return { ...kept, ...metadata, ...(clientName !== undefined ? { clientName } : {}) };
 }
 

@@ -19,6 +19,11 @@ export interface ValidClientMetadata {
   scope: string;
   idTokenSignedResponseAlg: 'RS256';
   refreshTokenReuseGraceSeconds: number;
+  /** RP-Initiated Logout 1.0 §3.1; validated like redirect URIs. */
+  postLogoutRedirectUris: string[];
+  /** Back-Channel Logout 1.0 §2.2; null: none. */
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
 }
 
 /** Grant types that send the user agent to a redirect URI (RFC 6749 §3.1.2); `implicit` later. */
@@ -106,6 +111,8 @@ export function validateClientMetadata(
     throw metadataError('refresh_token_reuse_grace_seconds must be an integer from 0 to 60');
   }
 
+  const logout = validateLogoutMetadata(input, applicationType);
+
   const clientName = input.client_name;
   if (clientName !== undefined && (typeof clientName !== 'string' || clientName.length > 200)) {
     throw metadataError('client_name must be a string of at most 200 characters');
@@ -121,7 +128,51 @@ export function validateClientMetadata(
     scope: [...new Set(scopes)].join(' '),
     idTokenSignedResponseAlg: 'RS256',
     refreshTokenReuseGraceSeconds: grace,
+    ...logout,
   };
+}
+
+/**
+ * RP-Initiated Logout 1.0 §3.1: `post_logout_redirect_uris` follow the rules of redirect URIs
+ * (absolute, no fragment, https or loopback http, a native client's private-use scheme).
+ * Back-Channel Logout 1.0 §2.2: `backchannel_logout_uri` is an absolute URL without fragment; we
+ * ask https, or http on a loopback host; `backchannel_logout_session_required` a boolean,
+ * default false.
+ */
+function validateLogoutMetadata(input: Record<string, unknown>, applicationType: 'web' | 'native') {
+  const postLogoutRedirectUris = stringList(input.post_logout_redirect_uris, 'post_logout_redirect_uris', []);
+  for (const uri of postLogoutRedirectUris) {
+    try {
+      validateRedirectUri(uri, applicationType);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      throw metadataError(`post_logout_redirect_uris: ${error.description ?? 'invalid URI'}`);
+    }
+  }
+
+  const uri = input.backchannel_logout_uri;
+  let backchannelLogoutUri: string | null = null;
+  if (uri !== undefined && uri !== null) {
+    if (typeof uri !== 'string') throw metadataError('backchannel_logout_uri must be a string');
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw metadataError('backchannel_logout_uri is not an absolute URL');
+    }
+    if (url.hash !== '' || uri.includes('#')) throw metadataError('backchannel_logout_uri must not contain a fragment');
+    const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+    if (url.protocol !== 'https:' && !loopbackHttp) {
+      throw metadataError('backchannel_logout_uri must be https (plain http only on a loopback host)');
+    }
+    if (url.username !== '' || url.password !== '') throw metadataError('backchannel_logout_uri must not carry credentials');
+    backchannelLogoutUri = uri;
+  }
+
+  const sessionRequired = input.backchannel_logout_session_required ?? false;
+  if (typeof sessionRequired !== 'boolean') throw metadataError('backchannel_logout_session_required must be a boolean');
+
+  return { postLogoutRedirectUris, backchannelLogoutUri, backchannelLogoutSessionRequired: sessionRequired };
 }
 
 function validateRedirectUri(uri: string, applicationType: 'web' | 'native'): void {

@@ -12,6 +12,10 @@ export interface RegisteredClient {
   scope: string;
   idTokenSignedResponseAlg: 'RS256';
   refreshTokenReuseGraceSeconds: number;
+  /** RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (client.registered v3). */
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
   /** Who let the registration in; `open` for clients registered before this was recorded. */
   authorizedBy: RegistrationAuthority;
   /** SHA-256 of the RFC 7592 registration access token; null: not manageable over RFC 7592. */

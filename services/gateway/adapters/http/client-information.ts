@@ -32,6 +32,9 @@ export function clientInformation(
     scope: client.scope,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    ...(client.backchannelLogoutUri !== null ? { backchannel_logout_uri: client.backchannelLogoutUri } : {}),
+    backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
     ...(client.clientName !== undefined ? { client_name: client.clientName } : {}),
   };
 }
