@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SessionEndReason } from '../events/session.js';
 import { message } from './define.js';
 
 export const SessionView = z.object({
@@ -63,6 +64,22 @@ export const ResolveSession = message(
   'idp.authn.resolve_session',
   { sessionToken: z.string().max(512) },
   z.object({ session: SessionView.nullable() }),
+);
+
+/**
+ * Ends the session of this cookie value (`session.ended`): from the answer on, ResolveSession
+ * finds nothing. A token that is malformed, unknown, or whose secret does not match ends nothing
+ * (`ended: false`); a session that had ended already answers `ended: false` too.
+ */
+export const EndSession = message(
+  'idp.authn.end_session',
+  {
+    sessionToken: z.string().max(512),
+    reason: SessionEndReason,
+    /** The relying party that asked, if one was identified. */
+    clientId: z.string().max(256).nullable(),
+  },
+  z.object({ ended: z.boolean(), sessionId: z.string().nullable(), sub: z.string().nullable() }),
 );
 
 export const CheckConsent = message(

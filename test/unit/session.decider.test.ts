@@ -62,4 +62,26 @@ describe('session decider', () => {
     expect(isSessionUsable(state, new Date(expiresAt))).toBe(false);
     expect(isSessionUsable(sessionDecider.initialState(), new Date(s.startedAt))).toBe(false);
   });
+
+  test('logging out: the holder of the cookie ends the session (session.ended), once; it is no longer usable', () => {
+    const s = login();
+    const end = { type: 'end_session' as const, sessionId: s.start.sessionId, presentedSecretHash: s.start.secretHash, reason: 'rp_initiated_logout' as const, clientId: 'rp' };
+    const ended: SessionEvent = {
+      type: 'session.ended',
+      schemaVersion: 1,
+      data: { sessionId: s.start.sessionId, sub: s.start.sub, reason: 'rp_initiated_logout', clientId: 'rp' },
+    };
+    given([s.started]).when(end).then([ended]);
+    // A second logout (another tab, a double submit) records nothing more.
+    given([s.started, ended]).when(end).thenNothing();
+    const state = [s.started, ended].reduce(sessionDecider.evolve, sessionDecider.initialState());
+    expect(isSessionUsable(state, new Date(s.startedAt + 60_000))).toBe(false);
+  });
+
+  test('a session is ended only with its own cookie secret; an unknown session ends nothing', () => {
+    const s = login();
+    const end = { type: 'end_session' as const, sessionId: s.start.sessionId, presentedSecretHash: sha256Hex('guessed'), reason: 'user_logout' as const, clientId: null };
+    given([s.started]).when(end).then([], { error: 'invalid_request' });
+    given([]).when({ ...end, presentedSecretHash: s.start.secretHash }).then([], { error: 'invalid_request' });
+  });
 });

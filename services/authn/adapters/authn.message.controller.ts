@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import {
   CheckConsent,
+  EndSession,
   GrantConsent,
   Login,
   RegisterUser,
@@ -40,6 +41,11 @@ export class AuthnMessageController {
       async (r) => ({ session: await this.app.resolveSession(r.ctx, r.sessionToken) }),
       this.unexpected,
     );
+  }
+
+  @MessagePattern(EndSession.subject)
+  endSession(@Payload() payload: unknown) {
+    return serve(EndSession, payload, (r) => this.app.endSession(r.ctx, r), this.unexpected);
   }
 
   @MessagePattern(CheckConsent.subject)

@@ -4,6 +4,7 @@ import { ConsentEvent } from '../../../contracts/events/consent.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import { UserEvent, UserProfile } from '../../../contracts/events/user.js';
 import { UsernameEvent } from '../../../contracts/events/username.js';
+import { SessionEvent, type SessionEndReason } from '../../../contracts/events/session.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { Login, SessionView } from '../../../contracts/messages/authn.js';
 import { streams } from '../../../contracts/streams.js';
@@ -14,6 +15,7 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
 import { consentDecider, coversScopes } from '../domain/consent/consent.js';
+import { sessionDecider } from '../domain/session/session.js';
 import { userDecider } from '../domain/user/user.js';
 import { usernameDecider } from '../domain/username/username.js';
 import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
@@ -141,6 +143,35 @@ export class AuthnApp {
     if (!record || !constantTimeEqual(sha256Hex(sessionToken.slice(dot + 1)), record.secretHash)) return null;
     const { sub, authTime, acr, amr } = record;
     return { sessionId, sub, authTime, acr, amr };
+  }
+
+  /**
+   * Ends the session this cookie value opens (`session.ended`, written through, so the very next
+   * ResolveSession finds nothing). Only the cookie's holder can: its secret must match.
+   */
+  async endSession(
+    ctx: RequestContext,
+    input: { sessionToken: string; reason: SessionEndReason; clientId: string | null },
+  ): Promise<{ ended: boolean; sessionId: string | null; sub: string | null }> {
+    const nothing = { ended: false, sessionId: null, sub: null };
+    const dot = input.sessionToken.indexOf('.');
+    const sessionId = dot > 0 ? input.sessionToken.slice(0, dot) : '';
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(sessionId)) return nothing;
+    const { decision, appended, state } = await handleCommand(this.handlerDeps, {
+      streamName: streams.session(ctx.tenant, sessionId),
+      decider: sessionDecider,
+      schema: SessionEvent,
+      command: {
+        type: 'end_session',
+        sessionId,
+        presentedSecretHash: sha256Hex(input.sessionToken.slice(dot + 1)),
+        reason: input.reason,
+        clientId: input.clientId,
+      },
+      ctx,
+    });
+    if (decision.rejection || state.status === 'none') return nothing;
+    return { ended: appended.length > 0, sessionId, sub: state.sub };
   }
 
   async hasConsent(ctx: RequestContext, sub: string, clientId: string, scopes: string[]): Promise<boolean> {

@@ -36,7 +36,9 @@ const users = projection(UserEvent, ['user.registered'], (event, meta) => {
   ];
 });
 
-const sessions = projection(SessionEvent, ['session.started'], (event, meta) => {
+const sessions = projection(SessionEvent, ['session.started', 'session.ended'], (event, meta) => {
+  // A session that ended stops resolving at once (the writer applies this through).
+  if (event.type === 'session.ended') return [{ kind: 'delete', key: keys.session(meta.tenant, event.data.sessionId) }];
   const record: SessionRecord = event.data;
   return [
     {
