@@ -119,3 +119,17 @@ export const GetJwks = message(
   {},
   z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
 );
+
+/**
+ * RP-Initiated Logout 1.0 §2: is this an ID token we issued (signature checked against our
+ * keys; its expiry is not enforced)? If so, to which client (`azp`, else its audience), for
+ * which subject and session (`sid`, absent for ID tokens without a browser session).
+ */
+export const VerifyIdTokenHint = message(
+  'idp.token-issuer.verify_id_token_hint',
+  { idTokenHint: z.string().max(16 * 1024) },
+  z.discriminatedUnion('valid', [
+    z.object({ valid: z.literal(false) }),
+    z.object({ valid: z.literal(true), sub: z.string(), clientId: z.string(), sid: z.string().nullable() }),
+  ]),
+);

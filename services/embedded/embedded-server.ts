@@ -116,6 +116,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         issuer: config.issuer,
         tenant: config.tenant,
         authzCookies: new SealedTokens(deriveKey(kek, 'authz-cookie'), 'authorization-request'),
+        logoutForms: new SealedTokens(deriveKey(kek, 'logout-form'), 'logout-confirmation'),
         initialAccessToken: config.initialAccessToken,
         requestTimeoutMs: config.requestTimeoutMs,
         logger,

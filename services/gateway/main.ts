@@ -42,6 +42,7 @@ const app = await createGatewayHttpApp(
     issuer: config.ISSUER,
     tenant: config.IDP_TENANT,
     authzCookies: new SealedTokens(deriveKey(config.IDP_KEK, 'authz-cookie'), 'authorization-request'),
+    logoutForms: new SealedTokens(deriveKey(config.IDP_KEK, 'logout-form'), 'logout-confirmation'),
     initialAccessToken: config.IDP_INITIAL_ACCESS_TOKEN,
     requestTimeoutMs: config.IDP_REQUEST_TIMEOUT_MS,
     logger,

@@ -5,6 +5,7 @@ import { ClientConfigurationController } from './http/client-configuration.contr
 import { DemoCallbackController } from './http/demo-callback.controller.js';
 import { DiscoveryController } from './http/discovery.controller.js';
 import { IntrospectionController } from './http/introspection.controller.js';
+import { LogoutController } from './http/logout.controller.js';
 import { RevocationController } from './http/revocation.controller.js';
 import { RegistrationController } from './http/registration.controller.js';
 import { TokenController } from './http/token.controller.js';
@@ -13,7 +14,7 @@ import { UserinfoController } from './http/userinfo.controller.js';
 @Module({})
 export class GatewayModule {
   static forRoot(options: GatewayOptions & { demoCallback?: boolean }): DynamicModule {
-    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, RevocationController, UserinfoController, RegistrationController, ClientConfigurationController];
+    const controllers = [DiscoveryController, AuthorizeController, TokenController, IntrospectionController, RevocationController, UserinfoController, RegistrationController, ClientConfigurationController, LogoutController];
     return {
       module: GatewayModule,
       controllers: options.demoCallback ? [...controllers, DemoCallbackController] : controllers,

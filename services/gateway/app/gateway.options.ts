@@ -9,6 +9,8 @@ export interface GatewayOptions {
   tenant: TenantId;
   /** Seals the pending authorization request into the `idp_authz` cookie. */
   authzCookies: SealedTokens;
+  /** Seals the logout confirmation form's token (bound to the session cookie). */
+  logoutForms: SealedTokens;
   /** RFC 7591 §3: when set, registration requires this bearer token. */
   initialAccessToken: string | undefined;
   /** Bus request timeout; a silent service becomes 503 temporarily_unavailable. */

@@ -1,11 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, GrantTokens, IntrospectToken, IssueCode, RevokeToken, ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
+import { GetJwks, GrantTokens, IntrospectToken, IssueCode, RevokeToken, ValidateAccessToken, VerifyIdTokenHint } from '../../../contracts/messages/token-issuer.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
 import { grantTokens } from '../app/grants/index.js';
+import { verifyIdTokenHint } from '../app/id-token-hint.js';
 import { introspectToken } from '../app/introspect.js';
 import { issueCode } from '../app/issue-code.js';
 import { revokeToken } from '../app/revoke.js';
@@ -45,6 +46,11 @@ export class TokenIssuerMessageController {
   @MessagePattern(RevokeToken.subject)
   revoke(@Payload() payload: unknown) {
     return serve(RevokeToken, payload, (r) => revokeToken(this.deps, r.ctx, r.caller, r.token), this.unexpected);
+  }
+
+  @MessagePattern(VerifyIdTokenHint.subject)
+  verifyIdTokenHint(@Payload() payload: unknown) {
+    return serve(VerifyIdTokenHint, payload, (r) => verifyIdTokenHint(this.deps, r.ctx, r.idTokenHint), this.unexpected);
   }
 
   @MessagePattern(GetJwks.subject)

@@ -2,6 +2,7 @@ import { describeClientManagement } from './client-management.suite.js';
 import { describeClientCredentials } from './client-credentials.suite.js';
 import { describeTokenIntrospection } from './introspection.suite.js';
 import { describeRefreshTokens } from './refresh-token.suite.js';
+import { describeRpInitiatedLogout } from './logout.suite.js';
 import { describeTrustedClientGrants } from './trusted-clients.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
@@ -627,6 +628,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describeClientCredentials(() => server);
   describeRefreshTokens(() => server, { username: USERNAME, password: PASSWORD });
   describePages(() => server, { username: USERNAME, password: PASSWORD });
+  describeRpInitiatedLogout(() => server, { username: USERNAME, password: PASSWORD });
   hooks.afterFlows?.(() => server);
 });
 }

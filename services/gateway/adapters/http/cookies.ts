@@ -47,4 +47,9 @@ export class GatewayCookies {
       expires: new Date(expiresAt),
     });
   }
+
+  /** Logout: the browser forgets its session cookie. */
+  clearSession(reply: FastifyReply): void {
+    reply.clearCookie(this.session, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secure });
+  }
 }

@@ -28,6 +28,8 @@ export class DiscoveryController {
       userinfo_endpoint: `${issuer}/userinfo`,
       jwks_uri: `${issuer}/jwks`,
       registration_endpoint: `${issuer}/register`,
+      // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+      end_session_endpoint: `${issuer}/logout`,
       scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
