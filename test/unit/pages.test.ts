@@ -6,6 +6,7 @@ import { messagesFor } from '../../services/gateway/adapters/pages/i18n/catalogs
 import { SUPPORTED_LOCALES, type Locale } from '../../services/gateway/adapters/pages/i18n/locale.js';
 import { ERROR_REASONS, STANDARD_SCOPES, type Messages } from '../../services/gateway/adapters/pages/i18n/messages.js';
 import { loginPage } from '../../services/gateway/adapters/pages/login.page.js';
+import { logoutConfirmPage, signedOutPage } from '../../services/gateway/adapters/pages/logout.page.js';
 import { PALETTE } from '../../services/gateway/adapters/pages/palette.js';
 
 /**
@@ -24,6 +25,9 @@ const client = (over: Partial<ClientView> = {}): ClientView => ({
   scope: 'openid profile email',
   idTokenSignedResponseAlg: 'RS256',
   refreshTokenReuseGraceSeconds: 0,
+  postLogoutRedirectUris: [],
+  backchannelLogoutUri: null,
+  backchannelLogoutSessionRequired: false,
   clientIdIssuedAt: 1_700_000_000,
   ...over,
 });
@@ -45,6 +49,10 @@ function pagesIn(locale: Locale): Array<[string, string]> {
     ['failed login', loginPage(client(), 'rid-1', true, locale)],
     ['consent', consentPage(client(), consentRequest, locale)],
     ['error', errorPage(new OAuthError('invalid_request', 'unknown client_id', { mayRedirect: false }), locale)],
+    ['logout confirmation', logoutConfirmPage(client(), 'sealed-token', locale)],
+    ['logout confirmation without a client', logoutConfirmPage(null, 'sealed-token', locale)],
+    ['signed out', signedOutPage(client(), locale)],
+    ['signed out without a client', signedOutPage(null, locale)],
   ];
 }
 

@@ -134,8 +134,11 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       await signIn(config, browser);
       const watch = await server().watchLog!();
       try {
-        const confirm = await browser.get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: POST_LOGOUT, state: 'xyz' }));
+        const confirm = await browser.get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: POST_LOGOUT, state: 'xyz', ui_locales: 'de' }));
         expect(confirm.status).toBe(200);
+        // In the language the RP asked for (ui_locales).
+        expect(confirm.headers.get('content-language')).toBe('de');
+        expect(confirm.body).toContain('<html lang="de">');
         expect(confirm.body).toContain('action="/logout/confirm"');
         expect(await watch.appended()).toEqual([]);
         expect(await signedIn(config, browser)).toBe(true);

@@ -6,6 +6,7 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.
 import { LogoutFlow, type LogoutOutcome } from '../../app/logout/logout-flow.js';
 import { requestContext } from '../../app/request-context.js';
 import { errorPage } from '../pages/error.page.js';
+import { chooseLocale } from '../pages/i18n/locale.js';
 import { logoutConfirmPage, signedOutPage } from '../pages/logout.page.js';
 import { GatewayCookies } from './cookies.js';
 import { toOAuthError } from './oauth-error.renderer.js';
@@ -58,14 +59,17 @@ export class LogoutController {
     return (request.body ?? {}) as RawParams;
   }
 
-  private async run(_request: FastifyRequest, reply: FastifyReply, outcome: () => Promise<LogoutOutcome>): Promise<void> {
+  private async run(request: FastifyRequest, reply: FastifyReply, outcome: () => Promise<LogoutOutcome>): Promise<void> {
     let result: LogoutOutcome;
     try {
       result = await outcome();
     } catch (error) {
       result = { kind: 'error_page', error: toOAuthError(error, this.options.logger), uiLocales: null };
     }
+    // The request's ui_locales (kept in the confirmation form), then Accept-Language.
+    const locale = chooseLocale(result.uiLocales ?? undefined, request.headers['accept-language']);
     reply
+      .header('Content-Language', locale)
       .header('Cache-Control', 'no-store')
       .header('Pragma', 'no-cache')
       .header('X-Frame-Options', 'DENY')
@@ -73,7 +77,7 @@ export class LogoutController {
       .header('Referrer-Policy', 'no-referrer');
     switch (result.kind) {
       case 'confirm':
-        reply.status(200).type('text/html; charset=utf-8').send(logoutConfirmPage(result.client, result.confirmation));
+        reply.status(200).type('text/html; charset=utf-8').send(logoutConfirmPage(result.client, result.confirmation, locale));
         return;
       case 'logged_out':
         this.cookies.clearSession(reply);
@@ -82,12 +86,12 @@ export class LogoutController {
           reply.status(303).header('Location', result.redirectTo).send();
           return;
         }
-        reply.status(200).type('text/html; charset=utf-8').send(signedOutPage(result.client));
+        reply.status(200).type('text/html; charset=utf-8').send(signedOutPage(result.client, locale));
         return;
       case 'error_page': {
         const status = result.error.status >= 500 ? result.error.status : 400;
         if (status === 503) reply.header('Retry-After', '1');
-        reply.status(status).type('text/html; charset=utf-8').send(errorPage(result.error));
+        reply.status(status).type('text/html; charset=utf-8').send(errorPage(result.error, locale));
         return;
       }
     }

@@ -21,6 +21,7 @@ export function errorReason(error: OAuthError): ErrorReason {
 }
 
 function invalidRequestReason(description: string): ErrorReason {
+  if (/logout confirmation/i.test(description)) return 'logout_form_invalid';
   if (/expired|is missing/i.test(description)) return 'request_expired';
   if (/form does not match/i.test(description)) return 'form_mismatch';
   if (/redirect_uri is not registered/i.test(description)) return 'untrusted_redirect_uri';

@@ -26,12 +26,25 @@ export const de: Messages = {
       offline_access: 'Zugriff behalten, während Sie abwesend sind (bis Sie ihn widerrufen)',
     },
   },
+  logout: {
+    confirmTitle: 'Abmelden',
+    confirmHeading: 'Abmelden?',
+    confirmAskedBy: (client) => `${client} bittet Sie, sich abzumelden.`,
+    confirmQuestion: 'Möchten Sie sich abmelden?',
+    confirmEffect: 'Sie werden hier abgemeldet, und die Anwendungen, die Sie mit dieser Anmeldung genutzt haben, werden benachrichtigt.',
+    confirmSubmit: 'Jetzt abmelden',
+    signedOutTitle: 'Abgemeldet',
+    signedOutHeading: 'Sie sind abgemeldet',
+    signedOutOf: (client) => `Sie haben sich von ${client} abgemeldet.`,
+    signedOutText: 'Sie können dieses Fenster schließen.',
+  },
   error: {
     title: 'Fehler bei der Anmeldung',
     heading: 'Diese Anfrage kann nicht abgeschlossen werden',
     reasons: {
       request_expired:
         'Die Anmeldung hat zu lange gedauert oder wurde in einem anderen Browser begonnen. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.',
+      logout_form_invalid: 'Dieses Abmeldeformular ist abgelaufen oder gehört zu einer anderen Sitzung. Es wurde nichts geändert; Sie können in der Anwendung neu beginnen.',
       form_mismatch: 'Dieses Formular gehört nicht zu Ihrer aktuellen Anmeldung. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.',
       unknown_client: 'Die Anwendung, die Sie hierher geschickt hat, ist diesem Server nicht bekannt.',
       untrusted_redirect_uri:

@@ -26,12 +26,25 @@ export const fr: Messages = {
       offline_access: 'Garder l’accès en votre absence (jusqu’à ce que vous le révoquiez)',
     },
   },
+  logout: {
+    confirmTitle: 'Déconnexion',
+    confirmHeading: 'Se déconnecter ?',
+    confirmAskedBy: (client) => `${client} vous demande de vous déconnecter.`,
+    confirmQuestion: 'Voulez-vous vous déconnecter ?',
+    confirmEffect: 'Vous serez déconnecté ici, et les applications que vous avez utilisées avec cette connexion en seront informées.',
+    confirmSubmit: 'Se déconnecter',
+    signedOutTitle: 'Déconnecté',
+    signedOutHeading: 'Vous êtes déconnecté',
+    signedOutOf: (client) => `Vous vous êtes déconnecté de ${client}.`,
+    signedOutText: 'Vous pouvez fermer cette fenêtre.',
+  },
   error: {
     title: 'Erreur de connexion',
     heading: 'Cette demande ne peut pas aboutir',
     reasons: {
       request_expired:
         'La connexion a pris trop de temps ou a été commencée dans un autre navigateur. Retournez dans l’application et recommencez.',
+      logout_form_invalid: 'Ce formulaire de déconnexion a expiré ou appartient à une autre session. Rien n’a été modifié ; vous pouvez recommencer depuis l’application.',
       form_mismatch: 'Ce formulaire ne correspond pas à votre connexion en cours. Retournez dans l’application et recommencez.',
       unknown_client: 'L’application qui vous a envoyé ici n’est pas connue de ce serveur.',
       untrusted_redirect_uri:

@@ -12,6 +12,7 @@ export type StandardScope = (typeof STANDARD_SCOPES)[number];
 export const ERROR_REASONS = [
   'request_expired',
   'form_mismatch',
+  'logout_form_invalid',
   'unknown_client',
   'untrusted_redirect_uri',
   'invalid_request',
@@ -41,6 +42,21 @@ export interface Messages {
     allow: string;
     deny: string;
     scopes: Record<StandardScope, string>;
+  };
+  /** RP-Initiated Logout 1.0: the confirmation page and the page after signing out. */
+  logout: {
+    confirmTitle: string;
+    confirmHeading: string;
+    /** An application asked for the logout. */
+    confirmAskedBy: (client: string) => string;
+    /** Nobody we know asked. */
+    confirmQuestion: string;
+    confirmEffect: string;
+    confirmSubmit: string;
+    signedOutTitle: string;
+    signedOutHeading: string;
+    signedOutOf: (client: string) => string;
+    signedOutText: string;
   };
   error: {
     title: string;
