@@ -54,11 +54,45 @@ export const UserEvent = z.discriminatedUnion('type', [
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 
-/** What `profile` decrypts to. */
+/**
+ * What `profile` decrypts to: the user's standard claims (OIDC Core §5.1). Read leniently (every
+ * claim but `preferred_username` optional, shapes not re-validated), so that profiles sealed
+ * before a claim existed, or under looser rules, still open; registration validates strictly
+ * (contracts/profile-claims.ts). The sealed JSON is not part of the event's schema, so new
+ * optional claims need no new event version: an older reader strips what it does not know.
+ */
+const optionalText = z.string().optional();
 export const UserProfile = z.object({
   preferred_username: z.string(),
-  name: z.string().optional(),
-  email: z.string().optional(),
+  name: optionalText,
+  given_name: optionalText,
+  family_name: optionalText,
+  middle_name: optionalText,
+  nickname: optionalText,
+  profile: optionalText,
+  picture: optionalText,
+  website: optionalText,
+  email: optionalText,
   email_verified: z.boolean().optional(),
+  gender: optionalText,
+  birthdate: optionalText,
+  zoneinfo: optionalText,
+  locale: optionalText,
+  phone_number: optionalText,
+  phone_number_verified: z.boolean().optional(),
+  address: z
+    .object({
+      formatted: optionalText,
+      street_address: optionalText,
+      locality: optionalText,
+      region: optionalText,
+      postal_code: optionalText,
+      country: optionalText,
+    })
+    .optional(),
+  /** Seconds since the epoch: when these claims were set (the registration). */
+  updated_at: z.number().int().optional(),
+  /** OIDC Core §5.2 variants of name, given_name, family_name, nickname, keyed `name#de`. */
+  languageTagged: z.record(z.string(), z.string()).optional(),
 });
 export type UserProfile = z.infer<typeof UserProfile>;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { SessionEndReason } from '../events/session.js';
+import { ClaimsRequestMember } from '../claims.js';
+import { ProfileClaimsInput } from '../profile-claims.js';
 import { message } from './define.js';
 
 export const SessionView = z.object({
@@ -11,13 +13,16 @@ export const SessionView = z.object({
 });
 export type SessionView = z.infer<typeof SessionView>;
 
+/**
+ * Registers a user with their standard claims (OIDC Core §5.1, contracts/profile-claims.ts),
+ * sealed with the user's data key. Registering an existing username changes nothing.
+ */
 export const RegisterUser = message(
   'idp.authn.register_user',
   {
     username: z.string().min(1).max(256),
     password: z.string().min(1).max(1024),
-    name: z.string().optional(),
-    email: z.string().optional(),
+    ...ProfileClaimsInput,
   },
   z.object({ sub: z.string(), created: z.boolean() }),
 );
@@ -94,8 +99,20 @@ export const GrantConsent = message(
   z.object({}),
 );
 
-export const UserinfoClaims = message(
-  'idp.authn.userinfo_claims',
-  { sub: z.string(), scopes: z.array(z.string()) },
+/**
+ * The claims a user releases (OIDC Core §5.3.2 userinfo, §5.4, §5.5; the ID token's claims too):
+ * those of the granted `scopes`, plus those `requested` one by one (a member of the claims
+ * parameter), each only if the user has it; `sub` always. `locales` (`claims_locales`, §5.2)
+ * picks among language-tagged values. A user whose data key was destroyed (forgotten) releases
+ * only `sub`; `claims: null` when there is no such user.
+ */
+export const UserClaims = message(
+  'idp.authn.user_claims',
+  {
+    sub: z.string().max(256),
+    scopes: z.array(z.string().max(128)).max(64),
+    requested: ClaimsRequestMember.optional(),
+    locales: z.array(z.string().max(35)).max(16).optional(),
+  },
   z.object({ claims: z.record(z.string(), z.unknown()).nullable() }),
 );

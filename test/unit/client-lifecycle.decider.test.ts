@@ -75,7 +75,7 @@ describe('client decider: RFC 7592 update (§2.2)', () => {
             grantTypes: ['authorization_code'],
             responseTypes: ['code'],
             tokenEndpointAuthMethod: 'client_secret_basic',
-            scope: 'openid profile email offline_access',
+            scope: 'openid profile email address phone offline_access',
             idTokenSignedResponseAlg: 'RS256',
             refreshTokenReuseGraceSeconds: 5,
             postLogoutRedirectUris: [],

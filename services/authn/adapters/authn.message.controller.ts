@@ -8,7 +8,7 @@ import {
   Login,
   RegisterUser,
   ResolveSession,
-  UserinfoClaims,
+  UserClaims,
 } from '../../../contracts/messages/authn.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
@@ -68,12 +68,12 @@ export class AuthnMessageController {
     );
   }
 
-  @MessagePattern(UserinfoClaims.subject)
-  userinfoClaims(@Payload() payload: unknown) {
+  @MessagePattern(UserClaims.subject)
+  userClaims(@Payload() payload: unknown) {
     return serve(
-      UserinfoClaims,
+      UserClaims,
       payload,
-      async (r) => ({ claims: await this.app.userinfoClaims(r.ctx, r.sub, r.scopes) }),
+      async (r) => ({ claims: await this.app.userClaims(r.ctx, r.sub, r) }),
       this.unexpected,
     );
   }

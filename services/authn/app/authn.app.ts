@@ -7,6 +7,7 @@ import { UsernameEvent } from '../../../contracts/events/username.js';
 import { SessionEvent, type SessionEndReason } from '../../../contracts/events/session.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { Login, SessionView } from '../../../contracts/messages/authn.js';
+import { ProfileClaimsInput, type ProfileClaims } from '../../../contracts/profile-claims.js';
 import { streams } from '../../../contracts/streams.js';
 import type { DataKeyStore } from '../../../infra/crypto/data-keys/port.js';
 import { openJson, sealJson } from '../../../infra/crypto/envelope.js';
@@ -16,6 +17,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
 import { consentDecider, coversScopes } from '../domain/consent/consent.js';
 import { sessionDecider } from '../domain/session/session.js';
+import { releaseClaims, type ClaimsToRelease } from '../domain/user/release-claims.js';
 import { userDecider } from '../domain/user/user.js';
 import { usernameDecider } from '../domain/username/username.js';
 import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
@@ -33,11 +35,10 @@ export interface AuthnDeps {
   clock?: () => Date;
 }
 
-/** OIDC Core §5.4: which claims each scope releases at userinfo. */
-const SCOPE_CLAIMS: Record<string, Array<keyof UserProfile>> = {
-  profile: ['preferred_username', 'name'],
-  email: ['email', 'email_verified'],
-};
+/** A registration: the credentials and the user's standard claims (OIDC Core §5.1). */
+export type RegisterUserInput = { username: string; password: string } & { [K in keyof ProfileClaims]?: ProfileClaims[K] | undefined };
+
+const PROFILE_CLAIM_NAMES = Object.keys(ProfileClaimsInput) as Array<keyof ProfileClaims>;
 
 export class AuthnApp {
   private readonly handlerDeps: CommandHandlerDeps;
@@ -65,10 +66,7 @@ export class AuthnApp {
     return createHmac('sha256', this.deps.usernameKey).update(`${tenant}:${username.normalize('NFC').toLowerCase()}`).digest('hex');
   }
 
-  async registerUser(
-    ctx: RequestContext,
-    input: { username: string; password: string; name?: string | undefined; email?: string | undefined },
-  ): Promise<{ sub: string; created: boolean }> {
+  async registerUser(ctx: RequestContext, input: RegisterUserInput): Promise<{ sub: string; created: boolean }> {
     const usernameDigest = this.usernameDigest(ctx.tenant, input.username);
     const existing = await this.deps.projections.get<string>(keys.userByUsername(ctx.tenant, usernameDigest));
     if (existing) return { sub: existing, created: false };
@@ -104,16 +102,17 @@ export class AuthnApp {
     return { sub, created: appended.length > 0 };
   }
 
-  private async newAccount(
-    ctx: RequestContext,
-    sub: string,
-    input: { username: string; password: string; name?: string | undefined; email?: string | undefined },
-  ) {
+  private async newAccount(ctx: RequestContext, sub: string, input: RegisterUserInput) {
     const dataKey = await this.deps.dataKeys.getOrCreate(ctx.tenant, sub);
+    const given = Object.fromEntries(PROFILE_CLAIM_NAMES.flatMap((name) => (input[name] !== undefined ? [[name, input[name]]] : [])));
+    const { email_verified, phone_number_verified, ...claims } = given as ProfileClaims;
     const profile: UserProfile = {
       preferred_username: input.username,
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.email !== undefined ? { email: input.email, email_verified: false } : {}),
+      ...claims,
+      // OIDC Core §5.1: verified only when the registrar says so.
+      ...(claims.email !== undefined ? { email_verified: email_verified ?? false } : {}),
+      ...(claims.phone_number !== undefined ? { phone_number_verified: phone_number_verified ?? false } : {}),
+      updated_at: Math.floor(this.clock().getTime() / 1000),
     };
     return {
       passwordHash: await hashPassword(input.password, this.deps.argon2),
@@ -190,19 +189,16 @@ export class AuthnApp {
     if (decision.rejection) throw decision.rejection;
   }
 
-  /** The claims released for these scopes (OIDC Core §5.3.2), or null if the user is gone. */
-  async userinfoClaims(ctx: RequestContext, sub: string, scopes: string[]): Promise<Record<string, unknown> | null> {
+  /**
+   * The claims the user releases for these scopes and requested claims (OIDC Core §5.3.2, §5.4,
+   * §5.5), or null if there is no such user. A forgotten user (data key destroyed) releases only
+   * `sub`.
+   */
+  async userClaims(ctx: RequestContext, sub: string, request: ClaimsToRelease): Promise<Record<string, unknown> | null> {
     const user = await this.deps.projections.get<UserRecord>(keys.user(ctx.tenant, sub));
     if (!user) return null;
     const dataKey = await this.deps.dataKeys.get(ctx.tenant, sub);
-    const claims: Record<string, unknown> = { sub };
-    if (!dataKey) return claims; // forgotten: only the opaque subject remains
-    const profile = UserProfile.parse(openJson(dataKey, user.profile, `${ctx.tenant}:${sub}`));
-    for (const scope of scopes) {
-      for (const claim of SCOPE_CLAIMS[scope] ?? []) {
-        if (profile[claim] !== undefined) claims[claim] = profile[claim];
-      }
-    }
-    return claims;
+    const profile = dataKey ? UserProfile.parse(openJson(dataKey, user.profile, `${ctx.tenant}:${sub}`)) : undefined;
+    return releaseClaims(sub, profile, request);
   }
 }

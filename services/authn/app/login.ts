@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ACR_PASSWORD } from '../../../contracts/acr.js';
 import { AuthenticationEvent } from '../../../contracts/events/authentication.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import { SessionEvent } from '../../../contracts/events/session.js';
@@ -93,7 +94,7 @@ export async function passwordLogin(
     });
   }
 
-  const facts = { sub, authTime: Math.floor(now.getTime() / 1000), acr: '0', amr: ['pwd'] };
+  const facts = { sub, authTime: Math.floor(now.getTime() / 1000), acr: ACR_PASSWORD, amr: ['pwd'] };
   if (input.startSession === false) return { authenticated: true, ...facts, session: null };
 
   const sessionId = randomUUID();

@@ -52,11 +52,11 @@ export function describeClientManagement(
         client.ClientSecretBasic(),
         options(),
       );
-      expect(config.clientMetadata()).toMatchObject({ refresh_token_reuse_grace_seconds: 15, scope: 'openid profile email offline_access' });
+      expect(config.clientMetadata()).toMatchObject({ refresh_token_reuse_grace_seconds: 15, scope: 'openid profile email address phone offline_access' });
 
       const plain = await register({ redirect_uris: [REDIRECT_URI] });
       expect(plain.status).toBe(201);
-      expect(plain.body).toMatchObject({ refresh_token_reuse_grace_seconds: 0, scope: 'openid profile email offline_access' });
+      expect(plain.body).toMatchObject({ refresh_token_reuse_grace_seconds: 0, scope: 'openid profile email address phone offline_access' });
     });
 
     it.each([
@@ -79,7 +79,7 @@ export function describeClientManagement(
 
     it('discovery lists offline_access among the supported scopes', async () => {
       const metadata = (await (await fetch(`${server().issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-      expect(metadata.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
+      expect(metadata.scopes_supported).toEqual(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);
     });
   });
 
@@ -160,7 +160,7 @@ export function describeClientManagement(
 
       // RFC 7592 §2.2: what the update leaves out takes its default.
       const defaults = await put(c, { client_id: c.clientId, redirect_uris: [REDIRECT_URI] });
-      expect(defaults.body).toMatchObject({ scope: 'openid profile email offline_access', refresh_token_reuse_grace_seconds: 0 });
+      expect(defaults.body).toMatchObject({ scope: 'openid profile email address phone offline_access', refresh_token_reuse_grace_seconds: 0 });
       expect(defaults.body.client_name).toBeUndefined();
 
       // The client still authenticates with its secret (the update did not change it).

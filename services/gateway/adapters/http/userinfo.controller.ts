@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UserinfoClaims } from '../../../../contracts/messages/authn.js';
+import { UserClaims } from '../../../../contracts/messages/authn.js';
 import { ValidateAccessToken } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
+import type { RequestOf } from '../../../../contracts/messages/define.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
@@ -32,7 +33,10 @@ export class UserinfoController {
       if (!validated.active) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
       const scopes = validated.scope.split(' ');
       if (!scopes.includes('openid')) throw new OAuthError('insufficient_scope', 'the access token lacks the openid scope');
-      const { claims } = await call(this.options.bus, UserinfoClaims, { ctx, sub: validated.sub, scopes }, timeout);
+      // OIDC Core §5.3.2: the scopes' claims; the grant's `claims.userinfo` member (§5.5) and
+      // `claims_locales` go in `requested` and `locales` once the access token carries them.
+      const claimsRequest: RequestOf<typeof UserClaims> = { ctx, sub: validated.sub, scopes };
+      const { claims } = await call(this.options.bus, UserClaims, claimsRequest, timeout);
       if (!claims) throw new OAuthError('invalid_token', 'the subject of the access token no longer exists');
       reply.status(200).header('Cache-Control', 'no-store').send(claims);
     } catch (error) {
