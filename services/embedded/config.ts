@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProfileClaims } from '../../contracts/profile-claims.js';
 import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
@@ -43,6 +44,20 @@ const EmbeddedEnv = z
     IDP_DEMO: z.enum(['on', 'off']).default('on'),
     IDP_DEMO_USERNAME: z.string().min(1).default('demo'),
     IDP_DEMO_PASSWORD: z.string().min(1).default('demo'),
+    /** The demo user's claims as a JSON object (OIDC Core §5.1); unset: a name, an email, an address. */
+    IDP_DEMO_CLAIMS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value === '') return undefined;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of OIDC Core §5.1 claims' });
+          return z.NEVER;
+        }
+      })
+      .pipe(ProfileClaims.optional()),
     IDP_INITIAL_ACCESS_TOKEN: z
       .string()
       .optional()
@@ -64,7 +79,9 @@ const EmbeddedEnv = z
     kek: env.IDP_KEK,
     tenant: env.IDP_TENANT,
     demo:
-      env.IDP_DEMO === 'on' ? { username: env.IDP_DEMO_USERNAME, password: env.IDP_DEMO_PASSWORD } : undefined,
+      env.IDP_DEMO === 'on'
+        ? { username: env.IDP_DEMO_USERNAME, password: env.IDP_DEMO_PASSWORD, claims: env.IDP_DEMO_CLAIMS }
+        : undefined,
     initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
     requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { RegisterUser } from '../../contracts/messages/authn.js';
+import type { RequestOf } from '../../contracts/messages/define.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
 import { freePort, startNats, startRedis, type TestServer } from './servers.js';
@@ -24,7 +25,7 @@ export interface DistributedOptions {
   /** A Redis owned by the test (e.g. one it stops and restarts); one is spawned otherwise. */
   redis?: { url: string };
   /** A user registered through authn once the services are up (there is no demo seed here). */
-  user?: { username: string; password: string; name?: string };
+  user?: Omit<RequestOf<typeof RegisterUser>, 'ctx'>;
 }
 
 interface RunningService {
@@ -198,7 +199,7 @@ async function stopProcess(service: RunningService): Promise<void> {
   }
 }
 
-async function registerUser(nats: TestServer, user: { username: string; password: string; name?: string }): Promise<void> {
+async function registerUser(nats: TestServer, user: Omit<RequestOf<typeof RegisterUser>, 'ctx'>): Promise<void> {
   const bus = await NatsBus.connect(nats.url, { name: 'test-admin' });
   try {
     await call(bus, RegisterUser, {

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { ProfileClaims } from '../../contracts/profile-claims.js';
+import { DEMO_USER_CLAIMS } from '../../services/embedded/demo-seed.js';
 import path from 'node:path';
 import { startDistributed } from './distributed-topology.js';
 import { startEmbeddedProcess } from './embedded-process.js';
@@ -25,8 +27,11 @@ export interface IdpUnderTest {
 }
 
 export type StartIdp = (options: {
-  /** A user that must exist (the demo user embedded; registered over the bus distributed). */
-  user?: { username: string; password: string };
+  /**
+   * A user that must exist (the demo user embedded; registered over the bus distributed), with
+   * these profile claims (OIDC Core §5.1; default: the demo user's, a name, an email, an address).
+   */
+  user?: TestUser;
   env?: Record<string, string>;
   /**
    * IDP_INITIAL_ACCESS_TOKEN of the deployment: every registration must present it (open
@@ -36,13 +41,26 @@ export type StartIdp = (options: {
   initialAccessToken?: string;
 }) => Promise<IdpUnderTest>;
 
+export interface TestUser {
+  username: string;
+  password: string;
+  claims?: ProfileClaims;
+}
+
 const withInitialAccessToken = (env: Record<string, string> | undefined, token: string | undefined) =>
   token === undefined ? env : { ...env, IDP_INITIAL_ACCESS_TOKEN: token };
 
 export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAccessToken }) => {
   const env = withInitialAccessToken(given, initialAccessToken);
   const process = await startEmbeddedProcess({
-    env: user ? { IDP_DEMO_USERNAME: user.username, IDP_DEMO_PASSWORD: user.password, ...env } : { IDP_DEMO: 'off', ...env },
+    env: user
+      ? {
+          IDP_DEMO_USERNAME: user.username,
+          IDP_DEMO_PASSWORD: user.password,
+          ...(user.claims ? { IDP_DEMO_CLAIMS: JSON.stringify(user.claims) } : {}),
+          ...env,
+        }
+      : { IDP_DEMO: 'off', ...env },
   });
   return {
     issuer: process.issuer,
@@ -58,8 +76,9 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAcce
 
 export const startDistributedIdp: StartIdp = async ({ user, env: given, initialAccessToken }) => {
   const env = withInitialAccessToken(given, initialAccessToken);
-  // Named like the embedded demo user, so both topologies answer userinfo alike.
-  const topology = await startDistributed({ ...(env ? { env } : {}), ...(user ? { user: { ...user, name: 'Demo User' } } : {}) });
+  // With the embedded demo user's claims by default, so both topologies answer userinfo alike.
+  const registered = user ? { username: user.username, password: user.password, ...(user.claims ?? DEMO_USER_CLAIMS) } : undefined;
+  const topology = await startDistributed({ ...(env ? { env } : {}), ...(registered ? { user: registered } : {}) });
   return {
     issuer: topology.issuer,
     logs: topology.logs,

@@ -7,6 +7,7 @@ import { describeTrustedClientGrants } from './trusted-clients.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
 import { describePages } from './pages.suite.js';
+import { describeUserClaims, E2E_USER_CLAIMS } from './user-claims.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -148,7 +149,10 @@ export function describeAuthorizationCodeFlows(
   hooks: { started?: (server: IdpUnderTest) => Promise<void>; afterFlows?: (server: () => IdpUnderTest) => void } = {},
 ): void {
 beforeAll(async () => {
-  server = await start({ user: { username: USERNAME, password: PASSWORD }, env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS } });
+  server = await start({
+    user: { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS },
+    env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS },
+  });
   await hooks.started?.(server);
 }, 90_000);
 
@@ -629,6 +633,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describeRefreshTokens(() => server, { username: USERNAME, password: PASSWORD });
   describePages(() => server, { username: USERNAME, password: PASSWORD });
   describeRpInitiatedLogout(() => server, { username: USERNAME, password: PASSWORD });
+  describeUserClaims(() => server, { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS });
   hooks.afterFlows?.(() => server);
 });
 }

@@ -1,6 +1,8 @@
 import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ACR_VALUES_SUPPORTED } from '../../../../contracts/acr.js';
+import { CLAIMS_SUPPORTED } from '../../../../contracts/claims.js';
 import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
 import { call } from '../../../../infra/bus/typed.js';
@@ -38,7 +40,10 @@ export class DiscoveryController {
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'azp', 'at_hash', 'preferred_username', 'name', 'email', 'email_verified'],
+      claims_supported: [...CLAIMS_SUPPORTED],
+      claim_types_supported: ['normal'],
+      acr_values_supported: [...ACR_VALUES_SUPPORTED],
+      // contracts/claims.ts parses it; true once the authorization endpoint takes it (issue 9).
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
