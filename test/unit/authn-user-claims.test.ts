@@ -160,6 +160,29 @@ describe.each([
     });
   });
 
+  it('two registrations of one username at once, with different claims: one account, wholly one of the two', async () => {
+    const [a, b] = await Promise.all([
+      register({ username: 'twin', password: 'pw-twin-1', name: 'First', email: 'first@example.com' }),
+      register({ username: 'Twin', password: 'pw-twin-2', name: 'Second', phone_number: '+15555550199' }),
+    ]);
+    if (!a.ok || !b.ok) throw new Error('refused');
+    expect(a.value.sub).toBe(b.value.sub);
+    expect((await store.readAll()).filter((e) => e.type === 'user.registered')).toHaveLength(1);
+    const reply = await userClaims({ sub: a.value.sub, scopes: ['profile', 'email', 'phone'] });
+    const claims = reply.ok ? reply.value.claims : null;
+    const first = { name: 'First', email: 'first@example.com', email_verified: false, preferred_username: 'twin' };
+    const second = { name: 'Second', phone_number: '+15555550199', phone_number_verified: false, preferred_username: 'Twin' };
+    const { sub: _sub, updated_at: _at, ...rest } = claims ?? {};
+    expect([first, second]).toContainEqual(rest);
+  });
+
+  it('a registration cannot plant sub, updated_at or claims outside §5.1', async () => {
+    const sub = await registered({ username: 'planter', password: 'pw-planter', sub: 'admin', updated_at: 1, is_admin: true, groups: ['root'] });
+    expect(sub).not.toBe('admin');
+    const reply = await userClaims({ sub, scopes: ['openid', 'profile'], requested: { is_admin: null, groups: null } });
+    expect(reply).toEqual({ ok: true, value: { claims: { sub, preferred_username: 'planter', updated_at: NOW.getTime() / 1000 } } });
+  });
+
   it('the log holds none of the claims in the clear (sealed with the data key)', async () => {
     await registered({ username: 'jane', password: 'pw-jane-1', ...EVERY_CLAIM });
     const log = JSON.stringify(await store.readAll());
