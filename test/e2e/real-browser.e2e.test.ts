@@ -1,15 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
-import { BROWSER_WAIT_MS, launchChromium, newBoundedContext, watchPageProblems, type CspViolation } from '../support/chromium.js';
+import type { Browser } from 'playwright-core';
+import {
+  closeBrowserSession,
+  idpCookies,
+  onIdp,
+  openBrowserSession,
+  tabTo,
+  waitUntil,
+  type BrowserSession,
+} from '../support/browser-session.js';
+import { BROWSER_WAIT_MS, launchChromium } from '../support/chromium.js';
 import { startEmbeddedIdp, type IdpUnderTest } from '../support/idp-under-test.js';
-import { startRelyingParty, type RelyingParty } from '../support/relying-party.js';
 
 /**
- * The login and consent pages in a real headless Chromium (Debian's `chromium`, driven by
+ * The login, consent and logout pages in a real headless Chromium (Debian's `chromium`, driven by
  * playwright-core), against the embedded IdP and a tiny relying party on 127.0.0.1 that
- * redeems the code with PKCE through openid-client. What fetch-based tests cannot see is checked
- * here: the cookies as the browser stores them, the pages' CSP as the browser enforces it, and a
- * login by keyboard only. Without Chromium every test fails with what to install.
+ * redeems the code with PKCE through openid-client (test/support/relying-party.ts). What
+ * fetch-based tests cannot see is checked here: the cookies as the browser stores them, the
+ * pages' CSP as the browser enforces it (form_post's script included), a login by keyboard only.
+ * Without Chromium every test fails with what to install.
  */
 
 const USERNAME = `bob-${randomBytes(4).toString('hex')}`;
@@ -28,56 +37,35 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-/**
- * One browser session with its own cookie jar, the problems its pages report, and the IdP's
- * Set-Cookie headers; and its own relying party (a new client, so no consent is remembered).
- */
-interface Session {
-  rp: RelyingParty;
-  context: BrowserContext;
-  page: Page;
-  csp: CspViolation[];
-  pageErrors: string[];
-  /** Every Set-Cookie header the IdP sent, as received. */
-  setCookies: string[];
+async function withSession(test: (session: BrowserSession) => Promise<void>, options: { javaScriptEnabled?: boolean } = {}): Promise<void> {
+  const session = await openBrowserSession(browser!, idp!.issuer, options);
+  try {
+    await test(session);
+  } finally {
+    await closeBrowserSession(session);
+  }
 }
 
-async function openSession(): Promise<Session> {
-  const rp = await startRelyingParty(idp!.issuer, { clientName: 'Browser Test RP' });
-  const context = await newBoundedContext(browser!);
-  const { csp, pageErrors } = await watchPageProblems(context);
-  const page = await context.newPage();
-  const setCookies: string[] = [];
-  page.on('response', (response: Response) => {
-    if (!response.url().startsWith(`${idp!.issuer}/`)) return;
-    void response.headersArray().then((headers) => {
-      for (const header of headers) if (header.name.toLowerCase() === 'set-cookie') setCookies.push(header.value);
-    });
-  });
-  return { rp, context, page, csp, pageErrors, setCookies };
+async function expectLoginPage(session: BrowserSession): Promise<void> {
+  await session.page.getByLabel('Username', { exact: true }).waitFor();
+  expect(onIdp(session, '/authorize')).toBe(true);
 }
 
-async function closeSession(session: Session): Promise<void> {
-  await session.context.close();
-  await session.rp.stop();
+/** Fills the login form by its labels and clicks Sign in. */
+async function logIn(session: BrowserSession): Promise<void> {
+  await expectLoginPage(session);
+  await session.page.getByLabel('Username', { exact: true }).fill(USERNAME);
+  await session.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await session.page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** The cookies the browser keeps for the IdP's host, whatever their path. */
-async function idpCookies(context: BrowserContext) {
-  const host = new URL(idp!.issuer).hostname;
-  return (await context.cookies()).filter((c) => c.domain === host);
-}
-
-const onIdp = (page: Page, path: string) => page.url().startsWith(`${idp!.issuer}${path}`);
-
-async function expectLoginPage(page: Page): Promise<void> {
-  await page.getByLabel('Username', { exact: true }).waitFor();
-  expect(onIdp(page, '/authorize')).toBe(true);
-}
-
-async function expectSignedIn(session: Session): Promise<string> {
+/** Waits for the RP's signed-in page and checks it shows the sub of the ID token it verified. */
+async function expectSignedIn(session: BrowserSession): Promise<string> {
   const { page, rp } = session;
-  await page.waitForURL((url) => url.href.startsWith(rp.redirectUri), { timeout: BROWSER_WAIT_MS });
+  await page.waitForURL((url) => url.href.startsWith(rp.redirectUri), { timeout: BROWSER_WAIT_MS }).catch((error: Error) => {
+    // Say what the browser saw, not only that the RP was never reached.
+    throw new Error(`${error.message}\nstill at ${page.url()}; CSP violations: ${JSON.stringify(session.csp)}; page errors: ${JSON.stringify(session.pageErrors)}; RP failures: ${JSON.stringify(rp.failures)}`);
+  });
   const sub = await page.locator('#sub').textContent();
   expect(rp.failures).toEqual([]);
   const signIn = rp.signIns.at(-1)!;
@@ -87,49 +75,36 @@ async function expectSignedIn(session: Session): Promise<string> {
   return sub!;
 }
 
+/** From the RP's home page: its sign-in link, the login form, Allow, back at the RP. */
+async function signIn(session: BrowserSession, link: 'Sign in' | 'Sign in with form_post' = 'Sign in'): Promise<string> {
+  await session.page.goto(`${session.rp.origin}/`);
+  await session.page.getByRole('link', { name: link, exact: true }).click();
+  await logIn(session);
+  await session.page.getByRole('button', { name: 'Allow' }).click();
+  return expectSignedIn(session);
+}
+
 /** The problems the browser reported must be none: no CSP violation, no script error. */
-function expectNoPageProblems(session: Session): void {
+function expectNoPageProblems(session: BrowserSession): void {
   expect(session.csp).toEqual([]);
   expect(session.pageErrors).toEqual([]);
 }
 
-/**
- * Presses Tab until the focused element matches `test`, a browser-side expression of `el`
- * (the focused element), at most `max` times.
- */
-async function tabTo(page: Page, test: string, max = 15): Promise<void> {
-  for (let i = 0; i <= max; i++) {
-    if (await page.evaluate(`(() => { const el = document.activeElement; return Boolean(el && (${test})); })()`)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached the element after ${max} presses on ${page.url()}`);
-}
-
-/** Polls a condition every 50 ms for at most BROWSER_WAIT_MS (then the assertions after it tell what is missing). */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + BROWSER_WAIT_MS;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
-
 describe('a real headless Chromium against the embedded IdP', () => {
-  it('code + PKCE: the RP login link, the login form by its labels, Allow, back at the RP with the ID token sub', async () => {
-    const session = await openSession();
-    const { page, context, rp } = session;
-    try {
+  it('code + PKCE: the RP login link, the login form by its labels, Allow, back at the RP with the ID token sub', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
       await page.goto(`${rp.origin}/`);
       await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-      await expectLoginPage(page);
+      await expectLoginPage(session);
 
       // The pending request's cookie exists and the page's scripts cannot read it (HttpOnly).
       expect(await page.evaluate('document.cookie')).toBe('');
-      expect(await idpCookies(context)).toHaveLength(1);
+      expect(await idpCookies(session)).toHaveLength(1);
 
-      await page.getByLabel('Username', { exact: true }).fill(USERNAME);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-
+      await logIn(session);
       await page.getByRole('button', { name: 'Allow' }).waitFor();
-      expect(onIdp(page, '/authorize/login')).toBe(true);
+      expect(onIdp(session, '/authorize/login')).toBe(true);
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Browser Test RP');
       expect(await page.evaluate('document.cookie')).toBe('');
       await page.getByRole('button', { name: 'Allow' }).click();
@@ -139,23 +114,17 @@ describe('a real headless Chromium against the embedded IdP', () => {
       expect(signIn).toMatchObject({ method: 'GET', responseMode: 'query' });
       expect(signIn.claims.nonce).toBeDefined();
       expectNoPageProblems(session);
-    } finally {
-      await closeSession(session);
-    }
-  });
+    }));
 
-  it('cookies the IdP sets are HttpOnly and SameSite, as sent and as the browser keeps them; the pending request cookie is gone at the end', async () => {
-    const session = await openSession();
-    const { page, context, rp } = session;
-    try {
+  it('cookies the IdP sets are HttpOnly and SameSite, as sent and as the browser keeps them; the pending request cookie is gone at the end', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
       await page.goto(`${rp.origin}/login`);
-      await expectLoginPage(page);
+      await expectLoginPage(session);
       // No session yet: the one cookie is the pending request's.
-      const pending = (await idpCookies(context)).map((c) => c.name);
+      const pending = (await idpCookies(session)).map((c) => c.name);
       expect(pending).toHaveLength(1);
-      await page.getByLabel('Username', { exact: true }).fill(USERNAME);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await logIn(session);
       await page.getByRole('button', { name: 'Allow' }).click();
       await expectSignedIn(session);
 
@@ -170,8 +139,7 @@ describe('a real headless Chromium against the embedded IdP', () => {
         });
       }
       // As kept: the browser stored them so (the RP on the same host sets none of its own).
-      const kept = await idpCookies(context);
-      expect(kept.length).toBeGreaterThan(0);
+      const kept = await idpCookies(session);
       for (const cookie of kept) {
         expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({
           name: cookie.name,
@@ -183,17 +151,13 @@ describe('a real headless Chromium against the embedded IdP', () => {
       expect(kept).toHaveLength(1);
       expect(pending).not.toContain(kept[0]!.name);
       expectNoPageProblems(session);
-    } finally {
-      await closeSession(session);
-    }
-  });
+    }));
 
-  it('keyboard only: Tab to the fields, Enter signs in, Tab to Allow and Enter', async () => {
-    const session = await openSession();
-    const { page, context, rp } = session;
-    try {
+  it('keyboard only: Tab to the fields, Enter signs in, Tab to Allow and Enter', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
       await page.goto(`${rp.origin}/login`);
-      await expectLoginPage(page);
+      await expectLoginPage(session);
       await tabTo(page, "el.tagName === 'INPUT' && el.name === 'username'");
       await page.keyboard.type(USERNAME);
       await page.keyboard.press('Tab');
@@ -207,15 +171,11 @@ describe('a real headless Chromium against the embedded IdP', () => {
 
       await expectSignedIn(session);
       expectNoPageProblems(session);
-    } finally {
-      await closeSession(session);
-    }
-  });
+    }));
 
-  it('the CSP watch is not blind: a page that breaks its own policy is reported', async () => {
-    const session = await openSession();
-    const { page, context, rp } = session;
-    try {
+  it('the CSP watch is not blind: a page that breaks its own policy is reported', () =>
+    withSession(async (session) => {
+      const { page, context, rp } = session;
       const canary = `${rp.origin}/csp-canary`;
       await context.route(canary, (route) =>
         route.fulfill({
@@ -231,8 +191,5 @@ describe('a real headless Chromium against the embedded IdP', () => {
       // Both witnesses saw it, on that page, naming the script directive.
       expect([...new Set(session.csp.map((v) => v.seenBy))].sort()).toEqual(['console', 'event']);
       expect(session.csp.every((v) => v.url === canary && /script-src/.test(v.detail))).toBe(true);
-    } finally {
-      await closeSession(session);
-    }
-  });
+    }));
 });

@@ -74,8 +74,9 @@ export async function launchChromium(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 /** A fresh context (its own cookie jar) whose every wait is bounded. */
-export async function newBoundedContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext();
+export async function newBoundedContext(browser: Browser, options: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+  // English pages: the tests find the forms by their English labels.
+  const context = await browser.newContext({ locale: 'en-US', ...options });
   context.setDefaultTimeout(BROWSER_WAIT_MS);
   context.setDefaultNavigationTimeout(BROWSER_WAIT_MS);
   return context;
