@@ -84,6 +84,19 @@ async function signIn(session: BrowserSession, link: 'Sign in' | 'Sign in with f
   return expectSignedIn(session);
 }
 
+/** Every Set-Cookie header the IdP sent this session (setting or clearing) says HttpOnly and SameSite=Lax or Strict. */
+function expectCookieHeadersHttpOnlySameSite(session: BrowserSession): void {
+  expect(session.setCookies.length).toBeGreaterThan(0);
+  for (const header of session.setCookies) {
+    const attributes = header.split(';').slice(1).map((a) => a.trim().toLowerCase());
+    expect({ header, httpOnly: attributes.includes('httponly') }).toEqual({ header, httpOnly: true });
+    expect({ header, sameSite: attributes.find((a) => a.startsWith('samesite=')) }).toEqual({
+      header,
+      sameSite: expect.stringMatching(/^samesite=(lax|strict)$/),
+    });
+  }
+}
+
 /** The problems the browser reported must be none: no CSP violation, no script error. */
 function expectNoPageProblems(session: BrowserSession): void {
   expect(session.csp).toEqual([]);
@@ -129,15 +142,7 @@ describe('a real headless Chromium against the embedded IdP', () => {
       await expectSignedIn(session);
 
       // As sent: every Set-Cookie of the IdP says HttpOnly and SameSite=Lax or Strict.
-      expect(session.setCookies.length).toBeGreaterThan(0);
-      for (const header of session.setCookies) {
-        const attributes = header.split(';').slice(1).map((a) => a.trim().toLowerCase());
-        expect({ header, httpOnly: attributes.includes('httponly') }).toEqual({ header, httpOnly: true });
-        expect({ header, sameSite: attributes.find((a) => a.startsWith('samesite=')) }).toEqual({
-          header,
-          sameSite: expect.stringMatching(/^samesite=(lax|strict)$/),
-        });
-      }
+      expectCookieHeadersHttpOnlySameSite(session);
       // As kept: the browser stored them so (the RP on the same host sets none of its own).
       const kept = await idpCookies(session);
       for (const cookie of kept) {
@@ -191,5 +196,50 @@ describe('a real headless Chromium against the embedded IdP', () => {
       // Both witnesses saw it, on that page, naming the script directive.
       expect([...new Set(session.csp.map((v) => v.seenBy))].sort()).toEqual(['console', 'event']);
       expect(session.csp.every((v) => v.url === canary && /script-src/.test(v.detail))).toBe(true);
+    }));
+});
+
+describe('RP-initiated logout in a real headless Chromium', () => {
+  it('logout with the ID token as hint: the session ends at once, the browser returns to the RP with its state, the next sign-in asks for the password', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
+      await signIn(session);
+      expect(await idpCookies(session)).toHaveLength(1);
+
+      await page.getByRole('link', { name: 'Sign out', exact: true }).click();
+      await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri));
+      await page.locator('#signed-out').waitFor();
+      expect(rp.failures).toEqual([]);
+      expect(rp.signOuts).toHaveLength(1);
+      expect(await idpCookies(session)).toEqual([]);
+      expectCookieHeadersHttpOnlySameSite(session); // the clearing one too
+
+      // Signed out for real: the IdP asks for the password again, not merely for consent.
+      await page.goto(`${rp.origin}/login`);
+      await expectLoginPage(session);
+      expectNoPageProblems(session);
+    }));
+
+  it('logout without a hint: the IdP asks, the user confirms by keyboard, the session ends and the browser returns to the RP', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
+      await signIn(session);
+
+      await page.getByRole('link', { name: 'Sign out without a hint' }).click();
+      const confirm = page.getByRole('button', { name: 'Sign out' });
+      await confirm.waitFor();
+      expect(onIdp(session, '/logout')).toBe(true);
+      // Nothing ends before the user says so.
+      expect(await idpCookies(session)).toHaveLength(1);
+      await tabTo(page, "el.tagName === 'BUTTON' && el.form && el.form.getAttribute('action') === '/logout/confirm'");
+      await page.keyboard.press('Enter');
+
+      await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri));
+      await page.locator('#signed-out').waitFor();
+      expect(rp.signOuts).toHaveLength(1);
+      expect(await idpCookies(session)).toEqual([]);
+      await page.goto(`${rp.origin}/login`);
+      await expectLoginPage(session);
+      expectNoPageProblems(session);
     }));
 });

@@ -8,7 +8,11 @@ import * as client from 'openid-client';
  * at the IdP (RFC 7591, a public client with PKCE), sends the browser to the authorization
  * endpoint from its login link, redeems the code it gets back with openid-client (code + PKCE,
  * state and nonce checked, ID token verified) and shows the ID token's `sub` on its page.
- * The callback answers GET (query) and POST (`response_mode=form_post`).
+ * The callback answers GET (query) and POST (`response_mode=form_post`). Its signed-in page links
+ * to RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at the IdP's
+ * end_session_endpoint, with the ID token as hint or (to make the IdP ask the user) only the
+ * client_id; the IdP sends the browser back to the registered post_logout_redirect_uri with the
+ * RP's state.
  */
 
 export type ResponseMode = 'query' | 'form_post';
@@ -33,6 +37,9 @@ export interface RelyingParty {
   signIns: SignIn[];
   /** Callback errors (what openid-client refused), in order. */
   failures: string[];
+  /** Returns to the post_logout_redirect_uri with a state this RP sent, in order. */
+  signOuts: Array<{ state: string }>;
+  postLogoutRedirectUri: string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +56,8 @@ export async function startRelyingParty(issuer: string, options: { clientName?: 
   const pending = new Map<string, Pending>();
   const signIns: SignIn[] = [];
   const failures: string[] = [];
+  const signOuts: Array<{ state: string }> = [];
+  const pendingLogouts = new Set<string>();
   let config: client.Configuration | undefined;
 
   const server = createServer((request, response) => {
@@ -93,6 +102,16 @@ export async function startRelyingParty(issuer: string, options: { clientName?: 
     if (url.pathname === '/callback' && (request.method === 'GET' || request.method === 'POST')) {
       return callback(request, response, url);
     }
+    if (request.method === 'GET' && url.pathname === '/logout') return logout(response, url);
+    if (request.method === 'GET' && url.pathname === '/signed-out') {
+      const state = url.searchParams.get('state') ?? '';
+      if (!pendingLogouts.delete(state)) {
+        failures.push(`post-logout return with an unknown state: ${url.search}`);
+        return send(response, 400, page('RP error', '<p>Unknown or used logout state</p>'));
+      }
+      signOuts.push({ state });
+      return send(response, 200, page('Signed out', '<h1>Signed out</h1><p><output id="signed-out">signed out</output></p>'));
+    }
     send(response, 404, page('Not found', '<p>Not found</p>'));
   }
 
@@ -128,13 +147,27 @@ export async function startRelyingParty(issuer: string, options: { clientName?: 
           'Signed in',
           `<h1>Signed in</h1>
 <p>sub: <output id="sub">${escape(claims.sub)}</output></p>
-<p>user: <output id="user">${escape(String(userinfo.preferred_username ?? ''))}</output></p>`,
+<p>user: <output id="user">${escape(String(userinfo.preferred_username ?? ''))}</output></p>
+<p><a href="/logout?signin=${signIns.length - 1}">Sign out</a></p>
+<p><a href="/logout?signin=${signIns.length - 1}&amp;hint=none">Sign out without a hint</a></p>`,
         ),
       );
     } catch (error) {
       failures.push(`${method} ${url.pathname}: ${String(error)}`);
       send(response, 400, page('RP error', `<p id="error">${escape(String(error))}</p>`));
     }
+  }
+
+  /** RP-Initiated Logout §2: to the end_session_endpoint, with the sign-in's ID token as hint unless `hint=none`. */
+  function logout(response: ServerResponse, url: URL): void {
+    const signIn = signIns[Number(url.searchParams.get('signin'))];
+    if (!signIn) return send(response, 404, page('Not found', '<p>No such sign-in</p>'));
+    const state = client.randomState();
+    pendingLogouts.add(state);
+    const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, state };
+    if (url.searchParams.get('hint') === 'none') params.client_id = config!.clientMetadata().client_id;
+    else params.id_token_hint = signIn.idToken;
+    response.writeHead(303, { location: client.buildEndSessionUrl(config!, params).href }).end();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -144,11 +177,13 @@ export async function startRelyingParty(issuer: string, options: { clientName?: 
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
   const redirectUri = `${origin}/callback`;
+  const postLogoutRedirectUri = `${origin}/signed-out`;
   config = await client.dynamicClientRegistration(
     new URL(issuer),
     {
       client_name: options.clientName ?? `Browser RP ${randomBytes(3).toString('hex')}`,
       redirect_uris: [redirectUri],
+      post_logout_redirect_uris: [postLogoutRedirectUri],
       token_endpoint_auth_method: 'none',
       scope: SCOPE,
     },
@@ -163,6 +198,8 @@ export async function startRelyingParty(issuer: string, options: { clientName?: 
     config,
     signIns,
     failures,
+    signOuts,
+    postLogoutRedirectUri,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
