@@ -24,6 +24,11 @@ export function describePages(server: () => IdpUnderTest, user: { username: stri
     const authorizationUrl = (config: client.Configuration, extra: Record<string, string> = {}) =>
       client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email', state: client.randomState(), ...extra });
 
+    it("discovery lists the pages' languages (ui_locales_supported)", async () => {
+      const metadata = (await (await fetch(`${server().issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(metadata.ui_locales_supported).toEqual(['en', 'de', 'fr']);
+    });
+
     it('ui_locales=de gives the German login page: lang, Content-Language, labels', async () => {
       const page = await new Browser().get(authorizationUrl(await register('Pages de'), { ui_locales: 'de' }));
       expect(page.status).toBe(200);

@@ -8,6 +8,7 @@ import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
+import { SUPPORTED_LOCALES } from '../pages/i18n/locale.js';
 import { sendOAuthError } from './oauth-error.renderer.js';
 
 /** OIDC Discovery 1.0 §3 and RFC 8414 §2, and the JWKS (RFC 7517). */
@@ -48,6 +49,8 @@ export class DiscoveryController {
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       authorization_response_iss_parameter_supported: true,
+      // OIDC Discovery §3: the languages of the login, consent and error pages.
+      ui_locales_supported: [...SUPPORTED_LOCALES],
     });
   }
 
