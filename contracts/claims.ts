@@ -129,3 +129,28 @@ export function requestedClaimNames(scopes: readonly string[], member: ClaimsReq
   for (const name of Object.keys(member ?? {})) if (isUserClaim(name)) names.add(name);
   return [...names];
 }
+
+/** At most this many `claims_locales` reach `idp.authn.user_claims`, each a tag of at most 35 characters. */
+export const MAX_CLAIMS_LOCALES = 16;
+
+/**
+ * `claims_locales` (OIDC Core §5.2, §5.5.2): space-separated BCP 47 tags, most preferred first.
+ * A preference, never an error: malformed tags are skipped, repeats dropped, and the list cut at
+ * MAX_CLAIMS_LOCALES, so the result always fits `idp.authn.user_claims`.
+ */
+export function parseClaimsLocales(text: string | undefined): string[] {
+  const tags = (text ?? '').split(' ').filter((tag) => tag.length <= 35 && /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag));
+  return [...new Set(tags)].slice(0, MAX_CLAIMS_LOCALES);
+}
+
+/**
+ * The subject a claims request insists on (§5.5.1: `"sub": { "value": … }` in the `id_token`
+ * member): the authorization server "MUST NOT reply with an ID Token or Access Token for a
+ * different user", so a session of another user must not answer it. A value that is not a
+ * string is returned as text: it names no subject of ours, so it matches none (fails closed).
+ * Undefined when none is asked.
+ */
+export function requestedSubject(claims: ClaimsRequest | undefined): string | undefined {
+  const sub = claims?.id_token?.sub;
+  return sub && sub.value !== undefined ? String(sub.value) : undefined;
+}

@@ -1,7 +1,10 @@
 import {
   CLAIMS_SUPPORTED,
+  MAX_CLAIMS_LOCALES,
   MAX_CLAIMS_PARAMETER_LENGTH,
+  parseClaimsLocales,
   parseClaimsParameter,
+  requestedSubject,
   requestedClaimNames,
   SCOPE_CLAIMS,
 } from '../../contracts/claims.js';
@@ -167,5 +170,28 @@ describe('claims: the claims request parameter (OIDC Core §5.5)', () => {
   it('parsing does not pollute any prototype', () => {
     invalid('{"userinfo":{"__proto__":{"polluted":true}}}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('claims: claims_locales and a requested subject', () => {
+  it('claims_locales: tags in order, each once; malformed ones skipped, never an error', () => {
+    expect(parseClaimsLocales('de-CH  fr de-CH en')).toEqual(['de-CH', 'fr', 'en']);
+    expect(parseClaimsLocales('de_DE <script> ja-Kana-JP')).toEqual(['ja-Kana-JP']);
+    expect(parseClaimsLocales(undefined)).toEqual([]);
+    expect(parseClaimsLocales(`en-${'a'.repeat(40)} fr`)).toEqual(['fr']);
+  });
+
+  it(`claims_locales: at most ${MAX_CLAIMS_LOCALES}`, () => {
+    const many = Array.from({ length: 40 }, (_, i) => `x${String.fromCharCode(97 + (i % 26))}${i >= 26 ? 'z' : ''}`).join(' ');
+    expect(parseClaimsLocales(many)).toHaveLength(MAX_CLAIMS_LOCALES);
+  });
+
+  it('the subject an id_token sub value insists on (§5.5.1), and none otherwise', () => {
+    expect(requestedSubject(parseClaimsParameter('{"id_token":{"sub":{"value":"248289761001"}}}'))).toBe('248289761001');
+    expect(requestedSubject(parseClaimsParameter('{"id_token":{"sub":null}}'))).toBeUndefined();
+    // Not a string: still insisted on, so it matches no subject (never "nothing asked").
+    expect(requestedSubject(parseClaimsParameter('{"id_token":{"sub":{"value":42}}}'))).toBe('42');
+    expect(requestedSubject(parseClaimsParameter('{"userinfo":{"sub":{"value":"x"}}}'))).toBeUndefined();
+    expect(requestedSubject(undefined)).toBeUndefined();
   });
 });
