@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import {
   closeBrowserSession,
@@ -175,6 +176,22 @@ describe('a real headless Chromium against the embedded IdP', () => {
       await page.keyboard.press('Enter');
 
       await expectSignedIn(session);
+      expectNoPageProblems(session);
+    }));
+
+  it('the error page (a redirect URI the client never registered) is shown at the IdP, sends the browser nowhere and breaks no CSP rule', () =>
+    withSession(async (session) => {
+      const { page, rp } = session;
+      const planted = new URL(client.buildAuthorizationUrl(rp.config, { redirect_uri: 'https://attacker.example/cb', scope: 'openid', state: 's' }));
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      const response = await page.goto(planted.href);
+      expect(response?.status()).toBe(400);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      expect(onIdp(session, '/authorize')).toBe(true);
+      // Nothing was loaded from, or sent to, the planted URI.
+      expect(requests.filter((url) => !url.startsWith(`${idp!.issuer}/`))).toEqual([]);
+      expect(await page.evaluate('document.cookie')).toBe('');
       expectNoPageProblems(session);
     }));
 
