@@ -16,6 +16,8 @@ export const streams = {
   /** The use of one refresh token of a grant: one stream per rotation epoch (refresh-token.ts). */
   refreshToken: (tenant: TenantId, grantId: string, generation: number) => `refresh_token-${tenant}-${grantId}.${generation}`,
   keyring: (tenant: TenantId) => `keyring-${tenant}`,
+  /** The back-channel logout of one ended session to one client (backchannel-logout.ts). */
+  backchannelLogout: (tenant: TenantId, sessionId: string, clientId: string) => `backchannel_logout-${tenant}-${sessionId}.${clientId}`,
 } as const;
 
 export type Aggregate = keyof typeof streams;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthenticationEvent } from './authentication.js';
+import { BackchannelLogoutEvent } from './backchannel-logout.js';
 import { ClientEvent } from './client.js';
 import { ConsentEvent } from './consent.js';
 import { GrantEvent } from './grant.js';
@@ -10,6 +11,7 @@ import { UserEvent } from './user.js';
 import { UsernameEvent } from './username.js';
 
 export * from './authentication.js';
+export * from './backchannel-logout.js';
 export * from './client.js';
 export * from './consent.js';
 export * from './define.js';
@@ -32,6 +34,7 @@ export const DomainEvent = z.union([
   GrantEvent,
   RefreshTokenEvent,
   KeyringEvent,
+  BackchannelLogoutEvent,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type EventType = DomainEvent['type'];

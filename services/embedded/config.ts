@@ -4,7 +4,7 @@ import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
 import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
-import { lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
+import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -88,6 +88,7 @@ const EmbeddedEnv = z
     argon2: argon2From(env),
     lifetimes: lifetimesFrom(env),
     resourceServers: env.IDP_RESOURCE_SERVERS,
+    backchannelLogout: backchannelLogoutPolicyFrom(env),
     logLevel: env.LOG_LEVEL,
   }));
 

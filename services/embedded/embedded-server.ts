@@ -95,6 +95,8 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         bus: tokenIssuerBus,
         lifetimes: config.lifetimes,
         resourceServers: config.resourceServers,
+        backchannelLogout: config.backchannelLogout,
+        requestTimeoutMs: config.requestTimeoutMs,
         logger,
       }),
       'token-issuer',

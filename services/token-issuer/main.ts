@@ -4,7 +4,7 @@ import { openEventStore, openProjectionStore } from '../shared/adapters/open-ada
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { NatsBus } from '../../infra/bus/nats.js';
-import { lifetimesFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
+import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
@@ -26,6 +26,7 @@ await runBackendService({
     bus,
     lifetimes: lifetimesFrom(config),
     resourceServers: config.IDP_RESOURCE_SERVERS,
+    backchannelLogout: backchannelLogoutPolicyFrom(config),
     logger,
   }),
   config,

@@ -11,7 +11,14 @@ import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 export interface LogWatch {
   /** The `type`s of the events appended since the previous call (or since opening), in log order. */
   appended(): Promise<string[]>;
+  /** The same, with each event's data (and the same cursor: either call moves it). */
+  appendedEvents(): Promise<LoggedEvent[]>;
   close(): Promise<void>;
+}
+
+export interface LoggedEvent {
+  type: string;
+  data: Record<string, unknown>;
 }
 
 /** The embedded server's SQLite log, read through the store adapter. */
@@ -20,9 +27,12 @@ export async function watchSqliteLog(file: string): Promise<LogWatch> {
   let position = 0;
   const watch: LogWatch = {
     async appended() {
+      return (await watch.appendedEvents()).map((event) => event.type);
+    },
+    async appendedEvents() {
       const events = await store.readAll({ after: position });
       if (events.length > 0) position = events[events.length - 1]!.position;
-      return events.map((event) => event.type);
+      return events.map((event) => ({ type: event.type, data: event.data as Record<string, unknown> }));
     },
     close: () => store.close(),
   };
@@ -42,18 +52,22 @@ export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG'): Pr
   const jsm: JetStreamManager = await jetstreamManager(nc);
   const lastSequence = async () => (await jsm.streams.info(stream)).state.last_seq;
   let seen = await lastSequence();
-  return {
+  const watch: LogWatch = {
     async appended() {
+      return (await watch.appendedEvents()).map((event) => event.type);
+    },
+    async appendedEvents() {
       const last = await lastSequence();
-      const types: string[] = [];
+      const events: LoggedEvent[] = [];
       for (let seq = seen + 1; seq <= last; seq++) {
         const message = await jsm.streams.getMessage(stream, { seq });
         if (!message) throw new Error(`${stream} has no message ${seq} (the log has a gap)`);
-        types.push(...(message.json<{ type: string }[]>()).map((event) => event.type));
+        events.push(...message.json<LoggedEvent[]>().map(({ type, data }) => ({ type, data })));
       }
       seen = last;
-      return types;
+      return events;
     },
     close: () => nc.close(),
   };
+  return watch;
 }

@@ -6,6 +6,8 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { ProjectionRunner } from '../../shared/adapters/projection-runner.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
+import { BackchannelLogoutSender } from '../app/backchannel-logout/sender.js';
+import { DEFAULT_BACKCHANNEL_LOGOUT_POLICY, type BackchannelLogoutPolicy } from '../app/backchannel-logout/delivery-job.js';
 import { Keyring } from '../app/keyring.js';
 import { ResourceServers } from '../app/resource-servers.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
@@ -27,15 +29,21 @@ export interface TokenIssuerModuleOptions {
   lifetimes: TokenLifetimes;
   /** RFC 8707 resource servers (IDP_RESOURCE_SERVERS); none: tokens are for this issuer only. */
   resourceServers?: ResourceServers | undefined;
+  /** Back-channel logout retries (IDP_BACKCHANNEL_LOGOUT_*). */
+  backchannelLogout?: BackchannelLogoutPolicy | undefined;
+  /** Deadline of the sender's own bus calls (GetClient). */
+  requestTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
 const RUNNER = Symbol('TOKEN_ISSUER_PROJECTIONS');
+const SENDER = Symbol('TOKEN_ISSUER_BACKCHANNEL_LOGOUT');
 
 @Module({})
 export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(SENDER) private readonly sender: BackchannelLogoutSender,
     @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps & { tenant: TenantId },
   ) {}
 
@@ -56,6 +64,20 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       clock: () => new Date(),
       tenant: options.tenant,
     };
+    // The token-issuer sends back-channel logouts: it holds the keys that sign the logout tokens
+    // and already follows the log (README, Back-channel logout).
+    const sender = new BackchannelLogoutSender({
+      store: options.eventStore,
+      projections: options.projectionStore,
+      bus: options.bus,
+      keyring,
+      issuer: options.issuer,
+      tenant: options.tenant,
+      policy: options.backchannelLogout ?? DEFAULT_BACKCHANNEL_LOGOUT_POLICY,
+      requestTimeoutMs: options.requestTimeoutMs ?? 5_000,
+      logger: logger.child({ component: 'backchannel-logout' }),
+      clock: () => new Date(),
+    });
     return {
       module: TokenIssuerModule,
       controllers: [TokenIssuerMessageController],
@@ -63,6 +85,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
         { provide: LOGGER, useValue: logger },
         { provide: TOKEN_ISSUER_DEPS, useValue: deps },
         { provide: RUNNER, useValue: runner },
+        { provide: SENDER, useValue: sender },
       ],
     };
   }
@@ -76,9 +99,12 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       causationId: null,
       actor: { kind: 'system', id: 'token-issuer' },
     });
+    // Follows the log in the background: logouts ended while it was down are delivered now.
+    this.sender.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.sender.stop();
     await this.runner.stop();
   }
 }

@@ -57,9 +57,10 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       expect(page.body).toContain('invalid_request');
     }
 
-    it('discovery advertises the end_session_endpoint', async () => {
+    it('discovery advertises the end_session_endpoint and back-channel logout with sid', async () => {
       const metadata = (await (await fetch(`${server().issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       expect(metadata.end_session_endpoint).toBe(`${server().issuer}/logout`);
+      expect(metadata).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });
     });
 
     it('registration returns the logout metadata, and so does the RFC 7592 read', async () => {

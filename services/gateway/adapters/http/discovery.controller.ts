@@ -31,8 +31,10 @@ export class DiscoveryController {
       userinfo_endpoint: `${issuer}/userinfo`,
       jwks_uri: `${issuer}/jwks`,
       registration_endpoint: `${issuer}/register`,
-      // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+      // OpenID Connect RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1.
       end_session_endpoint: `${issuer}/logout`,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
       scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
