@@ -24,11 +24,11 @@ export interface BackchannelIdp {
   stop(): Promise<void>;
 }
 
-/** Short retries for the tests: 300 ms doubling, up to 10 attempts, 1 s per POST. */
+/** Short retries for the tests: 300 ms doubling, up to 10 attempts, 2 s per POST. */
 export const BACKCHANNEL_TEST_ENV = {
   IDP_BACKCHANNEL_LOGOUT_BACKOFF_MS: '300',
   IDP_BACKCHANNEL_LOGOUT_ATTEMPTS: '10',
-  IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '1000',
+  IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '2000',
 };
 
 interface Received {
@@ -205,7 +205,7 @@ export function describeBackchannelLogout(
       const { idToken, claims } = await signIn(flaky, browser);
 
       await logout(flaky, browser, idToken);
-      await until('two failed attempts', async () => (await readLog(), deliveryOf(clientId).filter((e) => e.type === 'backchannel_logout.failed').length >= 2 || undefined));
+      await until('two attempts refused by the receiver', async () => (await readLog(), deliveryOf(clientId).filter((e) => e.type === 'backchannel_logout.failed' && e.data.status === 500).length >= 2 || undefined));
 
       await idp.restartSender();
       receiver.status.set('/rp-flaky', 200);
@@ -223,8 +223,12 @@ export function describeBackchannelLogout(
       expect(types.at(-2)).toBe('backchannel_logout.attempt_started');
       const attempts = deliveryOf(clientId).filter((e) => e.type === 'backchannel_logout.attempt_started').map((e) => e.data.attempt);
       expect(attempts).toEqual(attempts.map((_, i) => i + 1));
-      for (const failed of deliveryOf(clientId).filter((e) => e.type === 'backchannel_logout.failed')) {
-        expect(failed.data).toMatchObject({ status: 500, error: null, nextAttemptAt: expect.any(String) });
+      const failures = deliveryOf(clientId).filter((e) => e.type === 'backchannel_logout.failed');
+      // The receiver's 500s; on a loaded machine an attempt may also run past its deadline (no status, an error).
+      expect(failures.filter((e) => e.data.status === 500 && e.data.error === null).length).toBeGreaterThanOrEqual(2);
+      for (const failed of failures) {
+        expect(failed.data.nextAttemptAt).toEqual(expect.any(String));
+        expect(failed.data.status === 500 ? failed.data.error === null : typeof failed.data.error === 'string').toBe(true);
       }
       expect(types).not.toContain('backchannel_logout.abandoned');
       const last = receiver.at('/rp-flaky').at(-1)!;
