@@ -28,6 +28,51 @@ export const AuthorizationCodeIssuedV1 = eventSchema(
   }),
 );
 
+/**
+ * An access token handed out at the authorization endpoint itself (OIDC Core §3.2.2.5, §3.3.2.5):
+ * the implicit and hybrid flows' front-channel token, of which only the jti's secret hash is kept.
+ */
+export const FrontChannelAccessToken = z.object({ accessTokenIdHash: Sha256Hex, accessTokenExpiresAt: IsoTime });
+
+/**
+ * Version 2 records how the code was asked for (a new version, not a wider V1): the response
+ * type, what the authorization endpoint handed out with the code (the hybrid flow, OIDC Core
+ * §3.3: an ID token, an access token), and the `claims` request (OIDC Core §5.5) the tokens of
+ * the redemption and userinfo must honour.
+ */
+export const AuthorizationCodeIssuedV2 = eventSchema(
+  'authorization_code.issued',
+  2,
+  AuthorizationCodeIssuedV1.shape.data.extend({
+    responseType: z.enum(['code', 'code id_token', 'code token', 'code id_token token']),
+    frontChannel: z.object({ idTokenIssued: z.boolean(), accessToken: FrontChannelAccessToken.nullable() }),
+    claims: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+
+/**
+ * The implicit flow (OIDC Core §3.2): the authorization endpoint answered with an ID token, and
+ * an access token for `id_token token`. The whole grant in one event; no code, no refresh token.
+ */
+export const ImplicitGrantedV1 = eventSchema(
+  'implicit.granted',
+  1,
+  z.object({
+    grantId: z.string().uuid(),
+    clientId: z.string(),
+    sub: z.string(),
+    sessionId: z.string().uuid(),
+    redirectUri: z.string(),
+    responseType: z.enum(['id_token', 'id_token token']),
+    scope: z.string(),
+    authTime: z.number().int(),
+    acr: z.string(),
+    amr: z.array(z.string()),
+    accessToken: FrontChannelAccessToken.nullable(),
+    claims: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+
 export const AuthorizationCodeRedeemedV1 = eventSchema(
   'authorization_code.redeemed',
   1,
@@ -148,7 +193,8 @@ export const RefreshTokenReuseDetectedV1 = eventSchema(
 );
 
 export const GrantEvent = z.discriminatedUnion('type', [
-  AuthorizationCodeIssuedV1,
+  z.discriminatedUnion('schemaVersion', [AuthorizationCodeIssuedV1, AuthorizationCodeIssuedV2]),
+  ImplicitGrantedV1,
   AuthorizationCodeRedeemedV1,
   AuthorizationCodeReplayDetectedV1,
   // One type at several versions: the versions are told apart by schemaVersion.

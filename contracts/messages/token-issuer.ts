@@ -2,20 +2,38 @@ import { z } from 'zod';
 import { ClientView } from './client-registry.js';
 import { SessionView } from './authn.js';
 import { message } from './define.js';
+import { RESPONSE_TYPES } from '../response-types.js';
 import { GrantRequest } from '../grants/index.js';
 
-export const IssueCode = message(
-  'idp.token-issuer.issue_code',
+/**
+ * The authorization endpoint's answer for an authenticated, consenting user (RFC 6749 §4.1.2,
+ * OIDC Core §3.1.2.5, §3.2.2.5, §3.3.2.5): a code, an ID token, an access token, as the response
+ * type asks. `grantId` is the pending request's id, so one request completes at most once.
+ */
+export const IssueAuthorization = message(
+  'idp.token-issuer.issue_authorization',
   {
+    grantId: z.string().uuid(),
     clientId: z.string(),
     session: SessionView,
     redirectUri: z.string(),
+    responseType: z.enum(RESPONSE_TYPES),
     scope: z.string(),
     nonce: z.string().optional(),
     codeChallenge: z.string().optional(),
     codeChallengeMethod: z.literal('S256').optional(),
+    /** OIDC Core §5.5: the parsed `claims` request parameter. */
+    claims: z.record(z.string(), z.unknown()).optional(),
   },
-  z.object({ code: z.string() }),
+  /** The authorization response's parameters, less `state` and `iss` (the gateway adds them). */
+  z.object({
+    code: z.string().optional(),
+    access_token: z.string().optional(),
+    token_type: z.literal('Bearer').optional(),
+    expires_in: z.number().int().optional(),
+    scope: z.string().optional(),
+    id_token: z.string().optional(),
+  }),
 );
 
 export const TokenResponse = z.object({

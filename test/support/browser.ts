@@ -14,7 +14,7 @@ export interface Page {
   location: string | null;
   body: string;
   /** What the page is, judged from its HTML. */
-  kind: 'login' | 'consent' | 'error' | 'redirect' | 'other';
+  kind: 'login' | 'consent' | 'error' | 'redirect' | 'form_post' | 'other';
 }
 
 export interface StoredCookie {
@@ -35,8 +35,12 @@ export interface AuthorizeOptions {
 }
 
 export interface AuthorizeResult {
-  /** The final 303 Location: the client's redirect URI with the authorization response. */
+  /**
+   * Where the authorization response went: the final 303 Location (query or fragment mode), or
+   * the action of the self-posting form (form_post mode, then `formPost` holds its fields).
+   */
   callback: URL;
+  formPost?: Record<string, string>;
   /** Every response on the way, in order (the last one is the 303). */
   pages: Page[];
   sawLogin: boolean;
@@ -103,6 +107,10 @@ export class Browser {
       });
       pages.push(page);
     }
+    if (page.kind === 'form_post') {
+      const form = formPostOf(page.body);
+      return { callback: new URL(form.action), formPost: form.fields, pages, sawLogin, sawConsent };
+    }
     if (page.status !== 303 || page.location === null) {
       throw new Error(
         `authorization did not end in a 303 redirect: ${page.method} ${page.url} answered ${page.status} (${page.kind})\n` +
@@ -110,6 +118,13 @@ export class Browser {
       );
     }
     return { callback: new URL(page.location, page.url), pages, sawLogin, sawConsent };
+  }
+
+  /** Sets a cookie as if some other party had planted it (a sibling subdomain, a script). */
+  plant(cookie: Pick<StoredCookie, 'name' | 'value' | 'host'> & Partial<StoredCookie>): void {
+    const planted: StoredCookie = { path: '/', expiresAt: undefined, secure: false, httpOnly: false, ...cookie };
+    this.jar = this.jar.filter((c) => !(c.name === planted.name && c.host === planted.host && c.path === planted.path));
+    this.jar.push(planted);
   }
 
   private async request(method: 'GET' | 'POST', url: URL, form?: URLSearchParams): Promise<Page> {
@@ -164,6 +179,29 @@ export class Browser {
   }
 }
 
+/**
+ * The authorization response's parameters, whatever its mode: the query, the fragment, or the
+ * fields of the form_post page.
+ */
+export function responseParameters(result: AuthorizeResult): URLSearchParams {
+  if (result.formPost) return new URLSearchParams(result.formPost);
+  if (result.callback.hash.length > 1) return new URLSearchParams(result.callback.hash.slice(1));
+  return result.callback.searchParams;
+}
+
+/** The action and hidden fields of a form_post page (Form Post Response Mode §2). */
+export function formPostOf(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
+  if (action === undefined) throw new Error(`no form in the page:\n${html.slice(0, 2000)}`);
+  const fields: Record<string, string> = {};
+  for (const input of html.matchAll(/<input\b[^>]*>/gi)) {
+    const name = /\bname="([^"]*)"/i.exec(input[0])?.[1];
+    const value = /\bvalue="([^"]*)"/i.exec(input[0])?.[1];
+    if (name !== undefined && value !== undefined) fields[decodeHtml(name)] = decodeHtml(value);
+  }
+  return { action: decodeHtml(action), fields };
+}
+
 /** The hidden `rid` of the login or consent form. */
 export function hiddenRid(html: string): string {
   const input = /<input\b[^>]*\bname="rid"[^>]*>/i.exec(html)?.[0];
@@ -185,6 +223,7 @@ function kindOf(status: number, location: string | null, body: string): Page['ki
   if (status >= 300 && status < 400 && location !== null) return 'redirect';
   if (LOGIN_ACTION.test(body)) return 'login';
   if (CONSENT_ACTION.test(body)) return 'consent';
+  if (status === 200 && /<form\b[^>]*method="post"/i.test(body) && /<script>document\.forms\[0\]\.submit\(\);<\/script>/.test(body)) return 'form_post';
   if (status >= 400) return 'error';
   return 'other';
 }

@@ -1,14 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, GrantTokens, IntrospectToken, IssueCode, RevokeToken, ValidateAccessToken, VerifyIdTokenHint } from '../../../contracts/messages/token-issuer.js';
+import { GetJwks, GrantTokens, IntrospectToken, IssueAuthorization, RevokeToken, ValidateAccessToken, VerifyIdTokenHint } from '../../../contracts/messages/token-issuer.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
 import { grantTokens } from '../app/grants/index.js';
 import { verifyIdTokenHint } from '../app/id-token-hint.js';
 import { introspectToken } from '../app/introspect.js';
-import { issueCode } from '../app/issue-code.js';
+import { issueAuthorization } from '../app/issue-authorization.js';
 import { revokeToken } from '../app/revoke.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 
@@ -23,9 +23,9 @@ export class TokenIssuerMessageController {
 
   private readonly unexpected = (err: unknown, subject: string) => this.logger.error({ err, subject }, 'handler failed');
 
-  @MessagePattern(IssueCode.subject)
-  issueCode(@Payload() payload: unknown) {
-    return serve(IssueCode, payload, (r) => issueCode(this.deps, r.ctx, r), this.unexpected);
+  @MessagePattern(IssueAuthorization.subject)
+  issueAuthorization(@Payload() payload: unknown) {
+    return serve(IssueAuthorization, payload, (r) => issueAuthorization(this.deps, r.ctx, r), this.unexpected);
   }
 
   @MessagePattern(GrantTokens.subject)

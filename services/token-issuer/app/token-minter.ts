@@ -76,18 +76,25 @@ export class TokenMinter {
       amr: string[];
       /** The session the user logged in with; absent for the password grant (no browser session). */
       sid?: string | undefined;
-      accessToken: string;
+      /** The access token issued with it, if any: `at_hash` (OIDC Core §3.1.3.6, §3.2.2.10). */
+      accessToken?: string | undefined;
+      /** The code issued with it at the authorization endpoint: `c_hash` (OIDC Core §3.3.2.11). */
+      code?: string | undefined;
+      /** User claims released into the ID token (OIDC Core §5.4, §5.5); never the protocol claims. */
+      userClaims?: Record<string, unknown> | undefined;
       iat: number;
     },
   ): Promise<string> {
     const signer = await this.keyring.signer(ctx, 'RS256');
     return new SignJWT({
+      ...withoutProtocolClaims(claims.userClaims),
       auth_time: claims.authTime,
       acr: claims.acr,
       amr: claims.amr,
       ...(claims.sid !== undefined ? { sid: claims.sid } : {}),
       azp: claims.clientId,
-      at_hash: leftHalfHash(claims.accessToken),
+      ...(claims.accessToken !== undefined ? { at_hash: leftHalfHash(claims.accessToken) } : {}),
+      ...(claims.code !== undefined ? { c_hash: leftHalfHash(claims.code) } : {}),
       ...(claims.nonce !== undefined ? { nonce: claims.nonce } : {}),
     })
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'JWT' })
@@ -100,7 +107,15 @@ export class TokenMinter {
   }
 }
 
-/** OIDC Core §3.1.3.6 at_hash for RS256: base64url of the left half of SHA-256 of the token. */
+/** The claims an ID token sets itself: user claims never override them. */
+const PROTOCOL_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'acr', 'amr', 'sid', 'azp', 'nonce', 'at_hash', 'c_hash', 's_hash', 'cnf']);
+
+function withoutProtocolClaims(claims: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!claims) return {};
+  return Object.fromEntries(Object.entries(claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
+}
+
+/** OIDC Core §3.1.3.6 at_hash and §3.3.2.11 c_hash for RS256: base64url of the left half of SHA-256 of the token. */
 function leftHalfHash(token: string): string {
   const digest = createHash('sha256').update(token, 'ascii').digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');

@@ -8,6 +8,8 @@ import { describeTokenRevocation } from './revocation.suite.js';
 import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
 import { describePages } from './pages.suite.js';
 import { describeUserClaims, E2E_USER_CLAIMS } from './user-claims.suite.js';
+import { describeBrowserFlows } from './browser-flows.suite.js';
+import { describeAuthorizationHoles } from './authorization-holes.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -588,6 +590,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
       expect(challenge).not.toMatch(/error=/);
     });
 
+    describeBrowserFlows(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
     describeTokenEndpointNegatives(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
     // Last here: its throttle test leaves the user locked out for a while.
     describeTrustedClientGrants(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
@@ -626,6 +629,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     expect(retried.kind).toBe('consent');
     expect(browser.cookie('idp_session')).toBeDefined();
   });
+  describeAuthorizationHoles(() => server, { username: USERNAME, password: PASSWORD });
   describeTokenIntrospection(() => server, { username: USERNAME, password: PASSWORD });
   describeTokenRevocation(() => server, { username: USERNAME, password: PASSWORD });
   describeClientManagement(() => server, { username: USERNAME, password: PASSWORD }, { adminBus: topology === 'distributed' });

@@ -2,11 +2,16 @@ import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { isApiScope, SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+import { LOOPBACK_HOSTS } from '../../../../contracts/redirect-uris.js';
+import { canonicalResponseType, grantTypesFor, RESPONSE_TYPES, returnsTokens, type ResponseType } from '../../../../contracts/response-types.js';
 
 export { SUPPORTED_SCOPES };
-/** The grant types a client may register: those the token endpoint serves (contracts/grants/). */
-export const SUPPORTED_GRANT_TYPES: readonly string[] = GRANT_TYPES;
-export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
+/**
+ * The grant types a client may register: those the token endpoint serves (contracts/grants/),
+ * and `implicit`, which names the tokens of the authorization endpoint (OIDC Registration §2).
+ */
+export const SUPPORTED_GRANT_TYPES: readonly string[] = [...GRANT_TYPES, 'implicit'];
+export const SUPPORTED_RESPONSE_TYPES: readonly string[] = RESPONSE_TYPES;
 export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 
 export interface ValidClientMetadata {
@@ -26,15 +31,13 @@ export interface ValidClientMetadata {
   backchannelLogoutSessionRequired: boolean;
 }
 
-/** Grant types that send the user agent to a redirect URI (RFC 6749 §3.1.2); `implicit` later. */
+/** Grant types that send the user agent to a redirect URI (RFC 6749 §3.1.2). */
 const REDIRECT_GRANT_TYPES: readonly string[] = ['authorization_code', 'implicit'];
 
 const metadataError = (description: string) =>
   new OAuthError('invalid_client_metadata', description, { mayRedirect: false });
 const redirectError = (description: string) =>
   new OAuthError('invalid_redirect_uri', description, { mayRedirect: false });
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function stringList(value: unknown, field: string, fallback: string[]): string[] {
   if (value === undefined) return fallback;
@@ -84,13 +87,7 @@ export function validateClientMetadata(
     throw metadataError('the password grant may only be registered with the initial access token');
   }
 
-  const responseTypes = stringList(input.response_types, 'response_types', redirectBased ? ['code'] : []);
-  const unsupportedResponse = responseTypes.find((r) => !(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(r));
-  if (unsupportedResponse !== undefined) throw metadataError(`unsupported response type ${unsupportedResponse}`);
-  // RFC 7591 §2.1: response type "code" goes with grant type "authorization_code".
-  if (responseTypes.includes('code') !== grantTypes.includes('authorization_code')) {
-    throw metadataError('response_types "code" and grant_types "authorization_code" go together');
-  }
+  const responseTypes = validResponseTypes(input.response_types, grantTypes, authorizedBy);
 
   const scopeInput = input.scope ?? SUPPORTED_SCOPES.join(' ');
   if (typeof scopeInput !== 'string') throw metadataError('scope must be a string');
@@ -173,6 +170,34 @@ function validateLogoutMetadata(input: Record<string, unknown>, applicationType:
   if (typeof sessionRequired !== 'boolean') throw metadataError('backchannel_logout_session_required must be a boolean');
 
   return { postLogoutRedirectUris, backchannelLogoutUri, backchannelLogoutSessionRequired: sessionRequired };
+}
+
+/**
+ * RFC 7591 §2.1 and OIDC Registration §2: each response type needs its grant types (`code`:
+ * authorization_code; `id_token`, `token`: implicit), and each redirect-based grant type needs a
+ * response type. The token-returning types (implicit, hybrid) are opt-in, and only with the
+ * operator's initial access token: open registration cannot ask for tokens in the front channel.
+ */
+function validResponseTypes(value: unknown, grantTypes: string[], authorizedBy: RegistrationAuthority): ResponseType[] {
+  const requested = stringList(value, 'response_types', grantTypes.includes('authorization_code') ? ['code'] : []);
+  const responseTypes: ResponseType[] = [];
+  for (const raw of requested) {
+    const type = canonicalResponseType(raw);
+    if (type === undefined) throw metadataError(`unsupported response type ${raw}`);
+    if (returnsTokens(type) && authorizedBy !== 'initial_access_token') {
+      throw metadataError(`response type ${type} returns tokens from the authorization endpoint: it may only be registered with the initial access token`);
+    }
+    const missing = grantTypesFor(type).find((g) => !grantTypes.includes(g));
+    if (missing !== undefined) throw metadataError(`response type ${type} needs grant type ${missing}`);
+    if (!responseTypes.includes(type)) responseTypes.push(type);
+  }
+  if (grantTypes.includes('authorization_code') && !responseTypes.some((t) => t.split(' ').includes('code'))) {
+    throw metadataError('grant type authorization_code needs a response type with code');
+  }
+  if (grantTypes.includes('implicit') && !responseTypes.some(returnsTokens)) {
+    throw metadataError('grant type implicit needs a response type with id_token or token');
+  }
+  return responseTypes;
 }
 
 function validateRedirectUri(uri: string, applicationType: 'web' | 'native'): void {

@@ -9,6 +9,7 @@ import { requestContext } from '../../app/request-context.js';
 import { consentPage } from '../pages/consent.page.js';
 import { errorPage } from '../pages/error.page.js';
 import { chooseLocale, type Locale } from '../pages/i18n/locale.js';
+import { formPostContentSecurityPolicy, formPostPage } from '../pages/form-post.page.js';
 import { loginPage } from '../pages/login.page.js';
 import { AUTHZ_COOKIE_TTL_SECONDS, GatewayCookies } from './cookies.js';
 import { toOAuthError } from './oauth-error.renderer.js';
@@ -19,6 +20,14 @@ const LoginForm = z.object({
   password: z.string().max(1024),
 });
 const ConsentForm = z.object({ rid: z.string().min(1).max(64), decision: z.enum(['allow', 'deny']) });
+
+/** The pending request travels in a cookie: browsers drop a cookie over 4096 bytes. */
+const MAX_SEALED_REQUEST = 3800;
+/**
+ * The login and consent pages: no script, inline style only. No `form-action`: browsers apply it
+ * to the redirect that answers the form too, which goes to the client's redirect URI.
+ */
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
  * The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2) and its login and consent forms.
@@ -39,10 +48,18 @@ export class AuthorizeController {
     await this.authorize(request.query as RawParams, request, reply);
   }
 
-  /** OIDC Core §3.1.2.1: the authorization request may also be POSTed as a form. */
+  /**
+   * OIDC Core §3.1.2.1: the authorization request may also be POSTed, as a form
+   * (application/x-www-form-urlencoded); any other body is `invalid_request`.
+   */
   @Post('/authorize')
   async authorizePost(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.authorize((request.body ?? {}) as RawParams, request, reply);
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded' || typeof request.body !== 'object' || request.body === null) {
+      const error = new OAuthError('invalid_request', 'an authorization request is a query or an application/x-www-form-urlencoded form', { mayRedirect: false });
+      return this.render(reply, { kind: 'error_page', error }, chooseLocale(undefined, request.headers['accept-language']));
+    }
+    await this.authorize(request.body as RawParams, request, reply);
   }
 
   @Post('/authorize/login')
@@ -84,8 +101,8 @@ export class AuthorizeController {
     const sealed = this.cookies.read(request, this.cookies.authz);
     const pending = sealed ? await this.options.authzCookies.open<AuthorizationRequest>(sealed) : null;
     const form = schema.safeParse(request.body ?? {});
-    // The forms' own language: ui_locales of the pending request joins here once it carries them.
-    const locale = chooseLocale(undefined, request.headers['accept-language']);
+    // The forms' own language: the pending request's ui_locales, then the browser's.
+    const locale = chooseLocale(pending?.uiLocales?.join(' '), request.headers['accept-language']);
     if (!pending) {
       return this.render(
         reply,
@@ -107,7 +124,7 @@ export class AuthorizeController {
       const oauth = toOAuthError(error, this.options.logger);
       await this.render(
         reply,
-        oauth.mayRedirect ? this.flow.errorRedirect(pending.redirectUri, pending.state, oauth) : { kind: 'error_page', error: oauth },
+        oauth.mayRedirect ? this.flow.errorResponse(pending, oauth) : { kind: 'error_page', error: oauth },
         locale,
       );
     }
@@ -118,24 +135,34 @@ export class AuthorizeController {
       .header('Cache-Control', 'no-store')
       .header('Pragma', 'no-cache')
       .header('X-Frame-Options', 'DENY')
-      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+      .header('Content-Security-Policy', PAGE_CSP)
       .header('Referrer-Policy', 'no-referrer');
     switch (outcome.kind) {
-      case 'redirect':
+      case 'respond': {
         this.cookies.clearAuthz(reply);
-        // RFC 9700 §4.12: 303 so that a POSTed form (with the password) is never re-sent.
-        reply.status(303).header('Location', outcome.uri).send();
+        const response = outcome.response;
+        if (response.kind === 'redirect') {
+          // RFC 9700 §4.12: 303 so that a POSTed form (with the password) is never re-sent.
+          reply.status(303).header('Location', response.uri).send();
+          return;
+        }
+        reply
+          .status(200)
+          .header('Content-Security-Policy', formPostContentSecurityPolicy(response.action))
+          .type('text/html; charset=utf-8')
+          .send(formPostPage(response.action, response.fields));
         return;
+      }
       case 'login':
-        this.cookies.setAuthz(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS));
+        if (!(await this.keepPending(reply, outcome.request, locale))) return;
         reply
           .status(outcome.failed ? 401 : 200)
           .type('text/html; charset=utf-8')
           .header('Content-Language', locale)
-          .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true, locale));
+          .send(loginPage(outcome.client, outcome.request.rid, outcome.failed === true, locale, outcome.request.loginHint));
         return;
       case 'consent':
-        this.cookies.setAuthz(reply, await this.options.authzCookies.seal({ ...outcome.request }, AUTHZ_COOKIE_TTL_SECONDS));
+        if (!(await this.keepPending(reply, outcome.request, locale))) return;
         reply
           .status(200)
           .type('text/html; charset=utf-8')
@@ -149,5 +176,20 @@ export class AuthorizeController {
         return;
       }
     }
+  }
+
+  /**
+   * Seals the pending request into its cookie. One too large for a cookie (long state, nonce and
+   * claims together) is answered as `invalid_request` instead: a cookie the browser would drop
+   * would only fail later, less clearly.
+   */
+  private async keepPending(reply: FastifyReply, request: AuthorizationRequest, locale: Locale): Promise<boolean> {
+    const sealed = await this.options.authzCookies.seal({ ...request }, AUTHZ_COOKIE_TTL_SECONDS);
+    if (sealed.length <= MAX_SEALED_REQUEST) {
+      this.cookies.setAuthz(reply, sealed);
+      return true;
+    }
+    await this.render(reply, this.flow.errorResponse(request, new OAuthError('invalid_request', 'the authorization request is too large')), locale);
+    return false;
   }
 }

@@ -5,10 +5,10 @@ import '@fastify/cookie';
 export const AUTHZ_COOKIE_TTL_SECONDS = 600;
 
 /**
- * The gateway's two cookies. Over https they carry the RFC 6265bis prefixes, so a sibling
- * subdomain cannot plant or overwrite them: `__Host-` pins the session cookie to this host and
- * path /, `__Secure-` marks the pending request's cookie (its path is /authorize, which `__Host-`
- * does not allow). Plain http (local development) cannot use the prefixes.
+ * The gateway's two cookies. Over https both carry the RFC 6265bis `__Host-` prefix, which pins
+ * a cookie to this host and path /, so a sibling subdomain can neither plant nor overwrite them.
+ * Plain http (local development) cannot use the prefix. Besides, the pending request is bound to
+ * the session it was answered for (authorization-flow.ts): a planted one completes nothing.
  */
 export class GatewayCookies {
   readonly session: string;
@@ -16,7 +16,7 @@ export class GatewayCookies {
 
   constructor(private readonly secure: boolean) {
     this.session = secure ? '__Host-idp_session' : 'idp_session';
-    this.authz = secure ? '__Secure-idp_authz' : 'idp_authz';
+    this.authz = secure ? '__Host-idp_authz' : 'idp_authz';
   }
 
   read(request: FastifyRequest, name: string): string | undefined {
@@ -26,7 +26,7 @@ export class GatewayCookies {
 
   setAuthz(reply: FastifyReply, value: string): void {
     reply.setCookie(this.authz, value, {
-      path: '/authorize',
+      path: '/',
       httpOnly: true,
       sameSite: 'lax',
       secure: this.secure,
@@ -35,7 +35,7 @@ export class GatewayCookies {
   }
 
   clearAuthz(reply: FastifyReply): void {
-    reply.clearCookie(this.authz, { path: '/authorize', httpOnly: true, sameSite: 'lax', secure: this.secure });
+    reply.clearCookie(this.authz, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secure });
   }
 
   setSession(reply: FastifyReply, value: string, expiresAt: string): void {

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { ACR_VALUES_SUPPORTED } from '../../../../contracts/acr.js';
 import { CLAIMS_SUPPORTED } from '../../../../contracts/claims.js';
 import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
+import { RESPONSE_MODES, RESPONSE_TYPES } from '../../../../contracts/response-types.js';
 import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
@@ -36,9 +37,9 @@ export class DiscoveryController {
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
       scopes_supported: [...SUPPORTED_SCOPES],
-      response_types_supported: ['code'],
-      response_modes_supported: ['query'],
-      grant_types_supported: [...GRANT_TYPES],
+      response_types_supported: [...RESPONSE_TYPES],
+      response_modes_supported: [...RESPONSE_MODES],
+      grant_types_supported: [...GRANT_TYPES, 'implicit'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -1,38 +1,52 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../../contracts/events/metadata.js';
 import { CheckConsent, GrantConsent, Login, ResolveSession, type SessionView } from '../../../../contracts/messages/authn.js';
 import { GetClient, type ClientView } from '../../../../contracts/messages/client-registry.js';
-import { IssueCode } from '../../../../contracts/messages/token-issuer.js';
+import { IssueAuthorization } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
+import type { ResponseMode } from '../../../../contracts/response-types.js';
 import { call } from '../../../../infra/bus/typed.js';
 import type { GatewayOptions } from '../gateway.options.js';
-import {
-  authorizationResponseUri,
-  matchRedirectUri,
-  requestedClientId,
-  validateAuthorizationRequest,
-  type AuthorizationRequest,
-  type RawParams,
-} from './authorization-request.js';
+import { matchRedirectUri, requestedClientId, type AuthorizationRequest, type RawParams } from './authorization-request.js';
+import { errorResponseMode, REQUEST_STEPS, validateAuthorizationRequest } from './request-steps.js';
+import { renderAuthorizationResponse, type RenderedResponse } from './response-modes.js';
+import { wellFormedSessionToken } from './session-token.js';
+
+/**
+ * Every step of the authorization endpoint, in the order they run (RFC 6749 §4.1.1-4.1.2, OIDC
+ * Core §3.1.2): who the client is and where it may be answered (errors before that are an error
+ * page, never a redirect), the checks of the request (REQUEST_STEPS), then who the user is
+ * (a session, or the login form), their consent (a stored one, or the consent form), and the
+ * answer, rendered by the request's response mode.
+ */
+export const AUTHORIZATION_STEPS: readonly string[] = [
+  'client',
+  'redirect URI',
+  ...REQUEST_STEPS.map((step) => step.name),
+  'session',
+  'consent',
+  'issue',
+];
 
 /** What the authorization endpoint shows or does next; the HTTP adapter renders it. */
 export type AuthorizationOutcome =
-  | { kind: 'redirect'; uri: string }
+  /** The authorization response (success or error) to the client, in the request's response mode. */
+  | { kind: 'respond'; response: RenderedResponse }
   | { kind: 'login'; request: AuthorizationRequest; client: ClientView; failed?: boolean }
   | { kind: 'consent'; request: AuthorizationRequest; client: ClientView; session: SessionView }
   /** An error that must not be redirected (unknown client, bad redirect URI): an error page. */
   | { kind: 'error_page'; error: OAuthError };
 
-/**
- * The authorization endpoint's steps (RFC 6749 §4.1.1-4.1.2, OIDC Core §3.1.2): validate the
- * request, authenticate the user (session or login form), obtain consent, issue the code.
- */
+/** Where an authorization response goes: enough of a request to answer it. */
+export type ResponseTarget = Pick<AuthorizationRequest, 'redirectUri' | 'responseMode' | 'state'>;
+
 export class AuthorizationFlow {
   constructor(private readonly options: GatewayOptions) {}
 
   private call: typeof call = (bus, contract, request, opts) =>
     call(bus, contract, request, { timeoutMs: this.options.requestTimeoutMs, ...opts });
 
+  /** GET or POST /authorize: steps "client" to "issue". */
   async start(ctx: RequestContext, params: RawParams, sessionToken: string | undefined): Promise<AuthorizationOutcome> {
     let client: ClientView;
     let redirectUri: string;
@@ -46,12 +60,16 @@ export class AuthorizationFlow {
       if (error instanceof OAuthError) return { kind: 'error_page', error };
       throw error;
     }
-    const state = typeof params.state === 'string' ? params.state : undefined;
+    const target: ResponseTarget = {
+      redirectUri,
+      responseMode: errorResponseMode(params),
+      ...(typeof params.state === 'string' && params.state !== '' ? { state: params.state } : {}),
+    };
     try {
-      const request = validateAuthorizationRequest(params, client, redirectUri, randomBytes(16).toString('base64url'));
-      return await this.afterValidation(ctx, request, client, sessionToken);
+      const request = validateAuthorizationRequest(params, client, redirectUri, randomUUID());
+      return await this.sessionStep(ctx, request, client, sessionToken);
     } catch (error) {
-      if (error instanceof OAuthError && error.mayRedirect) return this.errorRedirect(redirectUri, state, error);
+      if (error instanceof OAuthError && error.mayRedirect) return this.errorResponse(target, error);
       throw error;
     }
   }
@@ -66,11 +84,16 @@ export class AuthorizationFlow {
     const result = await this.call(this.options.bus, Login, { ctx, ...credentials, clientId: client.clientId });
     if (!result.authenticated) return { outcome: { kind: 'login', request, client, failed: true } };
     if (!result.session) throw new Error('authn answered a login form without the session it starts by default');
-    const outcome = await this.afterLogin(ctx, request, client, result.session);
+    // This request's own login: the proof that prompt=login and max_age are met.
+    const proven = { ...request, loginSessionId: result.session.sessionId };
+    const outcome = await this.consentStep(ctx, proven, client, result.session);
     return { outcome, sessionToken: result.sessionToken, sessionExpiresAt: result.expiresAt };
   }
 
-  /** The consent form was posted for the pending request. */
+  /**
+   * The consent form was posted for the pending request. It counts only for the session it was
+   * shown to, and only while that session still meets the request's prompt=login and max_age.
+   */
   async consent(
     ctx: RequestContext,
     request: AuthorizationRequest,
@@ -79,44 +102,53 @@ export class AuthorizationFlow {
   ): Promise<AuthorizationOutcome> {
     const client = await this.client(ctx, request);
     const session = await this.session(ctx, sessionToken);
-    if (!session) return { kind: 'login', request, client };
-    if (!approved) {
-      return this.errorRedirect(request.redirectUri, request.state, new OAuthError('access_denied', 'the user denied the request'));
+    if (!session || request.sessionId === undefined || session.sessionId !== request.sessionId) {
+      return {
+        kind: 'error_page',
+        error: new OAuthError('invalid_request', 'the consent form does not belong to this browser session; start again', { mayRedirect: false }),
+      };
     }
+    if (!this.authenticationMeetsRequest(request, session)) return { kind: 'login', request: withoutSession(request), client };
+    if (!approved) return this.errorResponse(request, new OAuthError('access_denied', 'the user denied the request'));
     const scopes = request.scope.split(' ');
     await this.call(this.options.bus, GrantConsent, { ctx: userCtx(ctx, session), sub: session.sub, clientId: client.clientId, scopes });
-    return this.issueCode(ctx, request, session);
+    return this.issue(ctx, request, session);
   }
 
-  errorRedirect(redirectUri: string, state: string | undefined, error: OAuthError): AuthorizationOutcome {
-    return {
-      kind: 'redirect',
-      uri: authorizationResponseUri(redirectUri, this.options.issuer, {
-        error: error.code,
-        error_description: error.description,
-        state,
-      }),
-    };
+  errorResponse(target: ResponseTarget, error: OAuthError): AuthorizationOutcome {
+    return this.respond(target, target.responseMode, { error: error.code, error_description: error.description });
   }
 
-  private async afterValidation(
+  /** Step "session": who the user is, if a session proves it well enough for this request. */
+  private async sessionStep(
     ctx: RequestContext,
     request: AuthorizationRequest,
     client: ClientView,
     sessionToken: string | undefined,
   ): Promise<AuthorizationOutcome> {
-    const found = request.prompt?.includes('login') ? null : await this.session(ctx, sessionToken);
-    // OIDC Core §3.1.2.1: an authentication older than max_age must be done again.
-    const tooOld = found && request.maxAge !== undefined && Date.now() / 1000 - found.authTime > request.maxAge;
-    const session = tooOld ? null : found;
+    const found = await this.session(ctx, sessionToken);
+    const session = found && this.authenticationMeetsRequest(request, found) ? found : null;
     if (!session) {
       if (request.prompt?.includes('none')) throw new OAuthError('login_required', 'the user must log in');
       return { kind: 'login', request, client };
     }
-    return this.afterLogin(ctx, request, client, session);
+    return this.consentStep(ctx, request, client, session);
   }
 
-  private async afterLogin(
+  /**
+   * OIDC Core §3.1.2.1: `prompt=login` wants an authentication made for this request, and
+   * `max_age` one no older than that many seconds. Only the login form of this very request
+   * (`loginSessionId`) meets prompt=login; an older session meets max_age while young enough.
+   */
+  private authenticationMeetsRequest(request: AuthorizationRequest, session: SessionView): boolean {
+    if (request.loginSessionId === session.sessionId) return true;
+    if (request.prompt?.includes('login')) return false;
+    if (request.maxAge !== undefined && Date.now() / 1000 - session.authTime > request.maxAge) return false;
+    return true;
+  }
+
+  /** Step "consent": a stored consent covering the scopes, or the consent form. */
+  private async consentStep(
     ctx: RequestContext,
     request: AuthorizationRequest,
     client: ClientView,
@@ -128,26 +160,38 @@ export class AuthorizationFlow {
       clientId: client.clientId,
       scopes: request.scope.split(' '),
     });
-    if (granted && !request.prompt?.includes('consent')) return this.issueCode(ctx, request, session);
-    if (request.prompt?.includes('none')) {
-      return this.errorRedirect(request.redirectUri, request.state, new OAuthError('consent_required', 'consent is required'));
-    }
-    return { kind: 'consent', request, client, session };
+    if (granted && !request.prompt?.includes('consent')) return this.issue(ctx, request, session);
+    if (request.prompt?.includes('none')) return this.errorResponse(request, new OAuthError('consent_required', 'consent is required'));
+    return { kind: 'consent', request: { ...request, sessionId: session.sessionId }, client, session };
   }
 
-  private async issueCode(ctx: RequestContext, request: AuthorizationRequest, session: SessionView): Promise<AuthorizationOutcome> {
-    const { code } = await this.call(this.options.bus, IssueCode, {
+  /** Step "issue": the grant starts, and the response goes back in the request's response mode. */
+  private async issue(ctx: RequestContext, request: AuthorizationRequest, session: SessionView): Promise<AuthorizationOutcome> {
+    const issued = await this.call(this.options.bus, IssueAuthorization, {
       ctx: userCtx(ctx, session),
+      grantId: request.rid,
       clientId: request.clientId,
       session,
       redirectUri: request.redirectUri,
+      responseType: request.responseType,
       scope: request.scope,
       ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
       ...(request.codeChallenge !== undefined ? { codeChallenge: request.codeChallenge, codeChallengeMethod: 'S256' as const } : {}),
+      ...(request.claims !== undefined ? { claims: request.claims } : {}),
     });
+    return this.respond(request, request.responseMode, {
+      code: issued.code,
+      access_token: issued.access_token,
+      token_type: issued.token_type,
+      expires_in: issued.expires_in === undefined ? undefined : String(issued.expires_in),
+      id_token: issued.id_token,
+    });
+  }
+
+  private respond(target: ResponseTarget, mode: ResponseMode, params: Record<string, string | undefined>): AuthorizationOutcome {
     return {
-      kind: 'redirect',
-      uri: authorizationResponseUri(request.redirectUri, this.options.issuer, { code, state: request.state }),
+      kind: 'respond',
+      response: renderAuthorizationResponse(mode, target.redirectUri, this.options.issuer, { ...params, state: target.state }),
     };
   }
 
@@ -159,11 +203,17 @@ export class AuthorizationFlow {
     return client;
   }
 
+  /** The session of the cookie; a cookie that cannot be one (oversized, malformed) is no session. */
   private async session(ctx: RequestContext, sessionToken: string | undefined): Promise<SessionView | null> {
-    if (!sessionToken) return null;
+    if (sessionToken === undefined || !wellFormedSessionToken(sessionToken)) return null;
     return (await this.call(this.options.bus, ResolveSession, { ctx, sessionToken })).session;
   }
 }
+
+const withoutSession = (request: AuthorizationRequest): AuthorizationRequest => {
+  const { sessionId: _sessionId, ...rest } = request;
+  return rest;
+};
 
 const userCtx = (ctx: RequestContext, session: SessionView): RequestContext => ({
   ...ctx,

@@ -11,9 +11,39 @@ export interface IssuedTokens {
   refreshToken: RefreshTokenIssue | null;
 }
 
-export interface IssueCodeCommand extends IssuedCode {
+/** What the authorization endpoint hands out besides a code (the hybrid flow, OIDC Core §3.3). */
+export interface FrontChannelIssue {
+  idTokenIssued: boolean;
+  accessToken: { accessTokenIdHash: string; accessTokenExpiresAt: string } | null;
+}
+
+/**
+ * RFC 6749 §4.1.2, OIDC Core §3.3.2.5: an authorization code, with the hybrid flow's
+ * front-channel tokens if any. The grant id is the pending request's: issuing twice for one
+ * request is refused (a pending request is single use).
+ */
+export interface IssueCodeCommand extends Omit<IssuedCode, 'frontChannelAccessTokenIdHash' | 'responseType'> {
   type: 'issue_code';
   grantId: string;
+  responseType: 'code' | 'code id_token' | 'code token' | 'code id_token token';
+  frontChannel: FrontChannelIssue;
+}
+
+/** OIDC Core §3.2.2.5: the implicit flow's tokens, the whole grant at once. */
+export interface GrantImplicitCommand {
+  type: 'grant_implicit';
+  grantId: string;
+  clientId: string;
+  sub: string;
+  sessionId: string;
+  redirectUri: string;
+  responseType: 'id_token' | 'id_token token';
+  scope: string;
+  authTime: number;
+  acr: string;
+  amr: string[];
+  accessToken: FrontChannelIssue['accessToken'];
+  claims?: Record<string, unknown>;
 }
 
 export interface RedeemCodeCommand {
@@ -65,11 +95,16 @@ export interface DetectRefreshReuseCommand {
 
 export type GrantCommand =
   | IssueCodeCommand
+  | GrantImplicitCommand
   | RedeemCodeCommand
   | GrantClientCredentialsCommand
   | GrantPasswordCommand
   | RevokeCommand
   | DetectRefreshReuseCommand;
+
+/** The pending authorization request's grant exists: the request was completed already. */
+const alreadyCompleted = () =>
+  new OAuthError('invalid_request', 'this authorization request was already completed; start again', { mayRedirect: false });
 
 const invalidGrant = (detail: string) =>
   new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
@@ -77,9 +112,14 @@ const invalidGrant = (detail: string) =>
 export function decideGrant(command: GrantCommand, state: GrantState): Decision<GrantEvent> {
   switch (command.type) {
     case 'issue_code': {
-      if (state.status !== 'none') throw new Error(`grant ${command.grantId} already exists`);
+      if (state.status !== 'none') return reject(alreadyCompleted());
       const { type: _type, ...data } = command;
-      return accept({ type: 'authorization_code.issued', schemaVersion: 1, data });
+      return accept({ type: 'authorization_code.issued', schemaVersion: 2, data });
+    }
+    case 'grant_implicit': {
+      if (state.status !== 'none') return reject(alreadyCompleted());
+      const { type: _type, ...data } = command;
+      return accept({ type: 'implicit.granted', schemaVersion: 1, data });
     }
     case 'redeem_code':
       return redeem(command, state);
@@ -136,6 +176,9 @@ function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEv
   const { code, grantId } = state;
   // A wrong secret is a guess, not a replay: refuse without touching the grant.
   if (code.codeHash !== command.codeHash) return reject(invalidGrant('code secret does not match'));
+  // RFC 6749 §4.1.3: the code was issued to this client. Checked before the replay rule: a code
+  // in another client's hands is no replay by its client, and must not revoke that client's grant.
+  if (code.clientId !== command.clientId) return reject(invalidGrant('code issued to another client'));
   if (state.revocation !== null) return reject(invalidGrant('grant revoked'));
   // RFC 6749 §4.1.2 and RFC 9700 §4.2.4: a code used twice revokes what it produced.
   if (state.status === 'active') {
@@ -145,8 +188,7 @@ function redeem(command: RedeemCodeCommand, state: GrantState): Decision<GrantEv
       { type: 'grant.revoked', schemaVersion: 1, data: { grantId, reason: 'authorization_code_replay' } },
     );
   }
-  // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
-  if (code.clientId !== command.clientId) return reject(invalidGrant('code issued to another client'));
+  // RFC 6749 §4.1.3: for this redirect URI, in time.
   if (command.now.getTime() >= Date.parse(code.expiresAt)) return reject(invalidGrant('code expired'));
   if (command.redirectUri === undefined) {
     return reject(new OAuthError('invalid_request', 'redirect_uri is required'));

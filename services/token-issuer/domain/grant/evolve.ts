@@ -4,8 +4,37 @@ import { codeSubject, type GrantState } from './state.js';
 export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
   switch (event.type) {
     case 'authorization_code.issued': {
-      const { grantId, ...code } = event.data;
-      return { kind: 'authorization_code', status: 'code_issued', grantId, code, revocation: null };
+      if (event.schemaVersion === 1) {
+        const { grantId, ...code } = event.data;
+        return { kind: 'authorization_code', status: 'code_issued', grantId, code, revocation: null };
+      }
+      const { grantId, frontChannel, ...code } = event.data;
+      const accessTokenIdHash = frontChannel.accessToken?.accessTokenIdHash;
+      return {
+        kind: 'authorization_code',
+        status: 'code_issued',
+        grantId,
+        code: { ...code, ...(accessTokenIdHash !== undefined ? { frontChannelAccessTokenIdHash: accessTokenIdHash } : {}) },
+        revocation: null,
+      };
+    }
+    case 'implicit.granted': {
+      const { grantId, clientId, sub, scope, sessionId, authTime, acr, amr, accessToken, claims } = event.data;
+      return {
+        kind: 'implicit',
+        status: 'active',
+        grantId,
+        subject: {
+          clientId,
+          sub,
+          scope,
+          audience: [],
+          authentication: { authTime, acr, amr, sessionId },
+          ...(claims !== undefined ? { claims } : {}),
+        },
+        lineage: { accessTokenIdHashes: accessToken ? [accessToken.accessTokenIdHash] : [], refreshToken: null },
+        revocation: null,
+      };
     }
     case 'authorization_code.redeemed': {
       if (state.status !== 'code_issued') return state;
@@ -13,7 +42,11 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         ...state,
         status: 'active',
         subject: codeSubject(state.code),
-        lineage: { accessTokenIdHashes: [], refreshToken: null },
+        // A hybrid flow's front-channel access token is the first of the lineage.
+        lineage: {
+          accessTokenIdHashes: state.code.frontChannelAccessTokenIdHash !== undefined ? [state.code.frontChannelAccessTokenIdHash] : [],
+          refreshToken: null,
+        },
       };
     }
     case 'tokens.issued':

@@ -4,9 +4,8 @@
  * its first refresh token, its revocation). Rotations of the refresh token live on one short
  * stream per epoch (domain/refresh-token/), so the grant's own stream stays a few events long.
  *
- * Kinds still to come: `implicit` (tokens from the authorization endpoint, no code) and `hybrid`
- * (an authorization code plus front-channel tokens): both extend this union when the authorization
- * endpoint serves them.
+ * The hybrid flow is an `authorization_code` grant whose code came with front-channel tokens
+ * (`IssuedCode.frontChannelAccessTokenIdHash`); `implicit` grants have no code at all.
  */
 export interface IssuedCode {
   clientId: string;
@@ -22,6 +21,12 @@ export interface IssuedCode {
   authTime: number;
   acr: string;
   amr: string[];
+  /** The response type the code came with (absent on codes recorded before hybrid existed: `code`). */
+  responseType?: string;
+  /** The access token the authorization endpoint handed out with the code (hybrid `... token`). */
+  frontChannelAccessTokenIdHash?: string;
+  /** OIDC Core §5.5: the `claims` request the redemption's ID token and userinfo honour. */
+  claims?: Record<string, unknown>;
 }
 
 /** Generation 0 of the grant's refresh tokens, as recorded when the grant first issued tokens. */
@@ -42,6 +47,8 @@ export interface GrantSubject {
   /** The scope granted: a refresh may ask for less, never more (RFC 6749 §6). */
   scope: string;
   audience: string[];
+  /** OIDC Core §5.5: the `claims` request of the authorization, for ID tokens and userinfo. */
+  claims?: Record<string, unknown>;
 }
 
 /** Who a redeemed code's tokens are for: its user's authentication, for this issuer (no resource). */
@@ -52,6 +59,7 @@ export function codeSubject(code: IssuedCode): GrantSubject {
     authentication: { authTime: code.authTime, acr: code.acr, amr: code.amr, sessionId: code.sessionId },
     scope: code.scope,
     audience: [],
+    ...(code.claims !== undefined ? { claims: code.claims } : {}),
   };
 }
 
@@ -75,7 +83,7 @@ export type GrantState =
       lineage: Lineage;
       revocation: Revocation;
     }
-  | { kind: 'client_credentials' | 'password'; status: 'active'; grantId: string; subject: GrantSubject; lineage: Lineage; revocation: Revocation };
+  | { kind: 'client_credentials' | 'password' | 'implicit'; status: 'active'; grantId: string; subject: GrantSubject; lineage: Lineage; revocation: Revocation };
 
 export type ExistingGrant = Exclude<GrantState, { status: 'none' }>;
 /** A grant that issued tokens: what a refresh, a revocation and an introspection look at. */

@@ -1,0 +1,97 @@
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import type { ReplyOf, RequestOf } from '../../../contracts/messages/define.js';
+import type { IssueAuthorization } from '../../../contracts/messages/token-issuer.js';
+import { issuesAccessToken, issuesCode, issuesIdToken } from '../../../contracts/response-types.js';
+import { randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
+import type { GrantImplicitCommand, IssueCodeCommand } from '../domain/grant/decide.js';
+import { decideOnGrant } from './grant-stream.js';
+import { planAccessToken } from './grants/sign-tokens.js';
+import { idTokenUserClaims } from './id-token-claims.js';
+import type { TokenIssuerDeps } from './token-issuer.deps.js';
+
+type Request = RequestOf<typeof IssueAuthorization>;
+type Reply = ReplyOf<typeof IssueAuthorization>;
+
+/**
+ * The authorization endpoint's response for an authenticated, consenting user: the grant starts
+ * here, with one event. A code (RFC 6749 §4.1.2) is `<grant id>.<secret>` and only the secret's
+ * SHA-256 is logged; the implicit and hybrid flows' tokens (OIDC Core §3.2.2.5, §3.3.2.5) are
+ * signed before the append, so that committing the grant is the last thing that can fail.
+ *
+ * The grant id is the pending request's: a request completed once (or twice at once) is refused
+ * the second time, because the grant's stream exists by then.
+ */
+export async function issueAuthorization(deps: TokenIssuerDeps, ctx: RequestContext, request: Request): Promise<Reply> {
+  const { grantId, responseType, session } = request;
+  const now = deps.clock();
+  const secret = issuesCode(responseType) ? randomSecret() : undefined;
+  const code = secret !== undefined ? `${grantId}.${secret}` : undefined;
+  const planned = issuesAccessToken(responseType) ? planAccessToken(deps, grantId, now) : undefined;
+
+  const accessToken = planned
+    ? await deps.minter.accessToken(ctx, {
+        sub: session.sub,
+        clientId: request.clientId,
+        scope: request.scope,
+        jti: planned.jti,
+        authTime: session.authTime,
+        iat: planned.iat,
+      })
+    : undefined;
+  const idToken = issuesIdToken(responseType)
+    ? await deps.minter.idToken(ctx, {
+        sub: session.sub,
+        clientId: request.clientId,
+        nonce: request.nonce,
+        authTime: session.authTime,
+        acr: session.acr,
+        amr: session.amr,
+        sid: session.sessionId,
+        accessToken,
+        code,
+        // OIDC Core §5.4: a code will bring an access token too; only `id_token` alone brings none.
+        userClaims: await idTokenUserClaims(deps, ctx, { sub: session.sub, scope: request.scope, accessTokenIssued: accessToken !== undefined || code !== undefined }),
+        iat: Math.floor(now.getTime() / 1000),
+      })
+    : undefined;
+
+  const frontChannelAccessToken = planned ? { accessTokenIdHash: planned.idHash, accessTokenExpiresAt: planned.expiresAt } : null;
+  const authentication = { authTime: session.authTime, acr: session.acr, amr: session.amr };
+  const common = {
+    grantId,
+    clientId: request.clientId,
+    sub: session.sub,
+    sessionId: session.sessionId,
+    redirectUri: request.redirectUri,
+    scope: request.scope,
+    ...authentication,
+    ...(request.claims !== undefined ? { claims: request.claims } : {}),
+  };
+  const command: IssueCodeCommand | GrantImplicitCommand =
+    secret !== undefined
+      ? {
+          type: 'issue_code',
+          ...common,
+          responseType: responseType as IssueCodeCommand['responseType'],
+          ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+          ...(request.codeChallenge !== undefined ? { codeChallenge: request.codeChallenge, codeChallengeMethod: 'S256' as const } : {}),
+          codeHash: sha256Hex(secret),
+          expiresAt: new Date(now.getTime() + deps.minter.lifetimes.codeSeconds * 1000).toISOString(),
+          frontChannel: { idTokenIssued: idToken !== undefined, accessToken: frontChannelAccessToken },
+        }
+      : {
+          type: 'grant_implicit',
+          ...common,
+          responseType: responseType as GrantImplicitCommand['responseType'],
+          accessToken: frontChannelAccessToken,
+        };
+  const { decision } = await decideOnGrant(deps, ctx, grantId, command);
+  if (decision.rejection) throw decision.rejection;
+  return {
+    ...(code !== undefined ? { code } : {}),
+    ...(accessToken !== undefined
+      ? { access_token: accessToken, token_type: 'Bearer' as const, expires_in: deps.minter.lifetimes.accessTokenSeconds }
+      : {}),
+    ...(idToken !== undefined ? { id_token: idToken } : {}),
+  };
+}
