@@ -59,7 +59,6 @@ describe('authorization request steps (OIDC Core §3.1.2.1)', () => {
 
   it.each([
     [{ display: 'fullscreen' }, 'invalid_request'],
-    [{ ui_locales: 'de_DE' }, 'invalid_request'],
     [{ prompt: 'none login' }, 'invalid_request'],
     [{ prompt: 'select_account' }, 'invalid_request'],
     [{ max_age: '-1' }, 'invalid_request'],
@@ -71,6 +70,11 @@ describe('authorization request steps (OIDC Core §3.1.2.1)', () => {
     [{ response_type: 'id_token', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', nonce: 'n' }, 'invalid_request'],
   ])('%p is %s', (params, error) => {
     expect(errorOf(params)).toBe(error);
+  });
+
+  it('ui_locales and claims_locales are preferences: malformed tags are ignored, not an error', () => {
+    expect(validate({ ui_locales: 'de_DE xx-<b> fr' }).uiLocales).toEqual(['fr']);
+    expect(validate({ claims_locales: '<script>' }).claimsLocales).toBeUndefined();
   });
 
   it('a public client needs PKCE for a code, not for an ID token alone', () => {

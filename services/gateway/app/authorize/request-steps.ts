@@ -154,10 +154,10 @@ export const REQUEST_STEPS: readonly RequestStep[] = [
   },
   {
     name: 'locales',
-    rule: 'OIDC Core §3.1.2.1, §5.2: ui_locales and claims_locales are lists of BCP 47 tags',
+    rule: 'OIDC Core §3.1.2.1, §5.2: ui_locales and claims_locales are preferences: tags that are not BCP 47 are ignored',
     run({ get }, request) {
-      const ui = languageTags(get('ui_locales'), 'ui_locales');
-      const claims = languageTags(get('claims_locales'), 'claims_locales');
+      const ui = languageTags(get('ui_locales'));
+      const claims = languageTags(get('claims_locales'));
       if (ui !== undefined) request.uiLocales = ui;
       if (claims !== undefined) request.claimsLocales = claims;
     },
@@ -248,11 +248,9 @@ function parsePrompt(value: string | undefined): Prompt[] | undefined {
   return prompts as Prompt[];
 }
 
-function languageTags(value: string | undefined, name: string): string[] | undefined {
+/** The well-formed tags of a preference list, at most 10 (a preference is no reason to fail). */
+function languageTags(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const tags = value.split(' ').filter(Boolean);
-  if (value.length > 256 || tags.some((t) => !LANGUAGE_TAG.test(t))) {
-    throw new OAuthError('invalid_request', `${name} must be a space-separated list of language tags`);
-  }
+  const tags = value.split(' ').filter((t) => LANGUAGE_TAG.test(t)).slice(0, 10);
   return tags.length > 0 ? tags : undefined;
 }
