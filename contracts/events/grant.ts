@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClaimsRequest } from '../claims.js';
 import { eventSchema, IsoTime, Sha256Hex } from './define.js';
 
 /**
@@ -46,7 +47,9 @@ export const AuthorizationCodeIssuedV2 = eventSchema(
   AuthorizationCodeIssuedV1.shape.data.extend({
     responseType: z.enum(['code', 'code id_token', 'code token', 'code id_token token']),
     frontChannel: z.object({ idTokenIssued: z.boolean(), accessToken: FrontChannelAccessToken.nullable() }),
-    claims: z.record(z.string(), z.unknown()).optional(),
+    claims: ClaimsRequest.optional(),
+    /** OIDC Core §5.2: the languages the claims were asked in. */
+    claimsLocales: z.array(z.string()).optional(),
   }),
 );
 
@@ -69,7 +72,9 @@ export const ImplicitGrantedV1 = eventSchema(
     acr: z.string(),
     amr: z.array(z.string()),
     accessToken: FrontChannelAccessToken.nullable(),
-    claims: z.record(z.string(), z.unknown()).optional(),
+    claims: ClaimsRequest.optional(),
+    /** OIDC Core §5.2: the languages the claims were asked in. */
+    claimsLocales: z.array(z.string()).optional(),
   }),
 );
 

@@ -3,6 +3,7 @@ import { ClientView } from './client-registry.js';
 import { SessionView } from './authn.js';
 import { message } from './define.js';
 import { RESPONSE_TYPES } from '../response-types.js';
+import { ClaimsRequest, ClaimsRequestMember } from '../claims.js';
 import { GrantRequest } from '../grants/index.js';
 
 /**
@@ -23,7 +24,9 @@ export const IssueAuthorization = message(
     codeChallenge: z.string().optional(),
     codeChallengeMethod: z.literal('S256').optional(),
     /** OIDC Core §5.5: the parsed `claims` request parameter. */
-    claims: z.record(z.string(), z.unknown()).optional(),
+    claims: ClaimsRequest.optional(),
+    /** OIDC Core §5.2: `claims_locales`, the languages to release claims in. */
+    claimsLocales: z.array(z.string().max(35)).max(10).optional(),
   },
   /** The authorization response's parameters, less `state` and `iss` (the gateway adds them). */
   z.object({
@@ -72,6 +75,9 @@ export const ValidateAccessToken = message(
       clientId: z.string(),
       scope: z.string(),
       grantId: z.string(),
+      /** OIDC Core §5.5, §5.2: the grant's `claims.userinfo` request and `claims_locales`. */
+      userinfoClaims: ClaimsRequestMember.optional(),
+      claimsLocales: z.array(z.string()).optional(),
     }),
   ]),
 );

@@ -2,7 +2,7 @@ import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
-import { isRevoked as grantRevoked } from '../domain/grant/state.js';
+import { codeSubject, isRevoked as grantRevoked } from '../domain/grant/state.js';
 import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
 import { refusedByClientWatermark } from './client-watermark.js';
 import { loadGrant, splitGrantSecret } from './grant-stream.js';
@@ -75,5 +75,14 @@ export async function validateAccessToken(
   const verified = await verifyAccessToken(deps, ctx, token);
   const audience = verified === undefined ? [] : Array.isArray(verified.aud) ? verified.aud : [verified.aud];
   if (!verified || !audience.includes(deps.issuer)) return { active: false };
-  return { active: true, sub: verified.sub, clientId: verified.clientId, scope: verified.scope, grantId: verified.grantId };
+  const reply = { active: true as const, sub: verified.sub, clientId: verified.clientId, scope: verified.scope, grantId: verified.grantId };
+  if (!verified.scope.split(' ').includes('openid')) return reply;
+  // OIDC Core §5.5: userinfo honours the grant's `claims.userinfo` request; one short stream read.
+  const grant = await loadGrant(deps, ctx, verified.grantId);
+  const subject = grant.status === 'none' ? undefined : grant.status === 'code_issued' ? codeSubject(grant.code) : grant.subject;
+  return {
+    ...reply,
+    ...(subject?.claims?.userinfo !== undefined ? { userinfoClaims: subject.claims.userinfo } : {}),
+    ...(subject?.claimsLocales !== undefined ? { claimsLocales: subject.claimsLocales } : {}),
+  };
 }

@@ -49,8 +49,14 @@ export async function issueAuthorization(deps: TokenIssuerDeps, ctx: RequestCont
         sid: session.sessionId,
         accessToken,
         code,
-        // OIDC Core §5.4: a code will bring an access token too; only `id_token` alone brings none.
-        userClaims: await idTokenUserClaims(deps, ctx, { sub: session.sub, scope: request.scope, accessTokenIssued: accessToken !== undefined || code !== undefined }),
+        userClaims: await idTokenUserClaims(deps, ctx, {
+          sub: session.sub,
+          scope: request.scope,
+          // OIDC Core §5.4: a code will bring an access token too; only `id_token` alone brings none.
+          scopeClaims: accessToken === undefined && code === undefined,
+          claims: request.claims,
+          claimsLocales: request.claimsLocales,
+        }),
         iat: Math.floor(now.getTime() / 1000),
       })
     : undefined;
@@ -66,6 +72,7 @@ export async function issueAuthorization(deps: TokenIssuerDeps, ctx: RequestCont
     scope: request.scope,
     ...authentication,
     ...(request.claims !== undefined ? { claims: request.claims } : {}),
+    ...(request.claimsLocales !== undefined ? { claimsLocales: request.claimsLocales } : {}),
   };
   const command: IssueCodeCommand | GrantImplicitCommand =
     secret !== undefined

@@ -10,6 +10,7 @@ import { describePages } from './pages.suite.js';
 import { describeUserClaims, E2E_USER_CLAIMS } from './user-claims.suite.js';
 import { describeBrowserFlows } from './browser-flows.suite.js';
 import { describeAuthorizationHoles } from './authorization-holes.suite.js';
+import { describeOidcRequestParameters } from './oidc-parameters.suite.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -638,6 +639,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describePages(() => server, { username: USERNAME, password: PASSWORD });
   describeRpInitiatedLogout(() => server, { username: USERNAME, password: PASSWORD });
   describeUserClaims(() => server, { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS });
+  describeOidcRequestParameters(() => server, { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS });
   hooks.afterFlows?.(() => server);
 });
 }

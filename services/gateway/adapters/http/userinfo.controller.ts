@@ -33,9 +33,15 @@ export class UserinfoController {
       if (!validated.active) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
       const scopes = validated.scope.split(' ');
       if (!scopes.includes('openid')) throw new OAuthError('insufficient_scope', 'the access token lacks the openid scope');
-      // OIDC Core §5.3.2: the scopes' claims; the grant's `claims.userinfo` member (§5.5) and
-      // `claims_locales` go in `requested` and `locales` once the access token carries them.
-      const claimsRequest: RequestOf<typeof UserClaims> = { ctx, sub: validated.sub, scopes };
+      // OIDC Core §5.3.2: the scopes' claims, and those the grant's `claims.userinfo` member
+      // asked for (§5.5), in its `claims_locales` (§5.2).
+      const claimsRequest: RequestOf<typeof UserClaims> = {
+        ctx,
+        sub: validated.sub,
+        scopes,
+        ...(validated.userinfoClaims !== undefined ? { requested: validated.userinfoClaims } : {}),
+        ...(validated.claimsLocales !== undefined ? { locales: validated.claimsLocales } : {}),
+      };
       const { claims } = await call(this.options.bus, UserClaims, claimsRequest, timeout);
       if (!claims) throw new OAuthError('invalid_token', 'the subject of the access token no longer exists');
       reply.status(200).header('Cache-Control', 'no-store').send(claims);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { chooseAcr } from '../../../../contracts/acr.js';
 import type { RequestContext } from '../../../../contracts/events/metadata.js';
 import { CheckConsent, GrantConsent, Login, ResolveSession, type SessionView } from '../../../../contracts/messages/authn.js';
 import { GetClient, type ClientView } from '../../../../contracts/messages/client-registry.js';
-import { IssueAuthorization } from '../../../../contracts/messages/token-issuer.js';
+import { IssueAuthorization, VerifyIdTokenHint } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import type { ResponseMode } from '../../../../contracts/response-types.js';
 import { call } from '../../../../infra/bus/typed.js';
@@ -84,6 +85,11 @@ export class AuthorizationFlow {
     const result = await this.call(this.options.bus, Login, { ctx, ...credentials, clientId: client.clientId });
     if (!result.authenticated) return { outcome: { kind: 'login', request, client, failed: true } };
     if (!result.session) throw new Error('authn answered a login form without the session it starts by default');
+    if (request.idTokenHintSub !== undefined && result.session.sub !== request.idTokenHintSub) {
+      // OIDC Core §3.1.2.2: the answer may only be for the user the id_token_hint names.
+      const error = new OAuthError('login_required', 'the user who signed in is not the one id_token_hint names');
+      return { outcome: this.errorResponse(request, error), sessionToken: result.sessionToken, sessionExpiresAt: result.expiresAt };
+    }
     // This request's own login: the proof that prompt=login and max_age are met.
     const proven = { ...request, loginSessionId: result.session.sessionId };
     const outcome = await this.consentStep(ctx, proven, client, result.session);
@@ -119,13 +125,18 @@ export class AuthorizationFlow {
     return this.respond(target, target.responseMode, { error: error.code, error_description: error.description });
   }
 
-  /** Step "session": who the user is, if a session proves it well enough for this request. */
+  /**
+   * Step "session": who the user is, if a session proves it well enough for this request. An
+   * `id_token_hint` (OIDC Core §3.1.2.1) must be an ID token we issued to this client, and then
+   * only a session of the user it names counts.
+   */
   private async sessionStep(
     ctx: RequestContext,
-    request: AuthorizationRequest,
+    given: AuthorizationRequest,
     client: ClientView,
     sessionToken: string | undefined,
   ): Promise<AuthorizationOutcome> {
+    const request = await this.withVerifiedHint(ctx, given);
     const found = await this.session(ctx, sessionToken);
     const session = found && this.authenticationMeetsRequest(request, found) ? found : null;
     if (!session) {
@@ -141,10 +152,21 @@ export class AuthorizationFlow {
    * (`loginSessionId`) meets prompt=login; an older session meets max_age while young enough.
    */
   private authenticationMeetsRequest(request: AuthorizationRequest, session: SessionView): boolean {
+    if (request.idTokenHintSub !== undefined && session.sub !== request.idTokenHintSub) return false;
     if (request.loginSessionId === session.sessionId) return true;
     if (request.prompt?.includes('login')) return false;
     if (request.maxAge !== undefined && Date.now() / 1000 - session.authTime > request.maxAge) return false;
     return true;
+  }
+
+  private async withVerifiedHint(ctx: RequestContext, request: AuthorizationRequest): Promise<AuthorizationRequest> {
+    if (request.idTokenHint === undefined) return request;
+    const { idTokenHint, ...rest } = request;
+    const hint = await this.call(this.options.bus, VerifyIdTokenHint, { ctx, idTokenHint });
+    if (!hint.valid || hint.clientId !== request.clientId) {
+      throw new OAuthError('invalid_request', 'id_token_hint is not an ID token this issuer gave this client');
+    }
+    return { ...rest, idTokenHintSub: hint.sub };
   }
 
   /** Step "consent": a stored consent covering the scopes, or the consent form. */
@@ -167,6 +189,10 @@ export class AuthorizationFlow {
 
   /** Step "issue": the grant starts, and the response goes back in the request's response mode. */
   private async issue(ctx: RequestContext, request: AuthorizationRequest, session: SessionView): Promise<AuthorizationOutcome> {
+    // OIDC Core §5.5.1.1: an essential acr the authentication cannot meet is a failed authentication.
+    if ('unmet' in chooseAcr(session.acr, request.acrValues, request.claims?.id_token?.acr ?? undefined)) {
+      return this.errorResponse(request, new OAuthError('access_denied', 'the authentication does not meet the essential acr requested'));
+    }
     const issued = await this.call(this.options.bus, IssueAuthorization, {
       ctx: userCtx(ctx, session),
       grantId: request.rid,
@@ -178,6 +204,7 @@ export class AuthorizationFlow {
       ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
       ...(request.codeChallenge !== undefined ? { codeChallenge: request.codeChallenge, codeChallengeMethod: 'S256' as const } : {}),
       ...(request.claims !== undefined ? { claims: request.claims } : {}),
+      ...(request.claimsLocales !== undefined ? { claimsLocales: request.claimsLocales } : {}),
     });
     return this.respond(request, request.responseMode, {
       code: issued.code,

@@ -1,3 +1,4 @@
+import type { ClaimsRequest } from '../../../../contracts/claims.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import type { ClientView } from '../../../../contracts/messages/client-registry.js';
 import { sameLoopbackIgnoringPort } from '../../../../contracts/redirect-uris.js';
@@ -35,12 +36,14 @@ export interface AuthorizationRequest {
   claimsLocales?: string[];
   /** OIDC Core §3.1.2.1: the login name the client expects; the login form is prefilled with it. */
   loginHint?: string;
-  /** The raw `id_token_hint`: verified by the token-issuer when the session step needs it. */
+  /** The raw `id_token_hint`, until the session step has verified it (then only its subject stays). */
   idTokenHint?: string;
+  /** OIDC Core §3.1.2.1: the user the verified `id_token_hint` names; only they may be answered for. */
+  idTokenHintSub?: string;
   /** OIDC Core §3.1.2.1: requested Authentication Context Class References, in order of preference. */
   acrValues?: string[];
   /** OIDC Core §5.5: the `claims` request parameter, parsed. */
-  claims?: Record<string, unknown>;
+  claims?: ClaimsRequest;
   /**
    * The session this request was answered for (set when the consent page is shown): the consent
    * form is honoured only with that same session, so a pending-request cookie planted in another

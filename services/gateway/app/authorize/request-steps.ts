@@ -10,6 +10,7 @@ import {
   type ResponseMode,
   type ResponseType,
 } from '../../../../contracts/response-types.js';
+import { parseClaimsParameter } from '../../../../contracts/claims.js';
 import { single, type AuthorizationRequest, type Display, type Prompt, type RawParams } from './authorization-request.js';
 
 /**
@@ -181,6 +182,19 @@ export const REQUEST_STEPS: readonly RequestStep[] = [
     },
   },
   {
+    name: 'claims',
+    rule: 'OIDC Core §5.5: a JSON object with userinfo and id_token members; claims not understood are ignored',
+    run({ get }, request) {
+      const text = get('claims');
+      if (text === undefined) return;
+      const claims = parseClaimsParameter(text);
+      if (claims.userinfo !== undefined && !issuesAccessTokenEver(request.responseType!)) {
+        throw new OAuthError('invalid_request', 'claims.userinfo needs a response type that issues an access token');
+      }
+      request.claims = claims;
+    },
+  },
+  {
     name: 'acr_values',
     rule: 'OIDC Core §3.1.2.1: requested authentication context classes, voluntary',
     run({ get }, request) {
@@ -205,6 +219,9 @@ export function validateAuthorizationRequest(
   for (const step of REQUEST_STEPS) step.run(input, draft);
   return draft as AuthorizationRequest;
 }
+
+/** OIDC Core §5.5: a `code` leads to an access token at the token endpoint; `id_token` alone never does. */
+const issuesAccessTokenEver = (type: ResponseType): boolean => type !== 'id_token';
 
 function responseModeOf(requested: string | undefined, type: ResponseType): ResponseMode {
   if (requested === undefined) return defaultResponseMode(type);

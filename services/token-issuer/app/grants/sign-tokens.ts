@@ -2,6 +2,7 @@ import type { RequestContext } from '../../../../contracts/events/metadata.js';
 import type { TokenResponse } from '../../../../contracts/messages/token-issuer.js';
 import { randomSecret, sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { GrantSubject } from '../../domain/grant/state.js';
+import { idTokenUserClaims } from '../id-token-claims.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 
 /** The access token of a grant about to be recorded: its `jti` is `<grant id>.<secret>`. */
@@ -29,7 +30,7 @@ export function planAccessToken(deps: Pick<TokenIssuerDeps, 'minter'>, grantId: 
  * `openid` is in the scope and a user authenticated (OIDC Core §3.1.3.3, §12.2).
  */
 export async function signTokenResponse(
-  deps: Pick<TokenIssuerDeps, 'minter'>,
+  deps: Pick<TokenIssuerDeps, 'minter' | 'bus'>,
   ctx: RequestContext,
   args: {
     subject: GrantSubject;
@@ -61,6 +62,14 @@ export async function signTokenResponse(
           amr: subject.authentication.amr,
           sid: subject.authentication.sessionId,
           accessToken,
+          // OIDC Core §5.5: what the authorization's `claims` request asked the ID token to carry.
+          userClaims: await idTokenUserClaims(deps, ctx, {
+            sub: subject.sub,
+            scope,
+            scopeClaims: false,
+            claims: subject.claims,
+            claimsLocales: subject.claimsLocales,
+          }),
           iat: planned.iat,
         })
       : undefined;

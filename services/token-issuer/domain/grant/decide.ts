@@ -1,3 +1,4 @@
+import type { ClaimsRequest } from '../../../../contracts/claims.js';
 import type { GrantEvent } from '../../../../contracts/events/grant.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { accept, reject, type Decision } from '../../../shared/domain/decider.js';
@@ -43,7 +44,8 @@ export interface GrantImplicitCommand {
   acr: string;
   amr: string[];
   accessToken: FrontChannelIssue['accessToken'];
-  claims?: Record<string, unknown>;
+  claims?: ClaimsRequest;
+  claimsLocales?: string[];
 }
 
 export interface RedeemCodeCommand {

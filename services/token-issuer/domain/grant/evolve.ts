@@ -19,7 +19,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       };
     }
     case 'implicit.granted': {
-      const { grantId, clientId, sub, scope, sessionId, authTime, acr, amr, accessToken, claims } = event.data;
+      const { grantId, clientId, sub, scope, sessionId, authTime, acr, amr, accessToken, claims, claimsLocales } = event.data;
       return {
         kind: 'implicit',
         status: 'active',
@@ -31,6 +31,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
           audience: [],
           authentication: { authTime, acr, amr, sessionId },
           ...(claims !== undefined ? { claims } : {}),
+          ...(claimsLocales !== undefined ? { claimsLocales } : {}),
         },
         lineage: { accessTokenIdHashes: accessToken ? [accessToken.accessTokenIdHash] : [], refreshToken: null },
         revocation: null,

@@ -1,3 +1,5 @@
+import type { ClaimsRequest } from '../../../../contracts/claims.js';
+
 /**
  * The grant aggregate (DESIGN §3): one authorization and its token lineage. Its state is a union
  * by grant kind; every kind shares the lineage (the access tokens issued on the grant's own stream,
@@ -26,7 +28,9 @@ export interface IssuedCode {
   /** The access token the authorization endpoint handed out with the code (hybrid `... token`). */
   frontChannelAccessTokenIdHash?: string;
   /** OIDC Core §5.5: the `claims` request the redemption's ID token and userinfo honour. */
-  claims?: Record<string, unknown>;
+  claims?: ClaimsRequest;
+  /** OIDC Core §5.2: the languages the claims were asked in. */
+  claimsLocales?: string[];
 }
 
 /** Generation 0 of the grant's refresh tokens, as recorded when the grant first issued tokens. */
@@ -47,8 +51,9 @@ export interface GrantSubject {
   /** The scope granted: a refresh may ask for less, never more (RFC 6749 §6). */
   scope: string;
   audience: string[];
-  /** OIDC Core §5.5: the `claims` request of the authorization, for ID tokens and userinfo. */
-  claims?: Record<string, unknown>;
+  /** OIDC Core §5.5, §5.2: the `claims` request of the authorization and its languages, for ID tokens and userinfo. */
+  claims?: ClaimsRequest;
+  claimsLocales?: string[];
 }
 
 /** Who a redeemed code's tokens are for: its user's authentication, for this issuer (no resource). */
@@ -60,6 +65,7 @@ export function codeSubject(code: IssuedCode): GrantSubject {
     scope: code.scope,
     audience: [],
     ...(code.claims !== undefined ? { claims: code.claims } : {}),
+    ...(code.claimsLocales !== undefined ? { claimsLocales: code.claimsLocales } : {}),
   };
 }
 
