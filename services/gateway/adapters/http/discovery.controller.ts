@@ -6,7 +6,6 @@ import { CLAIMS_SUPPORTED } from '../../../../contracts/claims.js';
 import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import { RESPONSE_MODES, RESPONSE_TYPES } from '../../../../contracts/response-types.js';
 import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
-import { SUPPORTED_LOCALES } from '../pages/i18n/locale.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
@@ -52,7 +51,6 @@ export class DiscoveryController {
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       display_values_supported: ['page', 'popup', 'touch', 'wap'],
-      ui_locales_supported: [...SUPPORTED_LOCALES],
       authorization_response_iss_parameter_supported: true,
       // OIDC Discovery §3: the languages of the login, consent and error pages.
       ui_locales_supported: [...SUPPORTED_LOCALES],
