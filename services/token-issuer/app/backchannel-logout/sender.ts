@@ -138,7 +138,8 @@ export class BackchannelLogoutSender implements Follower {
   }
 
   private async handle(event: RecordedEvent): Promise<void> {
-    if (event.type !== 'authorization_code.issued' && event.type !== 'session.ended') return;
+    // The grants that name a session: a code (with or without front-channel tokens), or implicit tokens.
+    if (event.type !== 'authorization_code.issued' && event.type !== 'implicit.granted' && event.type !== 'session.ended') return;
     let parsed: { event: GrantEvent | SessionEvent; meta: EventMetadata };
     try {
       const body = { type: event.type, schemaVersion: event.schemaVersion, data: event.data };
@@ -148,7 +149,7 @@ export class BackchannelLogoutSender implements Follower {
     }
     const { event: domainEvent, meta } = parsed;
     if (meta.tenant !== this.deps.tenant) return;
-    if (domainEvent.type === 'authorization_code.issued') {
+    if (domainEvent.type === 'authorization_code.issued' || domainEvent.type === 'implicit.granted') {
       await addParticipant(this.deps.projections, this.name, {
         tenant: meta.tenant,
         sessionId: domainEvent.data.sessionId,
