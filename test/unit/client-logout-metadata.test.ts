@@ -30,16 +30,25 @@ describe('client logout metadata', () => {
   });
 
   test('kept as registered: https and loopback http post-logout URIs, a back-channel URI with a query, session required', () => {
-    const valid = validateClientMetadata({
-      ...WEB,
-      post_logout_redirect_uris: ['https://app.example.com/bye?x=1', 'http://127.0.0.1:8080/bye', 'https://app.example.com/bye?x=1'],
-      backchannel_logout_uri: 'https://app.example.com/backchannel?tenant=a',
-      backchannel_logout_session_required: true,
-    });
+    const valid = validateClientMetadata(
+      {
+        ...WEB,
+        post_logout_redirect_uris: ['https://app.example.com/bye?x=1', 'http://127.0.0.1:8080/bye', 'https://app.example.com/bye?x=1'],
+        backchannel_logout_uri: 'https://app.example.com/backchannel?tenant=a',
+        backchannel_logout_session_required: true,
+      },
+      'initial_access_token',
+    );
     expect(valid.postLogoutRedirectUris).toEqual(['https://app.example.com/bye?x=1', 'http://127.0.0.1:8080/bye']);
     expect(valid.backchannelLogoutUri).toBe('https://app.example.com/backchannel?tenant=a');
     expect(valid.backchannelLogoutSessionRequired).toBe(true);
-    expect(validateClientMetadata({ ...WEB, backchannel_logout_uri: 'http://localhost:9000/bc' }).backchannelLogoutUri).toBe('http://localhost:9000/bc');
+    expect(validateClientMetadata({ ...WEB, backchannel_logout_uri: 'http://localhost:9000/bc' }, 'initial_access_token').backchannelLogoutUri).toBe('http://localhost:9000/bc');
+  });
+
+  test('a back-channel URI is the operator\'s to allow: open registration cannot point the server at a host (SSRF)', () => {
+    for (const uri of ['https://app.example.com/bc', 'http://127.0.0.1:9000/admin/quitquitquit', 'https://10.0.0.5/internal']) {
+      expect(refusal({ ...WEB, backchannel_logout_uri: uri }).description).toMatch(/initial access token/);
+    }
   });
 
   test('a native client may use a private-use scheme after logout, a web client may not', () => {
@@ -73,7 +82,7 @@ describe('client logout metadata', () => {
         clientId,
         secretHash: null,
         registrationAccessTokenHash: null,
-        authorizedBy: 'open',
+        authorizedBy: 'initial_access_token',
         metadata: { ...WEB, token_endpoint_auth_method: 'none', post_logout_redirect_uris: ['https://app.example.com/bye'], backchannel_logout_uri: 'https://app.example.com/bc' },
       },
       clientDecider.initialState(),

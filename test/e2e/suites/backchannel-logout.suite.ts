@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
@@ -25,7 +26,11 @@ export interface BackchannelIdp {
 }
 
 /** Short retries for the tests: 300 ms doubling, up to 10 attempts, 2 s per POST. */
+/** A back-channel URI is the operator's to allow: registered with the initial access token only. */
+const INITIAL_ACCESS_TOKEN = `iat-${randomBytes(16).toString('hex')}`;
+
 export const BACKCHANNEL_TEST_ENV = {
+  IDP_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
   IDP_BACKCHANNEL_LOGOUT_BACKOFF_MS: '300',
   IDP_BACKCHANNEL_LOGOUT_ATTEMPTS: '10',
   IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '2000',
@@ -78,7 +83,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 const REDIRECT_URI = 'https://rp.example.test/bc-cb';
-const options = () => ({ execute: [client.allowInsecureRequests] });
+const options = () => ({ execute: [client.allowInsecureRequests], initialAccessToken: INITIAL_ACCESS_TOKEN });
 
 export function describeBackchannelLogout(
   topology: string,

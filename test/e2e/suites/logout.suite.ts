@@ -63,18 +63,15 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       expect(metadata).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });
     });
 
-    it('registration returns the logout metadata, and so does the RFC 7592 read', async () => {
-      const config = await register({ backchannel_logout_uri: 'https://rp.example.test/bc', backchannel_logout_session_required: true });
+    it('registration returns the logout metadata, and so does the RFC 7592 read; a back-channel URI needs the initial access token', async () => {
+      const config = await register({ backchannel_logout_session_required: true });
       const metadata = config.clientMetadata();
       expect(metadata.post_logout_redirect_uris).toEqual([POST_LOGOUT]);
-      expect(metadata.backchannel_logout_uri).toBe('https://rp.example.test/bc');
       expect(metadata.backchannel_logout_session_required).toBe(true);
       const read = await fetch(String(metadata.registration_client_uri), { headers: { authorization: `Bearer ${String(metadata.registration_access_token)}` } });
-      expect(await read.json()).toMatchObject({
-        post_logout_redirect_uris: [POST_LOGOUT],
-        backchannel_logout_uri: 'https://rp.example.test/bc',
-        backchannel_logout_session_required: true,
-      });
+      expect(await read.json()).toMatchObject({ post_logout_redirect_uris: [POST_LOGOUT], backchannel_logout_session_required: true });
+      // SSRF: the server POSTs to it, so open registration may not choose where.
+      await expect(register({ backchannel_logout_uri: 'https://rp.example.test/bc' })).rejects.toMatchObject({ error: 'invalid_client_metadata' });
     });
 
     it('with the ID token of this session and a registered post_logout_redirect_uri: 303 there with the state, the session is gone, session.ended is in the log', async () => {
@@ -129,7 +126,7 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       expect(await signedIn(config, browser)).toBe(false);
     });
 
-    it('without a hint the OP asks; confirming logs out and goes to the registered URI with the state', async () => {
+    it('without a hint the OP asks; confirming logs out and shows the signed-out page, never a redirect (RP-Initiated Logout §3)', async () => {
       const config = await register();
       const browser = new Browser();
       await signIn(config, browser);
@@ -146,8 +143,8 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
 
         const done = await browser.postForm(`${server().issuer}/logout/confirm`, { confirmation: confirmationOf(confirm) });
 
-        expect(done.status).toBe(303);
-        expect(done.location).toBe(`${POST_LOGOUT}?state=xyz`);
+        expect(done.status).toBe(200);
+        expect(done.location).toBeNull();
         // (signedIn issued a code above.)
         expect((await watch.appended()).filter((type) => type.startsWith('session.'))).toEqual(['session.ended']);
       } finally {
@@ -191,6 +188,14 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       } finally {
         await watch.close();
       }
+    });
+
+    it('no open redirect: a registered post_logout_redirect_uri without an id_token_hint is not redirected to, session or not', async () => {
+      const config = await register();
+      const page = await new Browser().get(`${server().issuer}/logout?client_id=${encodeURIComponent(config.clientMetadata().client_id)}&post_logout_redirect_uri=${encodeURIComponent(POST_LOGOUT)}&state=s`);
+      expect(page.status).toBe(200);
+      expect(page.location).toBeNull();
+      expect(page.body).not.toContain(POST_LOGOUT);
     });
 
     describe('refused: an error page, no redirect, nothing ends', () => {

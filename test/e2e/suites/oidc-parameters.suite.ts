@@ -48,6 +48,42 @@ export function describeOidcRequestParameters(server: () => IdpUnderTest, user: 
       expect(tokens.refresh_token).toBeUndefined();
     });
 
+    it('claims named one by one need consent like their scope; a claim of a scope the client did not register is not released', async () => {
+      const config = await register();
+      const browser = new Browser();
+      // Consent to openid only.
+      await redeem(config, await flow(config, browser, {}));
+      // The same client now names email one by one: the user is asked again, for email.
+      const claims = JSON.stringify({ id_token: { email: null } });
+      const page = await browser.get(client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 's', nonce: 'n', claims }));
+      expect(page.kind).toBe('consent');
+      expect(page.body).toContain('<code>email</code>');
+      // A client registered for openid alone gets no email however it asks.
+      const narrow = await client.dynamicClientRegistration(
+        new URL(server().issuer),
+        { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid' },
+        client.ClientSecretBasic(),
+        { execute: [client.allowInsecureRequests] },
+      );
+      const tokens = await redeem(narrow, await flow(narrow, browser, { claims: JSON.stringify({ id_token: { email: null, address: null }, userinfo: { phone_number: null } }) }));
+      expect(tokens.claims()!.email).toBeUndefined();
+      expect(tokens.claims()!.address).toBeUndefined();
+      const userinfo = await client.fetchUserInfo(narrow, tokens.access_token, tokens.claims()!.sub);
+      expect(userinfo.phone_number).toBeUndefined();
+    });
+
+    it('claims: a sub asked for by value answers only for that user (OIDC Core §5.5.1)', async () => {
+      const config = await register();
+      const browser = new Browser();
+      const sub = (await redeem(config, await flow(config, browser, {}))).claims()!.sub;
+      const other = JSON.stringify({ id_token: { sub: { value: 'someone-else' } } });
+      const refused = await browser.get(client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 's', prompt: 'none', claims: other }));
+      expect(new URL(refused.location!).searchParams.get('error')).toBe('login_required');
+      const same = JSON.stringify({ id_token: { sub: { value: sub } } });
+      const tokens = await redeem(config, await flow(config, browser, { claims: same, prompt: 'none' }));
+      expect(tokens.claims()!.sub).toBe(sub);
+    });
+
     it('claims: malformed JSON or members are invalid_request at the redirect URI', async () => {
       const config = await register();
       for (const claims of ['{not json', '[]', '{"id_token":{"email":{"essential":"yes"}}}']) {

@@ -109,6 +109,12 @@ export function validateClientMetadata(
   }
 
   const logout = validateLogoutMetadata(input, applicationType);
+  // The server itself POSTs to a back-channel URI, so whoever registers one points the IdP at a
+  // host of their choosing (loopback and internal ones included): the operator's call, never an
+  // open registration's (SSRF).
+  if (logout.backchannelLogoutUri !== null && authorizedBy !== 'initial_access_token') {
+    throw metadataError('backchannel_logout_uri may only be registered with the initial access token');
+  }
 
   const clientName = input.client_name;
   if (clientName !== undefined && (typeof clientName !== 'string' || clientName.length > 200)) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { AuthorizationFlow, type AuthorizationOutcome } from '../../app/authorize/authorization-flow.js';
 import type { AuthorizationRequest, RawParams } from '../../app/authorize/authorization-request.js';
+import { consentScopes } from '../../app/authorize/claims-consent.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
 import { consentPage } from '../pages/consent.page.js';
@@ -167,7 +168,7 @@ export class AuthorizeController {
           .status(200)
           .type('text/html; charset=utf-8')
           .header('Content-Language', locale)
-          .send(consentPage(outcome.client, outcome.request, locale));
+          .send(consentPage(outcome.client, { ...outcome.request, scope: consentScopes(outcome.request).join(' ') }, locale));
         return;
       case 'error_page': {
         const status = outcome.error.status >= 500 ? outcome.error.status : 400;

@@ -9,6 +9,7 @@ import type { ResponseMode } from '../../../../contracts/response-types.js';
 import { call } from '../../../../infra/bus/typed.js';
 import type { GatewayOptions } from '../gateway.options.js';
 import { matchRedirectUri, requestedClientId, type AuthorizationRequest, type RawParams } from './authorization-request.js';
+import { consentScopes } from './claims-consent.js';
 import { errorResponseMode, REQUEST_STEPS, validateAuthorizationRequest } from './request-steps.js';
 import { renderAuthorizationResponse, type RenderedResponse } from './response-modes.js';
 import { wellFormedSessionToken } from './session-token.js';
@@ -85,9 +86,9 @@ export class AuthorizationFlow {
     const result = await this.call(this.options.bus, Login, { ctx, ...credentials, clientId: client.clientId });
     if (!result.authenticated) return { outcome: { kind: 'login', request, client, failed: true } };
     if (!result.session) throw new Error('authn answered a login form without the session it starts by default');
-    if (request.idTokenHintSub !== undefined && result.session.sub !== request.idTokenHintSub) {
+    if (!isRequiredUser(request, result.session.sub)) {
       // OIDC Core §3.1.2.2: the answer may only be for the user the id_token_hint names.
-      const error = new OAuthError('login_required', 'the user who signed in is not the one id_token_hint names');
+      const error = new OAuthError('login_required', 'the user who signed in is not the one the request names');
       return { outcome: this.errorResponse(request, error), sessionToken: result.sessionToken, sessionExpiresAt: result.expiresAt };
     }
     // This request's own login: the proof that prompt=login and max_age are met.
@@ -116,7 +117,7 @@ export class AuthorizationFlow {
     }
     if (!this.authenticationMeetsRequest(request, session)) return { kind: 'login', request: withoutSession(request), client };
     if (!approved) return this.errorResponse(request, new OAuthError('access_denied', 'the user denied the request'));
-    const scopes = request.scope.split(' ');
+    const scopes = consentScopes(request);
     await this.call(this.options.bus, GrantConsent, { ctx: userCtx(ctx, session), sub: session.sub, clientId: client.clientId, scopes });
     return this.issue(ctx, request, session);
   }
@@ -152,7 +153,7 @@ export class AuthorizationFlow {
    * (`loginSessionId`) meets prompt=login; an older session meets max_age while young enough.
    */
   private authenticationMeetsRequest(request: AuthorizationRequest, session: SessionView): boolean {
-    if (request.idTokenHintSub !== undefined && session.sub !== request.idTokenHintSub) return false;
+    if (!isRequiredUser(request, session.sub)) return false;
     if (request.loginSessionId === session.sessionId) return true;
     if (request.prompt?.includes('login')) return false;
     if (request.maxAge !== undefined && Date.now() / 1000 - session.authTime > request.maxAge) return false;
@@ -180,7 +181,7 @@ export class AuthorizationFlow {
       ctx,
       sub: session.sub,
       clientId: client.clientId,
-      scopes: request.scope.split(' '),
+      scopes: consentScopes(request),
     });
     if (granted && !request.prompt?.includes('consent')) return this.issue(ctx, request, session);
     if (request.prompt?.includes('none')) return this.errorResponse(request, new OAuthError('consent_required', 'consent is required'));
@@ -236,6 +237,10 @@ export class AuthorizationFlow {
     return (await this.call(this.options.bus, ResolveSession, { ctx, sessionToken })).session;
   }
 }
+
+/** The user an `id_token_hint` or a `claims` request for a `sub` value names, if any, is this one. */
+const isRequiredUser = (request: AuthorizationRequest, sub: string): boolean =>
+  (request.idTokenHintSub === undefined || request.idTokenHintSub === sub) && (request.requiredSub === undefined || request.requiredSub === sub);
 
 const withoutSession = (request: AuthorizationRequest): AuthorizationRequest => {
   const { sessionId: _sessionId, ...rest } = request;

@@ -40,6 +40,8 @@ export interface AuthorizationRequest {
   idTokenHint?: string;
   /** OIDC Core §3.1.2.1: the user the verified `id_token_hint` names; only they may be answered for. */
   idTokenHintSub?: string;
+  /** OIDC Core §5.5.1: the `sub` the `claims` parameter asks for by value; only they may be answered for. */
+  requiredSub?: string;
   /** OIDC Core §3.1.2.1: requested Authentication Context Class References, in order of preference. */
   acrValues?: string[];
   /** OIDC Core §5.5: the `claims` request parameter, parsed. */

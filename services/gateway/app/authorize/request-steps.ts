@@ -10,7 +10,8 @@ import {
   type ResponseMode,
   type ResponseType,
 } from '../../../../contracts/response-types.js';
-import { parseClaimsParameter } from '../../../../contracts/claims.js';
+import { parseClaimsParameter, requestedSubject } from '../../../../contracts/claims.js';
+import { claimsWithinRegistration } from './claims-consent.js';
 import { single, type AuthorizationRequest, type Display, type Prompt, type RawParams } from './authorization-request.js';
 
 /**
@@ -184,14 +185,17 @@ export const REQUEST_STEPS: readonly RequestStep[] = [
   {
     name: 'claims',
     rule: 'OIDC Core §5.5: a JSON object with userinfo and id_token members; claims not understood are ignored',
-    run({ get }, request) {
+    run({ get, client }, request) {
       const text = get('claims');
       if (text === undefined) return;
-      const claims = parseClaimsParameter(text);
+      const claims = claimsWithinRegistration(parseClaimsParameter(text), client.scope.split(' '));
       if (claims.userinfo !== undefined && !issuesAccessTokenEver(request.responseType!)) {
         throw new OAuthError('invalid_request', 'claims.userinfo needs a response type that issues an access token');
       }
       request.claims = claims;
+      // OIDC Core §5.5.1: a `sub` asked for by value: only that user may be answered for.
+      const sub = requestedSubject(claims);
+      if (sub !== undefined) request.requiredSub = sub;
     },
   },
   {

@@ -72,7 +72,9 @@ export class LogoutFlow {
         if (!client.postLogoutRedirectUris.includes(request.postLogoutRedirectUri)) {
           throw invalid('post_logout_redirect_uri is not registered for this client');
         }
-        postLogoutRedirectUri = request.postLogoutRedirectUri;
+        // §3: without an id_token_hint the OP MUST NOT redirect: a registered URI alone is no proof
+        // (anyone may register a client openly), so the user sees the signed-out page instead.
+        postLogoutRedirectUri = hinted ? request.postLogoutRedirectUri : null;
       }
       const checked: CheckedLogout = { clientId, postLogoutRedirectUri, state: request.state ?? null, uiLocales };
 
