@@ -216,6 +216,38 @@ describe('a real headless Chromium against the embedded IdP', () => {
     }));
 });
 
+describe('response_mode=form_post in a real headless Chromium', () => {
+  it('form_post: the IdP page posts the response to the RP by its one script, within its CSP; the RP redeems the code with PKCE', () =>
+    withSession(async (session) => {
+      const callbacks: string[] = [];
+      session.page.on('request', (request) => {
+        if (request.url().startsWith(session.rp.redirectUri)) callbacks.push(request.method());
+      });
+      await signIn(session, 'Sign in with form_post');
+      expect(session.rp.signIns.at(-1)).toMatchObject({ method: 'POST', responseMode: 'form_post' });
+      // The response came only in the POSTed form: no GET of the callback carried it.
+      expect(callbacks).toEqual(['POST']);
+      expect(new URL(session.page.url()).search).toBe('');
+      // The auto-submitting script ran by its hash and the form went where form-action allows.
+      expectNoPageProblems(session);
+    }));
+
+  it('form_post without JavaScript: the page says so and its Continue button posts the response', () =>
+    withSession(
+      async (session) => {
+        const { page, rp } = session;
+        await page.goto(`${rp.origin}/login?response_mode=form_post`);
+        await logIn(session);
+        await page.getByRole('button', { name: 'Allow' }).click();
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await expectSignedIn(session);
+        expect(rp.signIns.at(-1)).toMatchObject({ method: 'POST', responseMode: 'form_post' });
+        expect(session.csp).toEqual([]);
+      },
+      { javaScriptEnabled: false },
+    ));
+});
+
 describe('RP-initiated logout in a real headless Chromium', () => {
   it('logout with the ID token as hint: the session ends at once, the browser returns to the RP with its state, the next sign-in asks for the password', () =>
     withSession(async (session) => {
