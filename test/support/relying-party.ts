@@ -11,8 +11,8 @@ import * as client from 'openid-client';
  * The callback answers GET (query) and POST (`response_mode=form_post`). Its signed-in page links
  * to RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at the IdP's
  * end_session_endpoint, with the ID token as hint or (to make the IdP ask the user) only the
- * client_id; the IdP sends the browser back to the registered post_logout_redirect_uri with the
- * RP's state.
+ * client_id; with the hint the IdP sends the browser back to the registered
+ * post_logout_redirect_uri with the RP's state.
  */
 
 export type ResponseMode = 'query' | 'form_post';
