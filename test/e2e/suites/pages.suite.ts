@@ -82,6 +82,24 @@ export function describePages(server: () => IdpUnderTest, user: { username: stri
       expect(failed.body).not.toContain(`${user.password}-wrong`);
     });
 
+    it('the forms posted back keep the language of ui_locales, whatever the browser prefers', async () => {
+      const browser = new Browser({ 'accept-language': 'en-GB, en;q=0.9' });
+      const login = await browser.get(authorizationUrl(await register('Pages ui_locales'), { ui_locales: 'fr-CA de' }));
+      expect(login.headers.get('content-language')).toBe('fr');
+      const failed = await browser.postForm(new URL('/authorize/login', login.url), {
+        rid: hiddenRid(login.body),
+        username: user.username,
+        password: `${user.password}-wrong`,
+      });
+      expect(failed.status).toBe(401);
+      expect(failed.headers.get('content-language')).toBe('fr');
+      expect(failed.body).toContain('role="alert">Nom d’utilisateur ou mot de passe incorrect.</p>');
+      const consent = await browser.postForm(new URL('/authorize/login', login.url), { rid: hiddenRid(failed.body), ...user });
+      expect(consent.kind).toBe('consent');
+      expect(consent.headers.get('content-language')).toBe('fr');
+      expect(consent.body).toMatch(/<html lang="fr">/);
+    });
+
     it('the consent page names the client and the redirect host, escaped, in the user language; the flow completes', async () => {
       const config = await register(HOSTILE_NAME);
       const browser = new Browser({ 'accept-language': 'de' });
