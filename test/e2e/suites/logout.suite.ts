@@ -190,6 +190,16 @@ export function describeRpInitiatedLogout(server: () => IdpUnderTest, user: { us
       }
     });
 
+    it('an oversized or malformed session cookie is no session at logout either: the signed-out page, not an error', async () => {
+      for (const value of ['x'.repeat(3_000), 'not-a-session']) {
+        const browser = new Browser();
+        browser.plant({ name: 'idp_session', value, host: new URL(server().issuer).host });
+        const page = await browser.get(`${server().issuer}/logout`);
+        expect(page.status).toBe(200);
+        expect(page.body).not.toContain('invalid_request');
+      }
+    });
+
     it('no open redirect: a registered post_logout_redirect_uri without an id_token_hint is not redirected to, session or not', async () => {
       const config = await register();
       const page = await new Browser().get(`${server().issuer}/logout?client_id=${encodeURIComponent(config.clientMetadata().client_id)}&post_logout_redirect_uri=${encodeURIComponent(POST_LOGOUT)}&state=s`);

@@ -7,6 +7,7 @@ import { call } from '../../../../infra/bus/typed.js';
 import { constantTimeEqual, sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RawParams } from '../authorize/authorization-request.js';
 import type { GatewayOptions } from '../gateway.options.js';
+import { wellFormedSessionToken } from '../authorize/session-token.js';
 import { parseEndSessionParams, postLogoutRedirect } from './end-session-request.js';
 
 /** How long the confirmation page's form stays good. */
@@ -135,8 +136,8 @@ export class LogoutFlow {
   }
 
   private async session(ctx: RequestContext, sessionToken: string | undefined): Promise<SessionView | null> {
-    // A cookie no session could have (oversized) is no session.
-    if (!sessionToken || sessionToken.length > 512) return null;
+    // A cookie no session could have (oversized, malformed) is no session.
+    if (!sessionToken || !wellFormedSessionToken(sessionToken)) return null;
     return (await this.call(this.options.bus, ResolveSession, { ctx, sessionToken })).session;
   }
 }
