@@ -1,6 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir } from '../files/private-files.js';
 
 /**
  * The key-encryption key (KEK): 32 bytes the event log never sees. Every purpose gets its own
@@ -29,7 +30,7 @@ export function loadOrCreateKekFile(path: string): Buffer {
   const existing = readKekFile(path);
   if (existing) return existing;
 
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dirname(path));
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(temp, `${randomBytes(KEK_BYTES).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
   try {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CatchUpSubscription } from './catch-up.js';
 import {
@@ -16,6 +14,7 @@ import {
   type Subscription,
 } from './port.js';
 import { versionMatches } from './expectations.js';
+import { preparePrivateSqliteFile, type TightenedListener } from '../files/private-files.js';
 import {
   DEFAULT_SQLITE_SYNCHRONOUS,
   SYNCHRONOUS_PRAGMA_VALUE,
@@ -45,6 +44,8 @@ export interface SqliteEventStoreOptions {
    * appends may be lost to an OS crash or power loss (see sqlite-synchronous.ts).
    */
   synchronous?: SqliteSynchronous;
+  /** Told when the file (or its -wal/-shm) existed readable by group/others and was tightened to 0600. */
+  onTightened?: TightenedListener;
 }
 
 interface EventRow {
@@ -116,7 +117,7 @@ export class SqliteEventStore implements EventStore {
   static open(file: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     // Checked before anything is created: a bad level must not leave an empty database behind.
     const synchronous = parseSqliteSynchronous(options.synchronous ?? DEFAULT_SQLITE_SYNCHRONOUS);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') preparePrivateSqliteFile(file, options.onTightened);
     const db = new Database(file);
     try {
       // busy_timeout first: the other pragmas and the schema may have to wait for other connections.

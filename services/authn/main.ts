@@ -11,7 +11,7 @@ const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'authn' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
-const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK);
+const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK, { logger: logger.child({ component: 'data-keys' }) });
 
 await runBackendService({
   name: 'authn',

@@ -10,6 +10,7 @@ import type { DataKeyStore } from '../../infra/crypto/data-keys/port.js';
 import { SqliteDataKeyStore } from '../../infra/crypto/data-keys/sqlite.js';
 import { deriveKey, loadOrCreateKekFile } from '../../infra/crypto/kek.js';
 import { SealedTokens } from '../../infra/crypto/sealed-token.js';
+import { logTightened } from '../../infra/files/private-files.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
@@ -39,13 +40,14 @@ const SESSION_TTL_SECONDS = 8 * 3600;
  */
 export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
   const kek = config.kek ?? loadOrCreateKekFile(join(config.dataDir, 'kek'));
+  const onTightened = logTightened(logger);
   const eventStore: EventStore =
     config.eventStore.kind === 'sqlite'
-      ? SqliteEventStore.open(config.eventStore.path, { synchronous: config.eventStore.synchronous })
+      ? SqliteEventStore.open(config.eventStore.path, { synchronous: config.eventStore.synchronous, onTightened })
       : new InMemoryEventStore();
   const dataKeys: DataKeyStore =
     config.eventStore.kind === 'sqlite'
-      ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek)
+      ? SqliteDataKeyStore.open(join(config.dataDir, 'data-keys.db'), kek, { onTightened })
       : new InMemoryDataKeyStore(kek);
   // Memory by default (rebuilt from the log at every start); Redis resumes from its checkpoint.
   const projectionStore = await openProjectionStore(config.projections).catch(async (error: unknown) => {

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { preparePrivateSqliteFile, type TightenedListener } from '../../files/private-files.js';
 import { SealedSchema } from '../envelope.js';
 import { DataKeyDestroyedError, DataKeyWrapper, type DataKeyStore } from './port.js';
 
@@ -37,9 +36,10 @@ export class SqliteDataKeyStore implements DataKeyStore {
     return Number(this.db.pragma('synchronous', { simple: true }));
   }
 
-  static open(path: string, kek: Buffer): SqliteDataKeyStore {
+  /** Creates the file (and -wal/-shm) 0600; `onTightened` hears of an existing one that was not. */
+  static open(path: string, kek: Buffer, options: { onTightened?: TightenedListener } = {}): SqliteDataKeyStore {
     const wrapper = new DataKeyWrapper(kek);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') preparePrivateSqliteFile(path, options.onTightened);
     const db = new Database(path, { timeout: 5000 });
     try {
       db.pragma('busy_timeout = 5000');

@@ -3,6 +3,7 @@ import { InMemoryDataKeyStore } from '../../../infra/crypto/data-keys/memory.js'
 import { NatsKvDataKeyStore } from '../../../infra/crypto/data-keys/nats-kv.js';
 import type { DataKeyStore } from '../../../infra/crypto/data-keys/port.js';
 import { SqliteDataKeyStore } from '../../../infra/crypto/data-keys/sqlite.js';
+import { logTightened } from '../../../infra/files/private-files.js';
 import { JetStreamEventStore } from '../../../infra/event-store/jetstream.js';
 import { KurrentDbEventStore } from '../../../infra/event-store/kurrentdb.js';
 import { InMemoryEventStore } from '../../../infra/event-store/memory.js';
@@ -19,7 +20,10 @@ export async function openEventStore(url: EventStoreUrl, options: { logger?: Log
     case 'memory':
       return new InMemoryEventStore();
     case 'sqlite':
-      return SqliteEventStore.open(url.path, { synchronous: url.synchronous });
+      return SqliteEventStore.open(url.path, {
+        synchronous: url.synchronous,
+        onTightened: options.logger && logTightened(options.logger),
+      });
     case 'jetstream':
       return JetStreamEventStore.connect(url.url, { replicas: url.replicas, logger: options.logger });
     case 'kurrentdb':
@@ -36,12 +40,16 @@ export async function openProjectionStore(url: ProjectionsUrl): Promise<Projecti
   }
 }
 
-export async function openDataKeyStore(url: DataKeysUrl, kek: Buffer): Promise<DataKeyStore & { ping?(): Promise<void> }> {
+export async function openDataKeyStore(
+  url: DataKeysUrl,
+  kek: Buffer,
+  options: { logger?: Logger } = {},
+): Promise<DataKeyStore & { ping?(): Promise<void> }> {
   switch (url.kind) {
     case 'memory':
       return new InMemoryDataKeyStore(kek);
     case 'sqlite':
-      return SqliteDataKeyStore.open(url.path, kek);
+      return SqliteDataKeyStore.open(url.path, kek, { onTightened: options.logger && logTightened(options.logger) });
     case 'nats-kv':
       return NatsKvDataKeyStore.connect(url.url, kek, { replicas: url.replicas });
   }
