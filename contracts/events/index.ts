@@ -18,6 +18,7 @@ export * from './define.js';
 export * from './grant.js';
 export * from './keyring.js';
 export * from './metadata.js';
+export * from './published.js';
 export * from './refresh-token.js';
 export * from './session.js';
 export * from './user.js';

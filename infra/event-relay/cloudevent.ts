@@ -1,4 +1,5 @@
 import { EventMetadata } from '../../contracts/events/metadata.js';
+import { publishedData } from '../../contracts/events/published.js';
 import { parseStreamName } from '../../contracts/streams.js';
 import type { RecordedEvent } from '../event-store/port.js';
 
@@ -19,8 +20,15 @@ export interface CloudEvent {
   /** The event's stream name, e.g. `grant-default-<id>`. */
   subject: string;
   time: string;
-  datacontenttype: 'application/json';
-  data: unknown;
+  /**
+   * The allow-listed projection of the event's data (contracts/events/published.ts): never a
+   * hash of a secret, key material or a sealed blob. Absent, with `datacontenttype`, for an
+   * event type or version without an allow-list (fail closed).
+   */
+  datacontenttype?: 'application/json';
+  data?: Record<string, unknown>;
+  /** Present (true) when something of the event's data was left out: its hash cannot be recomputed. */
+  idpredacted?: true;
   /**
    * Position in `$all`, as a decimal string: a CloudEvents Integer is 32-bit, and positions
    * (e.g. the JetStream store's `sequence * 1024`) outgrow that.
@@ -70,6 +78,7 @@ export function toCloudEvent(
   if (streamTenant !== metadata.tenant) {
     throw new Error(`event ${metadata.eventId}: tenant ${metadata.tenant} in a stream of tenant ${streamTenant}`);
   }
+  const published = publishedData(event);
   const cloudEvent: CloudEvent = {
     specversion: '1.0',
     id: metadata.eventId,
@@ -77,8 +86,8 @@ export function toCloudEvent(
     type: event.type,
     subject: event.streamName,
     time: metadata.time,
-    datacontenttype: 'application/json',
-    data: event.data,
+    ...(published.data === undefined ? {} : { datacontenttype: 'application/json', data: published.data }),
+    ...(published.redacted ? { idpredacted: true } : {}),
     idpposition: String(event.position),
     idpschemaversion: event.schemaVersion,
     idpstreamindex: event.streamIndex,

@@ -1,7 +1,8 @@
 /**
  * The live stream (DESIGN §9): every event of the log, in `$all` order, as a CloudEvent on the
  * JetStream stream IDP_EVENTS, so that a consumer can resume from a stream sequence without gaps
- * or duplicates.
+ * or duplicates. Its data is the event's allow-listed projection (contracts/events/published.ts):
+ * no hash of a secret, no key material, no sealed blob; none at all for an unknown type.
  *
  * Correctness does not rest on leader election. The relay resumes after the `Idp-Position` of the
  * stream's last message and publishes every event with `Nats-Expected-Last-Sequence` set to the

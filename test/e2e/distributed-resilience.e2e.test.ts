@@ -292,6 +292,18 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     for (const [name, value] of Object.entries(secrets)) {
       expect({ name, found: dump.includes(value) }).toEqual({ name, found: false });
     }
+
+    // The live stream carries the allow-listed projection of each event: the log holds the
+    // user's argon2id hash and the SHA-256 of the client secret, code, session and tokens, while
+    // the data on IDP_EVENTS holds none of them (the hash chain's own idphash aside).
+    const live = await liveStreamUntil(topology.natsUrl, (e) => e.type === 'tokens.issued' && e.data?.grantId === code.split('.')[0]);
+    const types = live.map((e) => e.type);
+    for (const type of ['user.registered', 'client.registered', 'session.started', 'authorization_code.issued', 'tokens.issued']) expect(types).toContain(type);
+    const data = JSON.stringify(live.map((e) => e.data ?? null));
+    expect(data).toContain(config.clientMetadata().client_id);
+    expect(data).not.toContain('$argon2id$');
+    expect(data.match(/[0-9a-f]{64}/g)).toBeNull();
+    expect(dump).toContain('$argon2id$'); // in the log, so the check above can fail
   }, 60_000);
 
   // Last: it takes Redis away for good.
@@ -312,6 +324,30 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   }, 30_000);
 });
+
+/** The CloudEvents on IDP_EVENTS, read again until one satisfies `until` (the relay is a follower). */
+async function liveStreamUntil(
+  natsUrl: string,
+  until: (event: { type: string; data?: Record<string, unknown> }) => boolean,
+): Promise<{ type: string; data?: Record<string, unknown> }[]> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { state } = await jsm.streams.info('IDP_EVENTS');
+      const events: { type: string; data?: Record<string, unknown> }[] = [];
+      for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+        events.push((await jsm.streams.getMessage('IDP_EVENTS', { seq }))!.json());
+      }
+      if (events.some(until)) return events;
+      if (Date.now() > deadline) throw new Error('IDP_EVENTS did not catch up with the flow');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await nc.close();
+  }
+}
 
 /** Every message of every JetStream stream (log, live stream, KV buckets): subject, headers, body. */
 async function dumpJetStream(natsUrl: string): Promise<string> {

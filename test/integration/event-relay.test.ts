@@ -164,6 +164,8 @@ interface Message {
   msgId: string | undefined;
   position: number;
   event: CloudEvent;
+  /** The message's payload as it is on the stream. */
+  raw: string;
 }
 
 /** What a consumer sees from stream sequence `from` on: every message there is now, in order. */
@@ -180,6 +182,7 @@ async function readMessages(from = 1): Promise<Message[]> {
         msgId: m.headers?.get('Nats-Msg-Id'),
         position: Number(m.headers?.get(POSITION_HEADER)),
         event: m.json<CloudEvent>(),
+        raw: m.string(),
       });
       pending--;
     }
@@ -255,6 +258,46 @@ describe('EventRelay', () => {
     expect(config.duplicate_window).toBeGreaterThan(0);
     expect(relay.isLeader()).toBe(true);
     expect(relay.lastPublishedPosition()).toBe((await store.readAll()).at(-1)!.position);
+  });
+
+  it('publishes the allow-listed projection of each event: no password hash, no client secret hash, no data of an unknown type', async () => {
+    const store = new InMemoryEventStore();
+    const passwordHash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$' + randomBytes(32).toString('base64url');
+    const secretHash = randomBytes(32).toString('hex');
+    const usernameDigest = randomBytes(32).toString('hex');
+    const profile = { alg: 'A256GCM', iv: 'aXY', ct: randomBytes(24).toString('base64url'), tag: 'dGFn' };
+    await store.append(
+      `user-default-${randomUUID()}`,
+      [newEvent('user.registered', { sub: 'alice', usernameDigest, passwordHash, profile }, 'default')],
+      'no_stream',
+    );
+    const client = {
+      clientId: 'web',
+      applicationType: 'web',
+      redirectUris: ['https://rp.example/cb'],
+      grantTypes: ['authorization_code'],
+      responseTypes: ['code'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scope: 'openid',
+      idTokenSignedResponseAlg: 'RS256',
+    };
+    await store.append(`client-default-${randomUUID()}`, [newEvent('client.registered', { ...client, secretHash }, 'default')], 'no_stream');
+    // A type without an allow-list (written by a newer version, or planted): published without data.
+    await store.append(`user-default-${randomUUID()}`, [newEvent('user.imported', { sub: 'bob', passwordHash }, 'default')], 'no_stream');
+    await startRelay(store);
+
+    const [user, registered, unknown] = await expectStreamHoldsLog(store);
+    expect(user!.event.data).toStrictEqual({ sub: 'alice' });
+    expect(user!.event.idpredacted).toBe(true);
+    expect(registered!.event.data).toStrictEqual(client);
+    expect(registered!.event.idpredacted).toBe(true);
+    expect(unknown!.event).not.toHaveProperty('data');
+    expect(unknown!.event).not.toHaveProperty('datacontenttype');
+    expect(unknown!.event).toMatchObject({ type: 'user.imported', idpredacted: true });
+    for (const message of [user!, registered!, unknown!]) {
+      for (const secret of [passwordHash, secretHash, usernameDigest, profile.ct]) expect(message.raw).not.toContain(secret);
+      expect(message.raw).not.toContain('$argon2id$');
+    }
   });
 
   it('resumes after the last published event when a relay is stopped midway and another starts', async () => {
