@@ -1,3 +1,4 @@
+import { passwordVerifications } from '../../infra/metrics/metrics.js';
 import { randomBytes } from 'node:crypto';
 import type { RequestContext } from '../../contracts/events/metadata.js';
 import { Login } from '../../contracts/messages/authn.js';
@@ -80,14 +81,17 @@ describe('authn: login without a session (password grant)', () => {
     expect((await store.readAll()).length).toBe(before);
   });
 
-  it('does not bypass the throttle: within its wait even the right password is refused, unchecked, unrecorded', async () => {
+  it('does not bypass the throttle: within its wait even the right password is refused, unchecked, unrecorded, at the cost of one argon2 run', async () => {
     for (let i = 0; i < FREE_ATTEMPTS; i++) {
       await login({ username: 'erin', password: `guess-${i}`, clientId: 'legacy-app', startSession: false });
     }
     const before = (await store.readAll()).length;
+    const verifications = (await passwordVerifications.get()).values[0]?.value ?? 0;
     const reply = await login({ username: 'erin', password: 'hunter2-but-longer', clientId: 'legacy-app', startSession: false });
     expect(reply).toEqual({ ok: true, value: { authenticated: false } });
     expect((await store.readAll()).length).toBe(before);
+    // A throttled attempt costs what a checked one does: one verification (of the decoy hash).
+    expect(((await passwordVerifications.get()).values[0]?.value ?? 0) - verifications).toBe(1);
     now = new Date(T0.getTime() + 2_000);
     const later = await login({ username: 'erin', password: 'hunter2-but-longer', clientId: 'legacy-app', startSession: false });
     expect(later.ok && later.value.authenticated).toBe(true);

@@ -63,9 +63,14 @@ export async function passwordLogin(
       await (verification ??= verifyPassword(await deps.decoyHash, input.password));
       return { ...command, passwordMatched: false };
     }
-    // Within the throttle's wait the password is not even checked (no argon2, no event).
+    // Within the throttle's wait the password is not checked and nothing is recorded; argon2 still
+    // runs once, on the decoy hash, so that a throttled attempt costs what a checked one does
+    // (its answer and its time say nothing about the throttle).
     const until = throttledUntil(state);
-    if (until && now < until) return { ...command, passwordMatched: null };
+    if (until && now < until) {
+      await (verification ??= verifyPassword(await deps.decoyHash, input.password).then(() => false));
+      return { ...command, passwordMatched: null };
+    }
     const passwordMatched = await (verification ??= verifyPassword(state.passwordHash, input.password));
     if (!passwordMatched || !needsRehash(state.passwordHash, deps.argon2)) return { ...command, passwordMatched };
     const to = await (rehashed ??= hashPassword(input.password, deps.argon2));
