@@ -10,7 +10,7 @@ export const UserRegisteredV1 = eventSchema(
   1,
   z.object({
     sub: z.string().min(1),
-    /** SHA-256 of `<tenant>:<lower-cased username>`: the lookup key, not the name itself. */
+    /** HMAC-SHA-256 (a key derived from the KEK) of `<tenant>:<NFC lower-cased username>`: the lookup key, not the name. */
     usernameDigest: Sha256Hex,
     /** argon2id PHC string. */
     passwordHash: Argon2idPhc,
