@@ -113,6 +113,8 @@ export function describePages(server: () => IdpUnderTest, user: { username: stri
       );
       expect(consent!.body).not.toContain('<img');
       expect(consent!.body).toContain('<strong>shop.example.test:8443</strong>');
+      // Whose account: the signed-in user's name, so a user with two accounts sees which one.
+      expect(consent!.body).toContain(`Sie sind angemeldet als <strong>${user.username}</strong>.`);
       expect(consent!.body).toContain('Ihre E-Mail-Adresse sehen');
       expect(result.callback.origin).toBe('https://shop.example.test:8443');
       expect(result.callback.searchParams.get('code')).toEqual(expect.any(String));

@@ -168,7 +168,7 @@ export class AuthorizeController {
           .status(200)
           .type('text/html; charset=utf-8')
           .header('Content-Language', locale)
-          .send(consentPage(outcome.client, { ...outcome.request, scope: consentScopes(outcome.request).join(' ') }, locale));
+          .send(consentPage(outcome.client, { ...outcome.request, scope: consentScopes(outcome.request).join(' '), account: outcome.account }, locale));
         return;
       case 'error_page': {
         const status = outcome.error.status >= 500 ? outcome.error.status : 400;

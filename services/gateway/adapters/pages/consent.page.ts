@@ -10,6 +10,8 @@ export interface ConsentRequest {
   scope: string;
   /** The registered redirect URI the response (and the code) will be sent to. */
   redirectUri: string;
+  /** The signed-in account's name (its preferred_username), so the user sees whose access it is. */
+  account?: string | undefined;
 }
 
 const isStandardScope = (scope: string): scope is StandardScope => (STANDARD_SCOPES as readonly string[]).includes(scope);
@@ -34,7 +36,7 @@ export function consentPage(client: ClientView, request: ConsentRequest, locale:
   return page(
     { title: t.title, lang: locale },
     `<h1>${emphasize(t.heading, client.clientName ?? client.clientId)}</h1>
-<p>${escapeHtml(t.intro)}</p>
+${request.account !== undefined ? `<p id="account">${emphasize(t.account, request.account)}</p>\n` : ''}<p>${escapeHtml(t.intro)}</p>
 <ul>
 ${items}
 </ul>

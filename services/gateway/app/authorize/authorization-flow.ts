@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chooseAcr } from '../../../../contracts/acr.js';
 import type { RequestContext } from '../../../../contracts/events/metadata.js';
-import { CheckConsent, GrantConsent, Login, ResolveSession, type SessionView } from '../../../../contracts/messages/authn.js';
+import { CheckConsent, GrantConsent, Login, ResolveSession, UserClaims, type SessionView } from '../../../../contracts/messages/authn.js';
 import { GetClient, type ClientView } from '../../../../contracts/messages/client-registry.js';
 import { IssueAuthorization, VerifyIdTokenHint } from '../../../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
@@ -35,7 +35,7 @@ export type AuthorizationOutcome =
   /** The authorization response (success or error) to the client, in the request's response mode. */
   | { kind: 'respond'; response: RenderedResponse }
   | { kind: 'login'; request: AuthorizationRequest; client: ClientView; failed?: boolean }
-  | { kind: 'consent'; request: AuthorizationRequest; client: ClientView; session: SessionView }
+  | { kind: 'consent'; request: AuthorizationRequest; client: ClientView; session: SessionView; account?: string }
   /** An error that must not be redirected (unknown client, bad redirect URI): an error page. */
   | { kind: 'error_page'; error: OAuthError };
 
@@ -185,7 +185,14 @@ export class AuthorizationFlow {
     });
     if (granted && !request.prompt?.includes('consent')) return this.issue(ctx, request, session);
     if (request.prompt?.includes('none')) return this.errorResponse(request, new OAuthError('consent_required', 'consent is required'));
-    return { kind: 'consent', request: { ...request, sessionId: session.sessionId }, client, session };
+    return { kind: 'consent', request: { ...request, sessionId: session.sessionId }, client, session, ...(await this.accountName(ctx, session)) };
+  }
+
+  /** The signed-in user's name for the consent page, if they have one (a forgotten user has none). */
+  private async accountName(ctx: RequestContext, session: SessionView): Promise<{ account?: string }> {
+    const { claims } = await this.call(this.options.bus, UserClaims, { ctx, sub: session.sub, scopes: ['profile'] });
+    const name = claims?.preferred_username;
+    return typeof name === 'string' ? { account: name } : {};
   }
 
   /** Step "issue": the grant starts, and the response goes back in the request's response mode. */

@@ -15,6 +15,7 @@ export const de: Messages = {
     heading: (client) => `${client} bittet um Zugriff auf Ihr Konto`,
     intro: 'Wenn Sie zustimmen, kann die Anwendung:',
     destination: (host) => `In beiden Fällen werden Sie anschließend zu ${host} weitergeleitet.`,
+    account: (name) => `Sie sind angemeldet als ${name}.`,
     allow: 'Erlauben',
     deny: 'Ablehnen',
     scopes: {

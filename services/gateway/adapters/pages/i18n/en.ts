@@ -15,6 +15,7 @@ export const en: Messages = {
     heading: (client) => `${client} asks for access to your account`,
     intro: 'If you allow it, it will be able to:',
     destination: (host) => `Either way, you will then be sent to ${host}.`,
+    account: (name) => `You are signed in as ${name}.`,
     allow: 'Allow',
     deny: 'Deny',
     scopes: {

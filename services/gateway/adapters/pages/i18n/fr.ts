@@ -15,6 +15,7 @@ export const fr: Messages = {
     heading: (client) => `${client} demande l’accès à votre compte`,
     intro: 'Si vous l’autorisez, l’application pourra :',
     destination: (host) => `Dans les deux cas, vous serez ensuite redirigé vers ${host}.`,
+    account: (name) => `Vous êtes connecté en tant que ${name}.`,
     allow: 'Autoriser',
     deny: 'Refuser',
     scopes: {

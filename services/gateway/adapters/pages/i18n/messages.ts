@@ -39,6 +39,8 @@ export interface Messages {
     intro: string;
     /** Where the browser goes next, whichever button is pressed. */
     destination: (host: string) => string;
+    /** Which account the user is about to give access to. */
+    account: (name: string) => string;
     allow: string;
     deny: string;
     scopes: Record<StandardScope, string>;
