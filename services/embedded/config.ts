@@ -4,6 +4,7 @@ import { TenantId } from '../../contracts/tenant.js';
 import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
 import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
+import { RegistrationRateEnv } from '../gateway/app/registration-rate-limit.js';
 import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -62,6 +63,7 @@ const EmbeddedEnv = z
       .string()
       .optional()
       .transform((v) => (v === '' ? undefined : v)),
+    IDP_REGISTRATION_RATE: RegistrationRateEnv,
     IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
     ...Argon2Env.shape,
@@ -83,6 +85,7 @@ const EmbeddedEnv = z
         ? { username: env.IDP_DEMO_USERNAME, password: env.IDP_DEMO_PASSWORD, claims: env.IDP_DEMO_CLAIMS }
         : undefined,
     initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
+    registrationRate: env.IDP_REGISTRATION_RATE,
     requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
     argon2: argon2From(env),

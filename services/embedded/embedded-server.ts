@@ -122,6 +122,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         authzCookies: new SealedTokens(deriveKey(kek, 'authz-cookie'), 'authorization-request'),
         logoutForms: new SealedTokens(deriveKey(kek, 'logout-form'), 'logout-confirmation'),
         initialAccessToken: config.initialAccessToken,
+        registrationRate: config.registrationRate,
         requestTimeoutMs: config.requestTimeoutMs,
         logger,
         demoCallback: config.demo !== undefined,

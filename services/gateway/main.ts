@@ -8,6 +8,7 @@ import { TenantId } from '../../contracts/tenant.js';
 import { HealthEndpoints } from '../shared/adapters/health-server.js';
 import { exitGracefullyOnSignal } from '../shared/adapters/graceful-shutdown.js';
 import { IssuerUrl, Kek, parseEnv } from '../shared/adapters/service-config.js';
+import { RegistrationRateEnv } from './app/registration-rate-limit.js';
 import { createGatewayHttpApp } from './adapters/gateway-http-app.js';
 
 const GatewayEnv = z.object({
@@ -25,6 +26,7 @@ const GatewayEnv = z.object({
     .string()
     .optional()
     .transform((v) => (v === '' ? undefined : v)),
+  IDP_REGISTRATION_RATE: RegistrationRateEnv,
   IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEALTH_HOST: z.string().default('0.0.0.0'),
@@ -44,6 +46,7 @@ const app = await createGatewayHttpApp(
     authzCookies: new SealedTokens(deriveKey(config.IDP_KEK, 'authz-cookie'), 'authorization-request'),
     logoutForms: new SealedTokens(deriveKey(config.IDP_KEK, 'logout-form'), 'logout-confirmation'),
     initialAccessToken: config.IDP_INITIAL_ACCESS_TOKEN,
+    registrationRate: config.IDP_REGISTRATION_RATE,
     requestTimeoutMs: config.IDP_REQUEST_TIMEOUT_MS,
     logger,
   },

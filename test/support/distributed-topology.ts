@@ -5,6 +5,7 @@ import { RegisterUser } from '../../contracts/messages/authn.js';
 import type { RequestOf } from '../../contracts/messages/define.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
+import { TEST_REGISTRATION_RATE } from './embedded-process.js';
 import { freePort, startNats, startRedis, type TestServer } from './servers.js';
 
 /**
@@ -87,6 +88,8 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     // is still noticed at once: NATS answers "no responders".
     IDP_REQUEST_TIMEOUT_MS: '8000',
     IDP_SHUTDOWN_TIMEOUT_MS: '8000',
+    // The suites register many clients from 127.0.0.1; the limit itself has its own test.
+    IDP_REGISTRATION_RATE: TEST_REGISTRATION_RATE,
     ...options.env,
   };
   const services = new Map<ServiceName, RunningService>();

@@ -7,6 +7,9 @@ import { freePort } from './servers.js';
 
 export { freePort };
 
+/** What the test deployments allow per source address: the suites register many clients from 127.0.0.1. */
+export const TEST_REGISTRATION_RATE = '100000/minute';
+
 /**
  * The embedded IdP (`services/embedded/main.js`) as a real child process, for end-to-end tests
  * that talk to it over HTTP only. Resolved relative to this compiled file, so a test compiled
@@ -91,6 +94,8 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
     EVENT_STORE_URL: `sqlite:${path.join(dataDir, 'idp.db')}`,
     IDP_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
+    // The suites register many clients from 127.0.0.1; the limit itself has its own test.
+    IDP_REGISTRATION_RATE: TEST_REGISTRATION_RATE,
     ...extraEnv,
   };
 

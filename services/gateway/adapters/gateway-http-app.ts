@@ -7,6 +7,7 @@ import { PinoNestLogger } from '../../../infra/log/nest-logger.js';
 import { httpDuration, httpRequests } from '../../../infra/metrics/metrics.js';
 import type { HealthEndpoints } from '../../shared/adapters/health-server.js';
 import type { GatewayOptions } from '../app/gateway.options.js';
+import { warnOnOpenRegistration } from '../app/open-registration-warning.js';
 import { GatewayModule } from './gateway.module.js';
 import { oauthClientErrorHandler } from './http/client-error.handler.js';
 import { EdgeErrorFilter } from './http/edge-error.filter.js';
@@ -40,6 +41,7 @@ export async function createGatewayHttpApp(
     new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler: oauthClientErrorHandler }),
     { logger: new PinoNestLogger(options.logger) },
   );
+  warnOnOpenRegistration(options.issuer, options.initialAccessToken, options.logger);
   app.useGlobalFilters(new EdgeErrorFilter(options.logger));
   useStrictBodyParsers(app, BODY_LIMIT_BYTES);
   await app.register(fastifyCookie);

@@ -2,6 +2,7 @@ import type { TenantId } from '../../../contracts/tenant.js';
 import type { Bus } from '../../../infra/bus/port.js';
 import type { SealedTokens } from '../../../infra/crypto/sealed-token.js';
 import type { Logger } from 'pino';
+import type { RegistrationRate } from './registration-rate-limit.js';
 
 export interface GatewayOptions {
   bus: Bus;
@@ -13,6 +14,8 @@ export interface GatewayOptions {
   logoutForms: SealedTokens;
   /** RFC 7591 §3: when set, registration requires this bearer token. */
   initialAccessToken: string | undefined;
+  /** `POST /register` per source address (a token bucket in this process): beyond it, 429. */
+  registrationRate: RegistrationRate;
   /** Bus request timeout; a silent service becomes 503 temporarily_unavailable. */
   requestTimeoutMs: number;
   logger: Logger;

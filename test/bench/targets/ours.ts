@@ -37,6 +37,7 @@ export async function startOurs(options: { pinning: Pinning; http: HttpClient; u
       IDP_DATA_DIR: dataDir,
       IDP_DEMO: 'off',
       IDP_INITIAL_ACCESS_TOKEN: initialAccessToken,
+      IDP_REGISTRATION_RATE: '1000000/minute',
       LOG_LEVEL: 'warn',
       BENCH_USERS_FILE: usersFile,
     },
