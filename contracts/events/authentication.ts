@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventSchema } from './define.js';
+import { eventSchema, Sha256Hex } from './define.js';
 
 /**
  * One successful password login: who (`sub`), through which client (`clientId`, null for the
@@ -12,6 +12,17 @@ export const AuthenticationSucceededV1 = eventSchema(
   'authentication.succeeded',
   1,
   z.object({ sub: z.string(), method: z.literal('pwd'), clientId: z.string().nullable() }),
+);
+
+/**
+ * Version 2 adds the attempt's source, on the user's stream only: the login throttle counts
+ * failures per source, and a success resets its own source's count. `source` is the HMAC of the
+ * client IP (keyed like the username digest), never the IP; null when the gateway gave none.
+ */
+export const AuthenticationSucceededV2 = eventSchema(
+  'authentication.succeeded',
+  2,
+  z.object({ sub: z.string(), method: z.literal('pwd'), clientId: z.string().nullable(), source: Sha256Hex.nullable() }),
 );
 
 /** The events of an `authentication-…` stream: one login each. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthenticationSucceededV1 } from './authentication.js';
+import { AuthenticationSucceededV1, AuthenticationSucceededV2 } from './authentication.js';
 import { eventSchema, IsoTime, Sha256Hex, SealedJson } from './define.js';
 
 /** An argon2id hash in its PHC string form, which carries its own parameters. */
@@ -32,6 +32,23 @@ export const AuthenticationFailedV1 = eventSchema(
 );
 
 /**
+ * Version 2 records where the attempt came from (a new version, never a wider V1): `source` is
+ * the HMAC of the client IP (keyed like the username digest), never the IP itself; null when the
+ * gateway gave none. The throttle counts failures per source; V1 events fold as source null.
+ */
+export const AuthenticationFailedV2 = eventSchema(
+  'authentication.failed',
+  2,
+  z.object({
+    sub: z.string(),
+    reason: z.enum(['invalid_password']),
+    clientId: z.string().nullable(),
+    at: IsoTime,
+    source: Sha256Hex.nullable(),
+  }),
+);
+
+/**
  * The password hashed again with the configured argon2id parameters, at a successful login whose
  * stored hash had others: the same password, a new salt and cost. Recorded with that login's
  * `authentication.succeeded`, in one append.
@@ -48,8 +65,8 @@ export const UserPasswordRehashedV1 = eventSchema(
  */
 export const UserEvent = z.discriminatedUnion('type', [
   UserRegisteredV1,
-  AuthenticationSucceededV1,
-  AuthenticationFailedV1,
+  z.discriminatedUnion('schemaVersion', [AuthenticationSucceededV1, AuthenticationSucceededV2]),
+  z.discriminatedUnion('schemaVersion', [AuthenticationFailedV1, AuthenticationFailedV2]),
   UserPasswordRehashedV1,
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;

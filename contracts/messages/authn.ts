@@ -50,6 +50,11 @@ export const Login = message(
     clientId: z.string().nullable(),
     /** Default true. */
     startSession: z.boolean().optional(),
+    /**
+     * Where the attempt came from: the client IP as the gateway sees it. The login throttle
+     * counts failures per source; authn keeps only an HMAC of it, never the IP.
+     */
+    source: z.string().max(64).nullable().optional(),
   },
   // Told apart by `authenticated`, then by `session` (an object or null).
   z.union([

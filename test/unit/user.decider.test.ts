@@ -2,7 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { UserEvent, UserProfile } from '../../contracts/events/user.js';
 import { sealJson } from '../../infra/crypto/envelope.js';
 import {
+  ACCOUNT_FREE_ATTEMPTS,
   FREE_ATTEMPTS,
+  MAX_TRACKED_SOURCES,
   MAX_DELAY_SECONDS,
   throttledUntil,
   userDecider,
@@ -44,29 +46,37 @@ function person(username = 'alice') {
     clientId: string | null,
     now = T0,
     rehash?: { from: string; to: string },
+    source: string | null = null,
   ): UserCommand => ({
     type: 'record_authentication',
     passwordMatched,
     clientId,
+    source,
     now,
     rehash,
   });
-  const failed = (clientId: string | null, at = T0): UserEvent => ({
+  const failed = (clientId: string | null, at = T0, source: string | null = null): UserEvent => ({
+    type: 'authentication.failed',
+    schemaVersion: 2,
+    data: { sub, reason: 'invalid_password', clientId, at: at.toISOString(), source },
+  });
+  /** As recorded before sources were: it folds as source null. */
+  const failedV1 = (clientId: string | null, at = T0): UserEvent => ({
     type: 'authentication.failed',
     schemaVersion: 1,
     data: { sub, reason: 'invalid_password', clientId, at: at.toISOString() },
   });
-  const succeeded = (clientId: string | null): UserEvent => ({
+  const succeeded = (clientId: string | null, source: string | null = null): UserEvent => ({
     type: 'authentication.succeeded',
-    schemaVersion: 1,
-    data: { sub, method: 'pwd', clientId },
+    schemaVersion: 2,
+    data: { sub, method: 'pwd', clientId, source },
   });
   const rehashed = (passwordHash: string): UserEvent => ({
     type: 'user.password_rehashed',
     schemaVersion: 1,
     data: { sub, passwordHash },
   });
-  return { sub, register, registered, login, failed, succeeded, rehashed };
+  return { sub, register, registered, login, failed, failedV1, succeeded, rehashed };
 }
 
 describe('user decider: registration', () => {
@@ -180,7 +190,7 @@ describe('user decider: login throttle (NIST SP 800-63B §5.2.2)', () => {
     given(history).when(alice.login(true, null, after(FREE_ATTEMPTS + 1))).then([alice.succeeded(null)]);
     let state = userDecider.initialState();
     for (const event of [...history, alice.succeeded(null)]) state = userDecider.evolve(state, event);
-    expect(throttledUntil(state)).toBeUndefined();
+    expect(throttledUntil(state, null)).toBeUndefined();
   });
 
   test('the wait doubles with every further failure, up to the cap', () => {
@@ -188,11 +198,91 @@ describe('user decider: login throttle (NIST SP 800-63B §5.2.2)', () => {
     const waitAfter = (count: number) => {
       let state = userDecider.initialState();
       for (const event of [alice.registered, ...failures(alice, count)]) state = userDecider.evolve(state, event);
-      return (throttledUntil(state)!.getTime() - after(count - 1).getTime()) / 1000;
+      return (throttledUntil(state, null)!.getTime() - after(count - 1).getTime()) / 1000;
     };
     expect(waitAfter(FREE_ATTEMPTS)).toBe(1);
     expect(waitAfter(FREE_ATTEMPTS + 1)).toBe(2);
     expect(waitAfter(FREE_ATTEMPTS + 3)).toBe(8);
     expect(waitAfter(FREE_ATTEMPTS + 40)).toBe(MAX_DELAY_SECONDS);
+  });
+});
+
+describe('user decider: the throttle per source and per account (issue 10 point 6)', () => {
+  /** Two sources as authn records them: HMACs of client IPs, never the IPs. */
+  const A = sha256Hex('source A');
+  const B = sha256Hex('source B');
+  const failuresFrom = (alice: ReturnType<typeof person>, source: string | null, count: number, from = 0) =>
+    Array.from({ length: count }, (_, i) => alice.failed(null, after(from + i), source));
+  const fold = (events: UserEvent[]) => events.reduce(userDecider.evolve, userDecider.initialState());
+
+  test("source A's failures throttle A, while source B logs in with the right password at once", () => {
+    const alice = person();
+    const history = [alice.registered, ...failuresFrom(alice, A, FREE_ATTEMPTS)];
+    const within = after(FREE_ATTEMPTS - 1 + 0.5);
+    given(history).when(alice.login(true, null, within, undefined, A)).then([], { error: 'access_denied', mayRedirect: false });
+    // B's success resets the account-wide count and B's (which was zero): recorded, with its source.
+    given(history).when(alice.login(true, null, within, undefined, B)).then([alice.succeeded(null, B)]);
+    expect(throttledUntil(fold(history), A)).toEqual(after(FREE_ATTEMPTS - 1 + 1));
+    expect(throttledUntil(fold(history), B)).toBeUndefined();
+    // B's success does not free A: A is still in its wait.
+    expect(throttledUntil(fold([...history, alice.succeeded(null, B)]), A)).toEqual(after(FREE_ATTEMPTS - 1 + 1));
+  });
+
+  test(`the account-wide cap: ${ACCOUNT_FREE_ATTEMPTS} consecutive failures from many sources throttle every source`, () => {
+    const alice = person();
+    // Each source stays under its own free attempts; together they reach the account's cap.
+    const perSource = FREE_ATTEMPTS - 1;
+    const history: UserEvent[] = [alice.registered];
+    for (let i = 0; history.length - 1 < ACCOUNT_FREE_ATTEMPTS; i++) {
+      const count = Math.min(perSource, ACCOUNT_FREE_ATTEMPTS - (history.length - 1));
+      history.push(...failuresFrom(alice, sha256Hex(`source ${i}`), count, history.length - 1));
+    }
+    const last = after(ACCOUNT_FREE_ATTEMPTS - 1);
+    const fresh = sha256Hex('a source never seen');
+    expect(throttledUntil(fold(history), fresh)).toEqual(new Date(last.getTime() + 1000));
+    given(history).when(alice.login(true, null, new Date(last.getTime() + 500), undefined, fresh)).then([], { error: 'access_denied' });
+    // One failure short of the cap, the fresh source is not throttled.
+    expect(throttledUntil(fold(history.slice(0, -1)), fresh)).toBeUndefined();
+    // After the wait, the right password from anywhere is checked, and resets the account-wide count.
+    given(history).when(alice.login(true, null, after(ACCOUNT_FREE_ATTEMPTS + 1), undefined, fresh)).then([alice.succeeded(null, fresh)]);
+  });
+
+  test('a success from A resets A (and the account-wide count), not the other sources', () => {
+    const alice = person();
+    const history = [alice.registered, ...failuresFrom(alice, A, FREE_ATTEMPTS), ...failuresFrom(alice, B, FREE_ATTEMPTS, FREE_ATTEMPTS)];
+    const later = after(2 * FREE_ATTEMPTS + 10);
+    given(history).when(alice.login(true, null, later, undefined, A)).then([alice.succeeded(null, A)]);
+    const state = fold([...history, alice.succeeded(null, A)]);
+    expect(state.status === 'registered' && state.failedAttempts).toBe(0);
+    expect(state.status === 'registered' && state.sourceFailures.map((entry) => entry.source)).toEqual([B]);
+    // A starts afresh: its next failure is free and recorded; B still owes its wait.
+    given([...history, alice.succeeded(null, A)])
+      .when(alice.login(false, null, later, undefined, A))
+      .then([alice.failed(null, later, A)], { error: 'access_denied' });
+    expect(throttledUntil(state, B)).toEqual(after(2 * FREE_ATTEMPTS - 1 + 1));
+  });
+
+  test('a success from a source with no failures, on an account with none, records nothing here', () => {
+    const alice = person();
+    given([alice.registered, alice.failed(null, T0, A), alice.succeeded(null, A)]).when(alice.login(true, null, T0, undefined, B)).then([]);
+  });
+
+  test('v1 authentication.failed events (no source) still fold, as source null', () => {
+    const alice = person();
+    const history = [alice.registered, ...Array.from({ length: FREE_ATTEMPTS }, (_, i) => alice.failedV1(null, after(i)))];
+    const within = after(FREE_ATTEMPTS - 1 + 0.5);
+    given(history).when(alice.login(true, null, within)).then([], { error: 'access_denied' });
+    given(history).when(alice.login(true, null, within, undefined, A)).then([alice.succeeded(null, A)]);
+    const state = fold(history);
+    expect(state.status === 'registered' && state.failedAttempts).toBe(FREE_ATTEMPTS);
+    expect(throttledUntil(state, null)).toEqual(after(FREE_ATTEMPTS));
+  });
+
+  test(`at most ${MAX_TRACKED_SOURCES} sources are kept: the least recently failing is dropped`, () => {
+    const alice = person();
+    const sources = Array.from({ length: MAX_TRACKED_SOURCES + 1 }, (_, i) => sha256Hex(`source ${i}`));
+    const state = fold([alice.registered, ...sources.map((source, i) => alice.failed(null, after(i), source))]);
+    expect(state.status === 'registered' && state.sourceFailures.map((entry) => entry.source)).toEqual(sources.slice(1));
+    expect(state.status === 'registered' && state.failedAttempts).toBe(MAX_TRACKED_SOURCES + 1);
   });
 });

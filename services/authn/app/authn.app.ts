@@ -126,12 +126,24 @@ export class AuthnApp {
    */
   async login(
     ctx: RequestContext,
-    input: { username: string; password: string; clientId: string | null; startSession?: boolean | undefined },
+    input: {
+      username: string;
+      password: string;
+      clientId: string | null;
+      startSession?: boolean | undefined;
+      source?: string | null | undefined;
+    },
   ): Promise<ReplyOf<typeof Login>> {
     const sub = await this.deps.projections.get<string>(
       keys.userByUsername(ctx.tenant, this.usernameDigest(ctx.tenant, input.username)),
     );
-    return passwordLogin(this.loginDeps, ctx, sub ?? null, input);
+    const { source, ...attempt } = input;
+    return passwordLogin(this.loginDeps, ctx, sub ?? null, { ...attempt, sourceDigest: source ? this.sourceDigest(ctx.tenant, source) : null });
+  }
+
+  /** HMAC-SHA-256 (the username key) of `source:<tenant>:<client IP>`: what is kept of a login's source. */
+  sourceDigest(tenant: string, source: string): string {
+    return createHmac('sha256', this.deps.usernameKey).update(`source:${tenant}:${source}`).digest('hex');
   }
 
   async resolveSession(ctx: RequestContext, sessionToken: string): Promise<SessionView | null> {

@@ -24,7 +24,13 @@ export interface LoginDeps {
   decoyHash: Promise<string>;
 }
 
-export type LoginInput = { password: string; clientId: string | null; startSession?: boolean | undefined };
+export type LoginInput = {
+  password: string;
+  clientId: string | null;
+  startSession?: boolean | undefined;
+  /** The HMAC of the attempt's client IP (never the IP), or null: the throttle counts per source. */
+  sourceDigest: string | null;
+};
 
 /**
  * A password login of the user `sub` (null: no such username). What it reads and writes is
@@ -57,7 +63,7 @@ export async function passwordLogin(
   let verification: Promise<boolean> | undefined;
   let rehashed: Promise<string> | undefined;
   const checkPassword = async (state: UserState): Promise<UserCommand> => {
-    const command = { type: 'record_authentication' as const, clientId: input.clientId, now };
+    const command = { type: 'record_authentication' as const, clientId: input.clientId, source: input.sourceDigest, now };
     // The user is in the projection but not (yet) in the log: refused like an unknown name.
     if (state.status !== 'registered') {
       await (verification ??= verifyPassword(await deps.decoyHash, input.password));
@@ -66,7 +72,7 @@ export async function passwordLogin(
     // Within the throttle's wait the password is not checked and nothing is recorded; argon2 still
     // runs once, on the decoy hash, so that a throttled attempt costs what a checked one does
     // (its answer and its time say nothing about the throttle).
-    const until = throttledUntil(state);
+    const until = throttledUntil(state, input.sourceDigest);
     if (until && now < until) {
       await (verification ??= verifyPassword(await deps.decoyHash, input.password).then(() => false));
       return { ...command, passwordMatched: null };

@@ -12,10 +12,14 @@ export type UserState =
       usernameDigest: string;
       passwordHash: string;
       profile: z.infer<typeof SealedJson>;
-      /** Consecutive failures since the last success, and when the last one happened. */
+      /** Consecutive failures from all sources since the last success, and when the last one happened. */
       failedAttempts: number;
       lastFailureAt?: string;
+      /** The same per source (an HMAC of the client IP, or null): the most recent last, at most MAX_TRACKED_SOURCES. */
+      sourceFailures: readonly SourceFailures[];
     };
+
+export type SourceFailures = { source: string | null; count: number; lastFailureAt: string };
 
 /** Failures allowed before the throttle starts (NIST SP 800-63B §5.2.2: limit online guessing). */
 export const FREE_ATTEMPTS = 5;
@@ -23,15 +27,36 @@ export const FREE_ATTEMPTS = 5;
 export const MAX_DELAY_SECONDS = 900;
 
 /**
- * When the next password attempt may be checked, or undefined if now: after FREE_ATTEMPTS
- * consecutive failures each further one doubles the wait (1 s, 2 s, 4 s, ... up to 15 min).
- * Attempts in the wait are refused without checking the password and without an event, so
- * guessing is slowed to about a hundred tries a day and the user's stream cannot be flooded.
+ * Failures from all sources together before every source is throttled: NIST SP 800-63B §5.2.2
+ * allows at most 100 consecutive failed attempts on an account, so many sources cannot guess
+ * without bound.
  */
-export function throttledUntil(state: UserState): Date | undefined {
-  if (state.status !== 'registered' || state.failedAttempts < FREE_ATTEMPTS || !state.lastFailureAt) return undefined;
-  const delay = Math.min(2 ** (state.failedAttempts - FREE_ATTEMPTS), MAX_DELAY_SECONDS);
-  return new Date(Date.parse(state.lastFailureAt) + delay * 1000);
+export const ACCOUNT_FREE_ATTEMPTS = 100;
+/** How many sources' failure counts an account keeps; the least recently failing one is dropped. */
+export const MAX_TRACKED_SOURCES = 64;
+
+/**
+ * When the next password attempt from `source` may be checked, or undefined if now. After
+ * FREE_ATTEMPTS consecutive failures from one source, each further one doubles that source's wait
+ * (1 s, 2 s, 4 s, ... up to 15 min): other sources are not slowed, so one source cannot lock the
+ * user out. After ACCOUNT_FREE_ATTEMPTS consecutive failures from all sources together, the same
+ * doubling wait applies to every source. Attempts in the wait are refused without checking the
+ * password and without an event, so the user's stream cannot be flooded.
+ */
+export function throttledUntil(state: UserState, source: string | null): Date | undefined {
+  if (state.status !== 'registered') return undefined;
+  const own = state.sourceFailures.find((entry) => entry.source === source);
+  const waits = [
+    own && backoff(own.count, FREE_ATTEMPTS, own.lastFailureAt),
+    state.lastFailureAt && backoff(state.failedAttempts, ACCOUNT_FREE_ATTEMPTS, state.lastFailureAt),
+  ].filter((until): until is Date => until instanceof Date);
+  return waits.length === 0 ? undefined : new Date(Math.max(...waits.map((until) => until.getTime())));
+}
+
+function backoff(failures: number, free: number, lastFailureAt: string): Date | undefined {
+  if (failures < free) return undefined;
+  const delay = Math.min(2 ** (failures - free), MAX_DELAY_SECONDS);
+  return new Date(Date.parse(lastFailureAt) + delay * 1000);
 }
 
 export type UserCommand =
@@ -46,12 +71,14 @@ export type UserCommand =
    * The password was checked by the caller (argon2 is slow and not pure); this records the
    * outcome. `passwordMatched` is null when the caller did not check it because of the throttle.
    * `rehash`: the caller found the stored hash's parameters outdated and hashed the password
-   * again (`to`), replacing the hash it verified against (`from`).
+   * again (`to`), replacing the hash it verified against (`from`). `source`: the HMAC of the
+   * attempt's client IP, or null.
    */
   | {
       type: 'record_authentication';
       passwordMatched: boolean | null;
       clientId: string | null;
+      source: string | null;
       now: Date;
       rehash?: { from: string; to: string } | undefined;
     };
@@ -78,7 +105,7 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
         );
       }
       {
-        const until = throttledUntil(state);
+        const until = throttledUntil(state, command.source);
         if (command.passwordMatched === null || (until && command.now < until)) {
           // Same answer as a wrong password: the throttle does not confirm that the account exists.
           return reject(
@@ -94,8 +121,14 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
           new OAuthError('access_denied', 'invalid username or password', { mayRedirect: false }),
           {
             type: 'authentication.failed',
-            schemaVersion: 1,
-            data: { sub: state.sub, reason: 'invalid_password', clientId: command.clientId, at: command.now.toISOString() },
+            schemaVersion: 2,
+            data: {
+              sub: state.sub,
+              reason: 'invalid_password',
+              clientId: command.clientId,
+              at: command.now.toISOString(),
+              source: command.source,
+            },
           },
         );
       }
@@ -107,9 +140,14 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
             : [];
         // A success that changes nothing here is not recorded here: the caller records it in
         // the login's own stream, so that logins never lengthen this one (issue 8).
-        if (state.failedAttempts === 0 && rehashed.length === 0) return accept();
+        const resets = state.failedAttempts > 0 || state.sourceFailures.some((entry) => entry.source === command.source);
+        if (!resets && rehashed.length === 0) return accept();
         return accept<UserEvent>(
-          { type: 'authentication.succeeded', schemaVersion: 1, data: { sub: state.sub, method: 'pwd', clientId: command.clientId } },
+          {
+            type: 'authentication.succeeded',
+            schemaVersion: 2,
+            data: { sub: state.sub, method: 'pwd', clientId: command.clientId, source: command.source },
+          },
           ...rehashed,
         );
       }
@@ -124,16 +162,27 @@ export function recordedLogin(decision: Decision<UserEvent>): boolean {
 export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'user.registered':
-      return { status: 'registered', ...event.data, failedAttempts: 0 };
+      return { status: 'registered', ...event.data, failedAttempts: 0, sourceFailures: [] };
     case 'authentication.succeeded': {
+      // Resets the account-wide count and its own source's, not the others' (V1: source null).
       if (state.status !== 'registered') return state;
+      const source = event.schemaVersion === 2 ? event.data.source : null;
       const { lastFailureAt: _cleared, ...rest } = state;
-      return { ...rest, failedAttempts: 0 };
+      return { ...rest, failedAttempts: 0, sourceFailures: state.sourceFailures.filter((entry) => entry.source !== source) };
     }
-    case 'authentication.failed':
-      return state.status === 'registered'
-        ? { ...state, failedAttempts: state.failedAttempts + 1, lastFailureAt: event.data.at }
-        : state;
+    case 'authentication.failed': {
+      if (state.status !== 'registered') return state;
+      const source = event.schemaVersion === 2 ? event.data.source : null;
+      const previous = state.sourceFailures.find((entry) => entry.source === source);
+      const others = state.sourceFailures.filter((entry) => entry !== previous);
+      const current: SourceFailures = { source, count: (previous?.count ?? 0) + 1, lastFailureAt: event.data.at };
+      return {
+        ...state,
+        failedAttempts: state.failedAttempts + 1,
+        lastFailureAt: event.data.at,
+        sourceFailures: [...others, current].slice(-MAX_TRACKED_SOURCES),
+      };
+    }
     case 'user.password_rehashed':
       return state.status === 'registered' ? { ...state, passwordHash: event.data.passwordHash } : state;
     default: {

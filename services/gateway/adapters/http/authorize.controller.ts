@@ -66,7 +66,10 @@ export class AuthorizeController {
   @Post('/authorize/login')
   async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.withPendingRequest(request, reply, LoginForm, async (pending, form, ctx) => {
-      const result = await this.flow.login(ctx, pending, { username: form.username, password: form.password });
+      // The source is the client IP as this gateway sees it (Fastify's `trustProxy` decides whether
+      // a forwarded address counts): authn throttles failures per source and keeps only its HMAC.
+      const credentials = { username: form.username, password: form.password, source: request.ip.slice(0, 64) };
+      const result = await this.flow.login(ctx, pending, credentials);
       if (result.sessionToken && result.sessionExpiresAt) {
         this.cookies.setSession(reply, result.sessionToken, result.sessionExpiresAt);
       }

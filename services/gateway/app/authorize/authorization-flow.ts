@@ -80,7 +80,7 @@ export class AuthorizationFlow {
   async login(
     ctx: RequestContext,
     request: AuthorizationRequest,
-    credentials: { username: string; password: string },
+    credentials: { username: string; password: string; source: string | null },
   ): Promise<{ outcome: AuthorizationOutcome; sessionToken?: string; sessionExpiresAt?: string }> {
     const client = await this.client(ctx, request);
     const result = await this.call(this.options.bus, Login, { ctx, ...credentials, clientId: client.clientId });
