@@ -60,6 +60,8 @@ export const GrantTokens = message(
   {
     client: ClientView,
     grant: GrantRequest,
+    /** The token request's client IP as the gateway sees it: the password grant's login source. */
+    source: z.string().max(64).nullable().optional(),
   },
   TokenResponse,
 );

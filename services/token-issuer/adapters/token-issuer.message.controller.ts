@@ -30,7 +30,7 @@ export class TokenIssuerMessageController {
 
   @MessagePattern(GrantTokens.subject)
   grantTokens(@Payload() payload: unknown) {
-    return serve(GrantTokens, payload, (r) => grantTokens(this.deps, r.ctx, r.client, r.grant), this.unexpected);
+    return serve(GrantTokens, payload, (r) => grantTokens(this.deps, r.ctx, r.client, r.grant, r.source ?? null), this.unexpected);
   }
 
   @MessagePattern(ValidateAccessToken.subject)

@@ -15,7 +15,8 @@ export class TokenController {
     const usedBasic = /^basic /i.test(request.headers.authorization ?? '');
     try {
       const { form, repeated } = parseFormWithRepeats(request.headers['content-type'], request.body, 'token');
-      const tokens = await requestTokens(this.options, request.headers, form, repeated);
+      // The client IP: the password grant's login is throttled per source (authn keeps its HMAC only).
+      const tokens = await requestTokens(this.options, request.headers, form, repeated, request.ip.slice(0, 64));
       reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(tokens);
     } catch (error) {
       sendOAuthError(reply, error, this.options.logger, usedBasic ? { wwwAuthenticate: 'Basic' } : {});

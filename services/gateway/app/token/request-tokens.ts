@@ -15,6 +15,7 @@ export async function requestTokens(
   headers: Record<string, string | string[] | undefined>,
   form: Record<string, string>,
   repeated: RepeatedParameters = { resource: [] },
+  source: string | null = null,
 ): Promise<TokenResponse> {
   const { client, ctx } = await authenticateClient(options, headers, form);
   const grantType = form.grant_type;
@@ -24,5 +25,5 @@ export async function requestTokens(
   if (!client.grantTypes.includes(grantType)) {
     throw new OAuthError('unauthorized_client', `the client may not use grant_type ${grantType}`);
   }
-  return call(options.bus, GrantTokens, { ctx, client, grant: grant.fromForm(form, repeated) }, { timeoutMs: options.requestTimeoutMs });
+  return call(options.bus, GrantTokens, { ctx, client, grant: grant.fromForm(form, repeated), source }, { timeoutMs: options.requestTimeoutMs });
 }

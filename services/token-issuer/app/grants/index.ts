@@ -14,6 +14,8 @@ type GrantHandler<G extends Grant> = (
   ctx: RequestContext,
   client: ClientView,
   request: z.infer<G['request']>,
+  /** The token request's client IP, or null (only the password grant uses it: its login's source). */
+  source: string | null,
 ) => Promise<TokenResponse>;
 
 /**
@@ -28,7 +30,13 @@ const HANDLERS: { [K in GrantType]: GrantHandler<Extract<Grant, { grantType: K }
 };
 
 /** Issues the tokens of one token request (RFC 6749 §3.2), for a client already authenticated. */
-export function grantTokens(deps: TokenIssuerDeps, ctx: RequestContext, client: ClientView, grant: GrantRequest): Promise<TokenResponse> {
+export function grantTokens(
+  deps: TokenIssuerDeps,
+  ctx: RequestContext,
+  client: ClientView,
+  grant: GrantRequest,
+  source: string | null = null,
+): Promise<TokenResponse> {
   const handler = HANDLERS[grant.grantType] as GrantHandler<Grant>;
-  return handler(deps, ctx, client, grant);
+  return handler(deps, ctx, client, grant, source);
 }

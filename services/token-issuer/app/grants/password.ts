@@ -33,13 +33,14 @@ export async function grantPassword(
   ctx: RequestContext,
   client: ClientView,
   request: z.infer<typeof PasswordGrant.request>,
+  source: string | null = null,
 ): Promise<TokenResponse> {
   const scope = grantedScope(client, request.scope, { user: true });
   const audience = deps.resourceServers.check(request.resources);
   const login = await call(
     deps.bus,
     Login,
-    { ctx, username: request.username, password: request.password, clientId: client.clientId, startSession: false },
+    { ctx, username: request.username, password: request.password, clientId: client.clientId, startSession: false, source },
     { timeoutMs: LOGIN_TIMEOUT_MS },
   );
   if (!login.authenticated) throw new OAuthError('invalid_grant', 'invalid username or password');
