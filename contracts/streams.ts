@@ -1,3 +1,4 @@
+import type { ServiceName } from './events/metadata.js';
 import type { TenantId } from './tenant.js';
 
 /**
@@ -21,6 +22,25 @@ export const streams = {
 } as const;
 
 export type Aggregate = keyof typeof streams;
+
+/**
+ * The one service that appends to each aggregate's streams (DESIGN §3: a service owns its
+ * aggregates). Every service may read every stream; the log's write permissions on the bus are
+ * derived from this table (infra/bus/permissions.ts), so an event on an aggregate's stream is
+ * attributable to its owner.
+ */
+export const STREAM_OWNERS = {
+  client: 'client-registry',
+  user: 'authn',
+  username: 'authn',
+  authentication: 'authn',
+  session: 'authn',
+  consent: 'authn',
+  grant: 'token-issuer',
+  refreshToken: 'token-issuer',
+  keyring: 'token-issuer',
+  backchannelLogout: 'token-issuer',
+} as const satisfies Record<Aggregate, ServiceName>;
 
 export function parseStreamName(name: string): { aggregate: string; tenant: string; id: string } | null {
   const match = /^([a-z_]+)-([a-z0-9_]+)(?:-(.+))?$/.exec(name);

@@ -25,6 +25,7 @@ export const RegisterUser = message(
     ...ProfileClaimsInput,
   },
   z.object({ sub: z.string(), created: z.boolean() }),
+  { callers: ['admin'] },
 );
 
 /** What an authentication established (OIDC Core §2: `auth_time`, `acr`, `amr`), session or not. */
@@ -68,12 +69,14 @@ export const Login = message(
     }),
     z.object({ ...Authenticated, session: z.null() }),
   ]),
+  { callers: ['gateway', 'token-issuer'] },
 );
 
 export const ResolveSession = message(
   'idp.authn.resolve_session',
   { sessionToken: z.string().max(512) },
   z.object({ session: SessionView.nullable() }),
+  { callers: ['gateway', 'token-issuer'] },
 );
 
 /**
@@ -90,18 +93,21 @@ export const EndSession = message(
     clientId: z.string().max(256).nullable(),
   },
   z.object({ ended: z.boolean(), sessionId: z.string().nullable(), sub: z.string().nullable() }),
+  { callers: ['gateway', 'admin'] },
 );
 
 export const CheckConsent = message(
   'idp.authn.check_consent',
   { sub: z.string(), clientId: z.string(), scopes: z.array(z.string()) },
   z.object({ granted: z.boolean() }),
+  { callers: ['gateway'] },
 );
 
 export const GrantConsent = message(
   'idp.authn.grant_consent',
   { sub: z.string(), clientId: z.string(), scopes: z.array(z.string()).min(1) },
   z.object({}),
+  { callers: ['gateway'] },
 );
 
 /**
@@ -120,4 +126,5 @@ export const UserClaims = message(
     locales: z.array(z.string().max(35)).max(16).optional(),
   },
   z.object({ claims: z.record(z.string(), z.unknown()).nullable() }),
+  { callers: ['gateway', 'token-issuer'] },
 );

@@ -66,12 +66,14 @@ export const RegisterClient = message(
     registrationAccessToken: z.string().optional(),
     created: z.boolean(),
   }),
+  { callers: ['gateway', 'admin'] },
 );
 
 export const GetClient = message(
   'idp.client-registry.get_client',
   { clientId: z.string() },
   z.object({ client: ClientView.nullable() }),
+  { callers: ['gateway', 'token-issuer', 'admin'] },
 );
 
 export const AuthenticateClient = message(
@@ -82,6 +84,7 @@ export const AuthenticateClient = message(
     clientSecret: z.string().nullable(),
   },
   z.object({ client: ClientView }),
+  { callers: ['gateway', 'token-issuer'] },
 );
 
 /**
@@ -93,6 +96,7 @@ export const ReadClientConfiguration = message(
   'idp.client-registry.read_client_configuration',
   { clientId: z.string(), registrationAccessToken: z.string() },
   z.object({ client: ClientView }),
+  { callers: ['gateway', 'admin'] },
 );
 
 /**
@@ -109,6 +113,7 @@ export const UpdateClient = message(
     rotateSecret: z.boolean(),
   },
   z.object({ client: ClientView, clientSecret: z.string().optional() }),
+  { callers: ['gateway', 'admin'] },
 );
 
 /**
@@ -120,6 +125,7 @@ export const RotateClientSecret = message(
   'idp.client-registry.rotate_client_secret',
   { clientId: z.string(), registrationAccessToken: z.string().optional() },
   z.object({ clientSecret: z.string() }),
+  { callers: ['gateway', 'admin'] },
 );
 
 /**
@@ -130,6 +136,7 @@ export const DeleteClient = message(
   'idp.client-registry.delete_client',
   { clientId: z.string(), registrationAccessToken: z.string().optional() },
   z.object({ deleted: z.literal(true) }),
+  { callers: ['gateway', 'admin'] },
 );
 
 /**
@@ -140,4 +147,5 @@ export const RevokeClientTokens = message(
   'idp.client-registry.revoke_client_tokens',
   { clientId: z.string() },
   z.object({ revokedAt: z.string() }),
+  { callers: ['gateway', 'admin'] },
 );

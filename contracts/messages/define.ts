@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { RequestContext } from '../events/metadata.js';
 import { OAuthErrorBody } from '../oauth-error.js';
+import type { ServiceName } from '../events/metadata.js';
+
+/**
+ * Who may send a message on the bus: a service, or the administrator's identity (the `idp`
+ * command line). The bus permissions of every identity are derived from these lists
+ * (infra/bus/permissions.ts), so a call a contract does not allow is refused by the NATS server.
+ */
+export type Caller = ServiceName | 'admin';
 
 /**
  * One request/reply message on the bus: its subject (`idp.<service>.<verb_noun>`, served by the
@@ -10,6 +18,8 @@ import { OAuthErrorBody } from '../oauth-error.js';
 export interface MessageContract<S extends string, Req extends z.ZodType, Res extends z.ZodType> {
   subject: S;
   queue: string;
+  /** The identities allowed to send it; no other may publish on the subject. */
+  callers: readonly Caller[];
   request: Req;
   reply: Res;
 }
@@ -18,9 +28,10 @@ export function message<const S extends string, Req extends z.ZodRawShape, Res e
   subject: S,
   request: Req,
   reply: Res,
+  access: { callers: readonly Caller[] },
 ): MessageContract<S, z.ZodObject<Req & { ctx: typeof RequestContext }>, Res> {
   const queue = subject.split('.')[1] ?? subject;
-  return { subject, queue, request: z.object({ ...request, ctx: RequestContext }), reply };
+  return { subject, queue, callers: access.callers, request: z.object({ ...request, ctx: RequestContext }), reply };
 }
 
 export type RequestOf<M> = M extends MessageContract<string, infer Req, z.ZodType> ? z.input<Req> : never;

@@ -37,6 +37,7 @@ export const IssueAuthorization = message(
     scope: z.string().optional(),
     id_token: z.string().optional(),
   }),
+  { callers: ['gateway'] },
 );
 
 export const TokenResponse = z.object({
@@ -64,6 +65,7 @@ export const GrantTokens = message(
     source: z.string().max(64).nullable().optional(),
   },
   TokenResponse,
+  { callers: ['gateway'] },
 );
 
 export const ValidateAccessToken = message(
@@ -82,6 +84,7 @@ export const ValidateAccessToken = message(
       claimsLocales: z.array(z.string()).optional(),
     }),
   ]),
+  { callers: ['gateway'] },
 );
 
 /** RFC 7662 §2.2: what an introspection tells about an active token; `{ active: false }` otherwise. */
@@ -124,6 +127,7 @@ export const IntrospectToken = message(
     format: z.enum(['json', 'jwt']).default('json'),
   },
   z.object({ response: IntrospectionResponse, jwt: z.string().optional() }),
+  { callers: ['gateway'] },
 );
 
 /**
@@ -138,12 +142,14 @@ export const RevokeToken = message(
     tokenTypeHint: z.string().max(64).optional(),
   },
   z.object({}),
+  { callers: ['gateway'] },
 );
 
 export const GetJwks = message(
   'idp.token-issuer.get_jwks',
   {},
   z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
+  { callers: ['gateway'] },
 );
 
 /**
@@ -158,4 +164,5 @@ export const VerifyIdTokenHint = message(
     z.object({ valid: z.literal(false) }),
     z.object({ valid: z.literal(true), sub: z.string(), clientId: z.string(), sid: z.string().nullable() }),
   ]),
+  { callers: ['gateway'] },
 );
