@@ -47,3 +47,25 @@ export function parseStreamName(name: string): { aggregate: string; tenant: stri
   if (!match) return null;
   return { aggregate: match[1]!, tenant: match[2]!, id: match[3] ?? '' };
 }
+
+/** What each aggregate's stream names start with (`<prefix>-<tenant>-<id>`), read off `streams`. */
+export const STREAM_PREFIXES = Object.fromEntries(
+  (Object.keys(streams) as Aggregate[]).map((aggregate) => {
+    const name = (streams[aggregate] as (...args: unknown[]) => string)('t', 'i', 0, 'c');
+    return [aggregate, name.slice(0, name.indexOf('-'))];
+  }),
+) as Record<Aggregate, string>;
+
+/** The aggregate a stream belongs to, by its name's prefix; null for a name no aggregate writes. */
+export function aggregateOfStream(name: string): Aggregate | null {
+  const place = parseStreamName(name);
+  if (!place) return null;
+  const found = (Object.keys(STREAM_PREFIXES) as Aggregate[]).find((aggregate) => STREAM_PREFIXES[aggregate] === place.aggregate);
+  return found ?? null;
+}
+
+/** The service that may append to this stream (STREAM_OWNERS); null for a name no aggregate writes. */
+export function streamOwner(name: string): ServiceName | null {
+  const aggregate = aggregateOfStream(name);
+  return aggregate === null ? null : STREAM_OWNERS[aggregate];
+}

@@ -8,7 +8,7 @@ import { authnProjections, keys } from '../../services/authn/projections/authn.p
 import { consentDecider } from '../../services/authn/domain/consent/consent.js';
 import { sessionDecider } from '../../services/authn/domain/session/session.js';
 import { SessionEvent } from '../../contracts/events/session.js';
-import { handleCommand } from '../../services/shared/app/command-handler.js';
+import { handleCommand, NotStreamOwnerError } from '../../services/shared/app/command-handler.js';
 import { eventHashV2, genesisHash } from '../../services/shared/app/event-hash.js';
 
 const ctx: RequestContext = {
@@ -151,5 +151,29 @@ describe('handleCommand: load, decide, append at the expected version', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthError);
     expect(error).toMatchObject({ code: 'temporarily_unavailable', status: 503 });
+  });
+
+  it("refuses to append to another service's aggregate: nothing is read or appended", async () => {
+    // The consent aggregate is authn's (contracts/streams.ts STREAM_OWNERS).
+    const error = await handleCommand(
+      { store, service: 'token-issuer' },
+      { streamName: stream, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotStreamOwnerError);
+    expect(error).toMatchObject({ service: 'token-issuer', owner: 'authn', streamName: stream });
+    expect((await store.readStream(stream)).events).toHaveLength(0);
+    expect(await store.readAll({ after: 0, limit: 10 })).toHaveLength(0);
+  });
+
+  it('refuses a stream no aggregate writes (no owner), appending nothing', async () => {
+    for (const streamName of ['ledger-acme-1', 'not a stream name']) {
+      const error = await handleCommand(
+        { store, service: 'authn' },
+        { streamName, decider: consentDecider, schema: ConsentEvent, command: grant(['openid']), ctx },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotStreamOwnerError);
+      expect(error).toMatchObject({ owner: null });
+    }
+    expect(await store.readAll({ after: 0, limit: 10 })).toHaveLength(0);
   });
 });

@@ -39,6 +39,7 @@ describe('the integrity check, rule by rule', () => {
       'index_duplicate',
       'index_gap',
       'malformed_metadata',
+      'not_stream_owner',
       'tenant_mismatch',
       'unknown_hash_version',
       'wrong_genesis',
@@ -120,8 +121,34 @@ describe('the integrity check, rule by rule', () => {
   });
 
   it('a stream name without a tenant is reported', async () => {
-    await grantConsent(store, 'NoTenantHere', ['openid']);
+    const [first] = await grantConsent(store, consentStream('acme', 'model'), ['openid']);
+    await store.append('NoTenantHere', [hashedV2(first!, 'NoTenantHere', 0, (m) => m)], 'no_stream');
     expect(reasons((await verifyLog(store)).failures)).toEqual(['bad_stream_name']);
+  });
+
+  it("an event whose metadata.service is not its stream's owner is reported, however well it is hashed", async () => {
+    const [first] = await grantConsent(store, alice, ['openid']);
+    const bob = consentStream('acme', 'bob');
+    const forged = hashedV2(first!, bob, 0, (m) => ({ ...m, service: 'token-issuer' }));
+    await store.append(bob, [forged], 'no_stream');
+    const report = await verifyLog(store);
+    expect(report.failures).toEqual([
+      expect.objectContaining({
+        reason: 'not_stream_owner',
+        streamName: bob,
+        streamIndex: 0,
+        detail: "metadata.service is token-issuer, the consent stream's owner is authn",
+      }),
+    ]);
+  });
+
+  it('an event on a stream no aggregate writes is reported as no owner\'s', async () => {
+    const [first] = await grantConsent(store, alice, ['openid']);
+    const stray = 'ledger-acme-1';
+    await store.append(stray, [hashedV2(first!, stray, 0, (m) => m)], 'no_stream');
+    expect((await verifyLog(store)).failures).toEqual([
+      expect.objectContaining({ reason: 'not_stream_owner', streamName: stray, detail: expect.stringContaining('no aggregate writes') }),
+    ]);
   });
 
   it('keeps at most maxFailures failures but counts them all', async () => {

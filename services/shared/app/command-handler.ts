@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { EventMetadata, type RequestContext, type ServiceName } from '../../../contracts/events/metadata.js';
 import { OAuthError } from '../../../contracts/oauth-error.js';
+import { streamOwner } from '../../../contracts/streams.js';
 import { TenantId } from '../../../contracts/tenant.js';
 import {
   EventStoreUnavailableError,
@@ -46,6 +47,26 @@ export interface HandledCommand<S, E> {
 const MAX_ATTEMPTS = 5;
 
 /**
+ * An append to a stream whose aggregate another service owns (contracts/streams.ts
+ * `STREAM_OWNERS`), or that no aggregate writes: a bug in the caller, refused before anything
+ * is read or appended, so that every event's `metadata.service` is its stream's owner.
+ */
+export class NotStreamOwnerError extends Error {
+  override readonly name = 'NotStreamOwnerError';
+  constructor(
+    readonly service: ServiceName,
+    readonly streamName: string,
+    readonly owner: ServiceName | null,
+  ) {
+    super(
+      owner === null
+        ? `${service} may not append to ${streamName}: no aggregate writes such a stream`
+        : `${service} may not append to ${streamName}: its aggregate belongs to ${owner}`,
+    );
+  }
+}
+
+/**
  * Load one stream, fold it, decide, append with the expected version; on a lost race, retry on
  * fresh state. Each event gets its metadata and the hash chain here, in one place.
  */
@@ -66,6 +87,9 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     maxAttempts?: number;
   },
 ): Promise<HandledCommand<S, E>> {
+  // DESIGN §3: each service appends to its own aggregates only; the event says who wrote it.
+  const owner = streamOwner(args.streamName);
+  if (owner !== deps.service) throw new NotStreamOwnerError(deps.service, args.streamName, owner);
   const maxAttempts = args.maxAttempts ?? MAX_ATTEMPTS;
   const clock = deps.clock ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,5 @@
 import { EventMetadata } from '../../../contracts/events/metadata.js';
-import { parseStreamName } from '../../../contracts/streams.js';
+import { parseStreamName, STREAM_OWNERS, aggregateOfStream } from '../../../contracts/streams.js';
 import type { RecordedEvent } from '../../../infra/event-store/port.js';
 import { eventHashFor, genesisHash, HASH_VERSIONS, type HashVersion } from '../app/event-hash.js';
 
@@ -22,6 +22,11 @@ export const FAILURE_REASONS = [
   'tenant_mismatch',
   /** The stream name is not `<aggregate>-<tenant>-<id>`, so it names no tenant. */
   'bad_stream_name',
+  /**
+   * `metadata.service` is not the service that owns the stream's aggregate (contracts/streams.ts
+   * `STREAM_OWNERS`), or no aggregate writes such a stream: the event is not its owner's.
+   */
+  'not_stream_owner',
   /** A version 1 event after a version 2 event of the same stream: the writer never goes back. */
   'hash_version_downgrade',
   /** `metadata.hashVersion` names no version this code knows; the hash cannot be checked. */
@@ -121,6 +126,15 @@ export function checkEvent(state: StreamChainState | undefined, event: RecordedE
   if (!place) fail('bad_stream_name', 'not <aggregate>-<tenant>-<id>');
   else if (place.tenant !== metadata.tenant) {
     fail('tenant_mismatch', `metadata says tenant ${metadata.tenant}, the stream name ${place.tenant}`);
+  }
+
+  // DESIGN §3: only the owner appends to an aggregate's streams, and says so in the metadata.
+  if (place) {
+    const aggregate = aggregateOfStream(event.streamName);
+    if (aggregate === null) fail('not_stream_owner', `no aggregate writes streams named ${place.aggregate}-…; metadata.service is ${metadata.service}`);
+    else if (STREAM_OWNERS[aggregate] !== metadata.service) {
+      fail('not_stream_owner', `metadata.service is ${metadata.service}, the ${aggregate} stream's owner is ${STREAM_OWNERS[aggregate]}`);
+    }
   }
 
   if (state === undefined) {
