@@ -25,6 +25,14 @@ export interface DistributedOptions {
   env?: Record<string, string>;
   /** A Redis owned by the test (e.g. one it stops and restarts); one is spawned otherwise. */
   redis?: { url: string };
+  /** The bus's nats-server, owned by the test (e.g. one it stops and restarts); one is spawned otherwise. */
+  nats?: { url: string };
+  /**
+   * A second nats-server, owned by the test, for the JetStream log and the data keys
+   * (EVENT_STORE_URL, IDP_DATA_KEYS_URL), so the event store can fail apart from the bus. Without
+   * it they live on the bus's nats-server.
+   */
+  eventStore?: { url: string };
   /** A user registered through authn once the services are up (there is no demo seed here). */
   user?: Omit<RequestOf<typeof RegisterUser>, 'ctx'>;
 }
@@ -41,6 +49,8 @@ interface RunningService {
 export interface DistributedTopology {
   issuer: string;
   natsUrl: string;
+  /** Where the JetStream log and the data keys live: `natsUrl` unless `eventStore` was given. */
+  eventStoreUrl: string;
   redisUrl: string;
   logs(): string;
   /** Base URL of a running service's /healthz, /readyz and /metrics. */
@@ -63,7 +73,8 @@ export interface DistributedTopology {
 const mainOf = (name: ServiceName) => fileURLToPath(new URL(`../../services/${name}/main.js`, import.meta.url));
 
 export async function startDistributed(options: DistributedOptions = {}): Promise<DistributedTopology> {
-  const nats = await startNats();
+  const nats: Pick<TestServer, 'url' | 'stop'> = options.nats ? { url: options.nats.url, stop: async () => {} } : await startNats();
+  const eventStoreUrl = options.eventStore?.url ?? nats.url;
   const redis: Pick<TestServer, 'url' | 'stop'> = options.redis
     ? { url: options.redis.url, stop: async () => {} }
     : await startRedis().catch(async (error) => {
@@ -75,10 +86,10 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   const issuer = `http://127.0.0.1:${port}`;
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    EVENT_STORE_URL: nats.url,
+    EVENT_STORE_URL: eventStoreUrl,
     BUS_URL: nats.url,
     PROJECTIONS_URL: redis.url,
-    IDP_DATA_KEYS_URL: nats.url,
+    IDP_DATA_KEYS_URL: eventStoreUrl,
     ISSUER: issuer,
     HOST: '127.0.0.1',
     HEALTH_HOST: '127.0.0.1',
@@ -131,6 +142,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   return {
     issuer,
     natsUrl: nats.url,
+    eventStoreUrl,
     redisUrl: redis.url,
     logs: () => [...retired, ...services.values()].map((s) => `--- ${s.name} ---\n${s.output.join('')}`).join('\n'),
     healthUrl(name) {
@@ -202,7 +214,7 @@ async function stopProcess(service: RunningService): Promise<void> {
   }
 }
 
-async function registerUser(nats: TestServer, user: Omit<RequestOf<typeof RegisterUser>, 'ctx'>): Promise<void> {
+async function registerUser(nats: Pick<TestServer, 'url'>, user: Omit<RequestOf<typeof RegisterUser>, 'ctx'>): Promise<void> {
   const bus = await NatsBus.connect(nats.url, { name: 'test-admin' });
   try {
     await call(bus, RegisterUser, {
