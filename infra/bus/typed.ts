@@ -3,6 +3,7 @@ import type { MessageContract, Reply } from '../../contracts/messages/define.js'
 import { replySchema } from '../../contracts/messages/define.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { findIllFormedText } from '../../contracts/well-formed-text.js';
+import { DependencyUnavailableError } from '../dependency-unavailable.js';
 import { busDuration, busHandled } from '../metrics/metrics.js';
 import { BusNoResponderError, BusRemoteError, BusTimeoutError, type Bus } from './port.js';
 
@@ -46,8 +47,10 @@ export async function call<Req extends z.ZodType, Res extends z.ZodType>(
 
 /**
  * The receiving edge: parses the request with the contract's schema, runs the handler, and
- * wraps the outcome as a Reply. Bad input is `invalid_request`; an unexpected failure is
- * `server_error` and its cause goes to `onUnexpected` (the log), never to the caller.
+ * wraps the outcome as a Reply. Bad input is `invalid_request`; a dependency that is down (the
+ * log, the projections, the data keys) is `temporarily_unavailable`, the client may retry; an
+ * unexpected failure is `server_error`. The cause of either goes to `onUnexpected` (the log),
+ * never to the caller.
  */
 export async function serve<Req extends z.ZodType, Res extends z.ZodType>(
   contract: MessageContract<string, Req, Res>,
@@ -93,6 +96,9 @@ async function serveParsed<Req extends z.ZodType, Res extends z.ZodType>(
   } catch (error) {
     if (error instanceof OAuthError) return { ok: false, error: error.toBody() };
     onUnexpected(error, contract.subject);
+    if (error instanceof DependencyUnavailableError) {
+      return { ok: false, error: new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', { mayRedirect: false }).toBody() };
+    }
     return { ok: false, error: new OAuthError('server_error', 'internal error', { mayRedirect: true }).toBody() };
   }
 }

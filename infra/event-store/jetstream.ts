@@ -44,7 +44,7 @@
  * An append must fit into one NATS message (max_payload, 1 MiB by default).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   jetstream,
   jetstreamManager,
@@ -54,6 +54,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import {
+  EventStoreUnavailableError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
@@ -69,7 +70,7 @@ import { checkReadRange, versionMatches } from './expectations.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ensureLogStream } from './jetstream-log-stream.js';
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
-import { ConnectionState } from './nats-connection-state.js';
+import { ConnectionDroppedError, ConnectionState } from './nats-connection-state.js';
 import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
 
 const MAX_SUBJECT_LENGTH = 1024;
@@ -202,6 +203,21 @@ export class JetStreamEventStore implements EventStore {
    */
   async readStream(streamName: string): Promise<ReadStreamResult> {
     this.assertOpen();
+    // While the connection is down a read would wait for its timeout (the client drops what it
+    // buffered when it dials again): say at once that the store is unreachable, and give up a
+    // read in flight when the connection drops.
+    if (!this.connection.connected) throw new EventStoreUnavailableError("not connected to NATS (reconnecting)");
+    try {
+      return await this.connection.unlessDropped(this.readStreamNow(streamName));
+    } catch (error) {
+      if (error instanceof ConnectionDroppedError || error instanceof errors.TimeoutError || error instanceof errors.RequestError) {
+        throw new EventStoreUnavailableError(error.message, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async readStreamNow(streamName: string): Promise<ReadStreamResult> {
     const subject = this.subjectOf(streamName);
     const last = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
     if (last === null) {

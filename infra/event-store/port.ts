@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '../dependency-unavailable.js';
+
 /**
  * The event store port (DESIGN §5). Every adapter (in-memory, SQLite, later JetStream and
  * KurrentDB) passes the contract suite in test/contract/event-store.contract.ts.
@@ -73,7 +75,7 @@ export class UndecodableEventError extends Error {
  * The store could not be reached, or could not say whether an append was stored. Callers map
  * it to `temporarily_unavailable` (503, Retry-After): the client may try again.
  */
-export class EventStoreUnavailableError extends Error {
+export class EventStoreUnavailableError extends DependencyUnavailableError {
   override readonly name: string = 'EventStoreUnavailableError';
 }
 

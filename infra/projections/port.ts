@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '../dependency-unavailable.js';
+
 /**
  * The projection store port (DESIGN §6): hot lookups with absolute expiry and a checkpoint.
  *
@@ -40,6 +42,11 @@ export function checkpointOf(option: string | CheckpointedApply | undefined): Ch
  */
 export class ProjectionWriteRejectedError extends RangeError {
   override readonly name = 'ProjectionWriteRejectedError';
+}
+
+/** The projection store could not be reached (Redis down or unreachable): the caller may retry. */
+export class ProjectionStoreUnavailableError extends DependencyUnavailableError {
+  override readonly name = 'ProjectionStoreUnavailableError';
 }
 
 /** The projection store's checkpoint is behind what its projector already applied. */

@@ -1,7 +1,14 @@
-import { createClient, defineScript, type CommandParser } from 'redis';
+import { createClient, defineScript, ErrorReply, type CommandParser } from 'redis';
 import { digestLiveEntries, type LiveEntry } from './digest.js';
 import { prepareWrites } from './prepare-writes.js';
-import { CheckpointLostError, checkpointOf, type CheckpointedApply, type ProjectionStore, type ProjectionWrite } from './port.js';
+import {
+  CheckpointLostError,
+  checkpointOf,
+  ProjectionStoreUnavailableError,
+  type CheckpointedApply,
+  type ProjectionStore,
+  type ProjectionWrite,
+} from './port.js';
 
 export interface RedisProjectionStoreOptions {
   /** Namespace of every key of this store; default 'idp:proj:'. Must not contain braces. */
@@ -99,6 +106,23 @@ type Client = ReturnType<typeof newClient>;
 
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
+/** Replies that say "not now" rather than "no": Redis is loading its data, busy, or failing over. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * Runs Redis commands; a Redis that cannot answer now (unreachable, reconnecting, the connection
+ * lost mid-command, still loading) becomes ProjectionStoreUnavailableError, which callers answer
+ * with 503. A definite refusal (a wrong command, a permission) stays what it is.
+ */
+async function unlessUnavailable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) throw error;
+    throw new ProjectionStoreUnavailableError(`Redis unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 
 /**
  * The projection store in Redis: one hash per key (`p` position, `v` JSON, `x` expiresAt), a
@@ -155,20 +179,20 @@ export class RedisProjectionStore implements ProjectionStore {
     const keys = [this.checkpointKey, ...[...prepared.keys()].map((key) => this.entryPrefix + key)];
     const mode = checkpoint === undefined ? '0' : checkpoint.advance === false ? '2' : '1';
     const args = [String(position), mode, checkpoint?.name ?? '', expectAtLeast === undefined ? '' : String(expectAtLeast), ...entryArgs];
-    const outcome = await this.client.applyWrites(keys, args);
+    const outcome = await unlessUnavailable(() => this.client.applyWrites(keys, args));
     if (outcome.startsWith('lost:')) {
       throw new CheckpointLostError(checkpoint!.name, expectAtLeast!, Number(outcome.slice('lost:'.length)));
     }
   }
 
   async get<T = unknown>(key: string, now = Date.now()): Promise<T | undefined> {
-    const [json, expiresAt] = await this.client.hmGet(this.entryPrefix + key, ['v', 'x']);
+    const [json, expiresAt] = await unlessUnavailable(() => this.client.hmGet(this.entryPrefix + key, ['v', 'x']));
     if (json == null || (expiresAt != null && Number(expiresAt) <= now)) return undefined;
     return JSON.parse(json) as T;
   }
 
   async checkpoint(name: string): Promise<number> {
-    const position = await this.client.hGet(this.checkpointKey, name);
+    const position = await unlessUnavailable(() => this.client.hGet(this.checkpointKey, name));
     return position == null ? 0 : Number(position);
   }
 
@@ -196,7 +220,7 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    await unlessUnavailable(() => this.client.ping());
   }
 
   async close(): Promise<void> {

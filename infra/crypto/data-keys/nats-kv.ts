@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Sealed } from '../envelope.js';
-import { DataKeyDestroyedError, DataKeyWrapper, type DataKeyStore } from './port.js';
+import { DataKeyDestroyedError, DataKeysUnavailableError, DataKeyWrapper, type DataKeyStore } from './port.js';
 
 type Entry = { wrapped: Sealed } | { destroyed: true };
 
@@ -29,7 +29,8 @@ export class NatsKvDataKeyStore implements DataKeyStore {
    * An existing bucket with fewer replicas is refused rather than silently used.
    */
   static async connect(url: string, kek: Buffer, options: { bucket?: string; replicas?: number } = {}): Promise<NatsKvDataKeyStore> {
-    const nc = await connect({ servers: url, name: 'idp-data-keys' });
+    // A process outlives a NATS outage: keep reconnecting (nats.js gives up after 10 tries).
+    const nc = await connect({ servers: url, name: 'idp-data-keys', maxReconnectAttempts: -1 });
     try {
       const bucket = options.bucket ?? BUCKET;
       const replicas = options.replicas ?? 1;
@@ -77,7 +78,7 @@ export class NatsKvDataKeyStore implements DataKeyStore {
   }
 
   async destroy(tenant: string, subject: string): Promise<void> {
-    await this.kv.put(kvKey(tenant, subject), JSON.stringify({ destroyed: true }));
+    await unlessUnavailable(() => this.kv.put(kvKey(tenant, subject), JSON.stringify({ destroyed: true })));
   }
 
   async ping(): Promise<void> {
@@ -89,9 +90,28 @@ export class NatsKvDataKeyStore implements DataKeyStore {
   }
 
   private async read(key: string): Promise<Entry | undefined> {
-    const entry = await this.kv.get(key);
+    const entry = await unlessUnavailable(() => this.kv.get(key));
     if (!entry || entry.operation !== 'PUT') return undefined;
     return entry.json<Entry>();
+  }
+}
+
+/**
+ * A KV request that got no answer (the server unreachable, the connection lost or reconnecting)
+ * becomes DataKeysUnavailableError; an answer of the server (a refusal) stays what it is.
+ */
+async function unlessUnavailable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const noAnswer =
+      error instanceof errors.TimeoutError ||
+      error instanceof errors.RequestError ||
+      error instanceof errors.ConnectionError ||
+      error instanceof errors.ClosedConnectionError ||
+      error instanceof errors.NoRespondersError;
+    if (!noAnswer) throw error;
+    throw new DataKeysUnavailableError(`data keys unavailable: ${error.message}`, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openJson, sealJson, type Sealed } from '../envelope.js';
 import { deriveKey } from '../kek.js';
+import { DependencyUnavailableError } from '../../dependency-unavailable.js';
 
 /**
  * Per-person 32-byte data keys, kept outside the event log. Personal data in events is sealed
@@ -15,6 +16,11 @@ export interface DataKeyStore {
   /** Forgets the key for good; idempotent, and also bars a subject that never had a key. */
   destroy(tenant: string, subject: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The store of data keys could not be reached or did not answer: the caller may retry. */
+export class DataKeysUnavailableError extends DependencyUnavailableError {
+  override readonly name = 'DataKeysUnavailableError';
 }
 
 /** A destroyed key is never silently replaced: a forgotten person stays forgotten. */
