@@ -17,6 +17,9 @@ export function fromJsMsg(message: JsMsg): LogMessage {
   return { seq: message.seq, subject: message.subject, headers: message.headers, text: message.string() };
 }
 
+/** Consumer notifications that mean the server no longer has the consumer. */
+const LOST = new Set(['consumer_not_found', 'consumer_deleted', 'stream_not_found', 'reset', 'ordered_consumer_recreated']);
+
 /** Which subscription's loop the current async context belongs to (see `stop`). */
 const runningLoop = new AsyncLocalStorage<ConsumerSubscription>();
 
@@ -58,6 +61,7 @@ export class ConsumerSubscription implements Subscription {
       this.messages = await consumer.consume({ max_messages: PULL_BATCH });
       // stop() may have come while consume() was starting, before there was anything to close.
       if (this.stopped) return;
+      const lost = this.watchForLoss(this.messages);
       for await (const message of this.messages) {
         let events: RecordedEvent[];
         try {
@@ -72,7 +76,7 @@ export class ConsumerSubscription implements Subscription {
         if (this.stopped) return;
         if (--toCatchUp === 0) this.options.onCaughtUp?.();
       }
-      if (!this.stopped) throw new Error('the JetStream consumer behind a subscription ended');
+      if (!this.stopped) throw lost.reason ?? new Error('the JetStream consumer behind a subscription ended');
     } catch (error) {
       this.end();
       const onError = this.options.onError;
@@ -84,6 +88,26 @@ export class ConsumerSubscription implements Subscription {
       await this.messages?.close();
       consumer?.delete().catch(() => undefined);
     }
+  }
+
+  /**
+   * Once the server lost the consumer (a restart of nats-server drops it), nats.js recreates the
+   * ordered consumer, but the recreated one may deliver one message now and then and no more: the
+   * subscription would follow no longer, without an error. So a lost consumer ends the
+   * subscription with an error instead, and the follower subscribes again after its checkpoint on
+   * a new consumer (projector.ts), as after any failure.
+   */
+  private watchForLoss(messages: ConsumerMessages): { reason: Error | undefined } {
+    const lost: { reason: Error | undefined } = { reason: undefined };
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (!LOST.has(status.type)) continue;
+        lost.reason = new Error(`the JetStream consumer behind a subscription was lost (${status.type}): subscribe again`);
+        void messages.close();
+        return;
+      }
+    })().catch(() => undefined);
+    return lost;
   }
 
   private end(): void {
