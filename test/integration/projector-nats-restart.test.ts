@@ -108,3 +108,25 @@ it('the live-stream relay also resumes by itself and publishes what came after t
     await relay.stop();
   }
 }, 60_000);
+
+it('keeps following across restart after restart, with appends in between (the recreated consumer must not stall)', async () => {
+  const projections = new InMemoryProjectionStore();
+  const follower = startProjector({ name: 'things-again', eventStore: store, projectionStore: projections, project, backoff: { minMs: 50, maxMs: 500 } });
+  try {
+    await follower.caughtUp;
+    for (let round = 1; round <= 3; round++) {
+      await nats.stop();
+      await sleep(300);
+      await nats.start();
+      const ids = Array.from({ length: 5 }, (_, i) => `r${round}-${i}`);
+      for (const id of ids) await eventually(`append ${id}`, () => store.append(`thing-default-${id}`, [event(id)], 'no_stream'));
+      await eventually(`round ${round} projected`, async () => {
+        const missing = [];
+        for (const id of ids) if ((await projections.get(`thing:${id}`)) === undefined) missing.push(id);
+        if (missing.length > 0) throw new Error(`not projected: ${missing.join(', ')} (${JSON.stringify(follower.status())})`);
+      });
+    }
+  } finally {
+    await follower.stop();
+  }
+}, 90_000);
