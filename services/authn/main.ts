@@ -20,6 +20,7 @@ await runBackendService({
     projectionStore,
     dataKeys,
     usernameKey: deriveKey(config.IDP_KEK, 'username-digest'),
+    loginSourceKey: deriveKey(config.IDP_KEK, 'login-source'),
     sessionTtlSeconds: SESSION_TTL_SECONDS,
     argon2: argon2From(config),
     logger,

@@ -32,6 +32,7 @@ export async function measureLoginAfterHistory(opts: { logins: number }): Promis
       projections: new InMemoryProjectionStore(),
       dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 3600,
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     });

@@ -32,6 +32,7 @@ describe('authn: what logins record, and where', () => {
       projections: new InMemoryProjectionStore(),
       dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 60,
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       clock: () => now,
@@ -88,6 +89,7 @@ describe('authn: what logins record, and where', () => {
       projections,
       dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 60,
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     });

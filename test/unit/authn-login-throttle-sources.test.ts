@@ -25,6 +25,7 @@ describe('authn: the login throttle counts failures per source', () => {
   let store: InMemoryEventStore;
   let app: AuthnApp;
   let usernameKey: Buffer;
+  let loginSourceKey: Buffer;
   const login = (request: Record<string, unknown>) =>
     serve(Login, { ctx, clientId: null, ...request }, (r) => app.login(r.ctx, r), (error) => {
       throw error;
@@ -34,11 +35,13 @@ describe('authn: the login throttle counts failures per source', () => {
   beforeEach(async () => {
     store = new InMemoryEventStore();
     usernameKey = randomBytes(32);
+    loginSourceKey = randomBytes(32);
     app = new AuthnApp({
       store,
       projections: new InMemoryProjectionStore(),
       dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
       usernameKey,
+      loginSourceKey,
       sessionTtlSeconds: 60,
       argon2: FAST_ARGON2,
       clock: () => T0,
@@ -56,7 +59,7 @@ describe('authn: the login throttle counts failures per source', () => {
     expect(await login({ username: 'erin', password: PASSWORD, source: ATTACKER })).toEqual({ ok: true, value: { authenticated: false } });
   });
 
-  it('no IP appears in any event: only its HMAC, as the source of failures and of the success that resets them', async () => {
+  it('no IP appears in any event: only its HMAC under the login source key, as the source of failures and of the success that resets them', async () => {
     for (let i = 0; i < 2; i++) await guess('erin', ATTACKER, i);
     await guess('erin', USER_IP, 9);
     await login({ username: 'erin', password: PASSWORD, source: USER_IP });
@@ -64,7 +67,7 @@ describe('authn: the login throttle counts failures per source', () => {
     const recorded = JSON.stringify(events);
     expect(recorded).not.toContain(ATTACKER);
     expect(recorded).not.toContain(USER_IP);
-    const digest = (ip: string) => createHmac('sha256', usernameKey).update(`source:default:${ip}`).digest('hex');
+    const digest = (ip: string) => createHmac('sha256', loginSourceKey).update(`source:default:${ip}`).digest('hex');
     const sources = events.filter((e) => e.type.startsWith('authentication.')).map((e) => [e.type, e.schemaVersion, (e.data as { source?: unknown }).source]);
     expect(sources).toEqual([
       ['authentication.failed', 2, digest(ATTACKER)],
@@ -72,6 +75,9 @@ describe('authn: the login throttle counts failures per source', () => {
       ['authentication.failed', 2, digest(USER_IP)],
       ['authentication.succeeded', 2, digest(USER_IP)],
     ]);
+    // The username key (whose HMACs name accounts) is not the one that keys sources.
+    const underUsernameKey = createHmac('sha256', usernameKey).update(`source:default:${ATTACKER}`).digest('hex');
+    expect(recorded).not.toContain(underUsernameKey);
   });
 
   it('a login without a source (null or absent) is counted as the source null', async () => {

@@ -36,6 +36,7 @@ describe('authn: login without a session (password grant)', () => {
       projections: new InMemoryProjectionStore(),
       dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 60,
       argon2: FAST_ARGON2,
       clock: () => now,

@@ -72,9 +72,10 @@ describe.each([
   let projections: ProjectionStore;
   let app: AuthnApp;
   const usernameKey = randomBytes(32);
+  const loginSourceKey = randomBytes(32);
   const dataKeys = new InMemoryDataKeyStore(randomBytes(32));
   const appWith = (argon2: Argon2Parameters) =>
-    new AuthnApp({ store, projections, dataKeys, usernameKey, sessionTtlSeconds: 60, argon2 });
+    new AuthnApp({ store, projections, dataKeys, usernameKey, loginSourceKey, sessionTtlSeconds: 60, argon2 });
 
   beforeAll(async () => {
     ({ store, cleanup } = await open());

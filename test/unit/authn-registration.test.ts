@@ -18,6 +18,7 @@ describe('authn: registering users (real in-memory adapters, the embedded mode)'
       projections: new InMemoryProjectionStore(),
       dataKeys: new InMemoryDataKeyStore(kek),
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 60,
     });
   });

@@ -90,6 +90,7 @@ describe.each([
       projections: new InMemoryProjectionStore(),
       dataKeys,
       usernameKey: randomBytes(32),
+      loginSourceKey: randomBytes(32),
       sessionTtlSeconds: 60,
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       clock: () => NOW,

@@ -15,6 +15,7 @@ export interface AuthnModuleOptions {
   projectionStore: ProjectionStore;
   dataKeys: DataKeyStore;
   usernameKey: Buffer;
+  loginSourceKey: Buffer;
   sessionTtlSeconds: number;
   argon2?: Argon2Parameters;
   logger: Logger;
@@ -40,6 +41,7 @@ export class AuthnModule implements OnApplicationBootstrap, OnApplicationShutdow
             projections: options.projectionStore,
             dataKeys: options.dataKeys,
             usernameKey: options.usernameKey,
+            loginSourceKey: options.loginSourceKey,
             sessionTtlSeconds: options.sessionTtlSeconds,
             ...(options.argon2 ? { argon2: options.argon2 } : {}),
           }),

@@ -29,6 +29,11 @@ export interface AuthnDeps {
   dataKeys: DataKeyStore;
   /** HMAC key for username lookups, derived from the KEK: the log holds no usernames. */
   usernameKey: Buffer;
+  /**
+   * HMAC key for the source of a login attempt (the client address), derived from the KEK for
+   * this purpose only ('login-source'): what the throttle counts and the log keeps of it.
+   */
+  loginSourceKey: Buffer;
   sessionTtlSeconds: number;
   /** Parameters of new password hashes; OWASP's recommended argon2id setting by default. */
   argon2?: Argon2Parameters;
@@ -141,9 +146,9 @@ export class AuthnApp {
     return passwordLogin(this.loginDeps, ctx, sub ?? null, { ...attempt, sourceDigest: source ? this.sourceDigest(ctx.tenant, source) : null });
   }
 
-  /** HMAC-SHA-256 (the username key) of `source:<tenant>:<client IP>`: what is kept of a login's source. */
+  /** HMAC-SHA-256 (the login source key) of `source:<tenant>:<client address>`: what is kept of a login's source. */
   sourceDigest(tenant: string, source: string): string {
-    return createHmac('sha256', this.deps.usernameKey).update(`source:${tenant}:${source}`).digest('hex');
+    return createHmac('sha256', this.deps.loginSourceKey).update(`source:${tenant}:${source}`).digest('hex');
   }
 
   async resolveSession(ctx: RequestContext, sessionToken: string): Promise<SessionView | null> {

@@ -43,6 +43,7 @@ async function registerUsers(config: EmbeddedConfig, users: BenchUser[]): Promis
       projectionStore,
       dataKeys,
       usernameKey: deriveKey(kek, 'username-digest'),
+      loginSourceKey: deriveKey(kek, 'login-source'),
       sessionTtlSeconds: 3600,
       argon2: config.argon2,
       logger,
