@@ -5,6 +5,7 @@ import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
 import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
 import { RegistrationRateEnv } from '../gateway/app/registration-rate-limit.js';
+import { TrustProxyEnv } from '../gateway/app/trusted-proxies.js';
 import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -64,6 +65,7 @@ const EmbeddedEnv = z
       .optional()
       .transform((v) => (v === '' ? undefined : v)),
     IDP_REGISTRATION_RATE: RegistrationRateEnv,
+    IDP_TRUST_PROXY: TrustProxyEnv,
     IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
     ...Argon2Env.shape,
@@ -86,6 +88,7 @@ const EmbeddedEnv = z
         : undefined,
     initialAccessToken: env.IDP_INITIAL_ACCESS_TOKEN,
     registrationRate: env.IDP_REGISTRATION_RATE,
+    trustedProxies: env.IDP_TRUST_PROXY,
     requestTimeoutMs: env.IDP_REQUEST_TIMEOUT_MS,
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
     argon2: argon2From(env),

@@ -9,6 +9,7 @@ import { HealthEndpoints } from '../shared/adapters/health-server.js';
 import { exitGracefullyOnSignal } from '../shared/adapters/graceful-shutdown.js';
 import { IssuerUrl, Kek, parseEnv } from '../shared/adapters/service-config.js';
 import { RegistrationRateEnv } from './app/registration-rate-limit.js';
+import { TrustProxyEnv } from './app/trusted-proxies.js';
 import { createGatewayHttpApp } from './adapters/gateway-http-app.js';
 
 const GatewayEnv = z.object({
@@ -27,6 +28,7 @@ const GatewayEnv = z.object({
     .optional()
     .transform((v) => (v === '' ? undefined : v)),
   IDP_REGISTRATION_RATE: RegistrationRateEnv,
+  IDP_TRUST_PROXY: TrustProxyEnv,
   IDP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEALTH_HOST: z.string().default('0.0.0.0'),
@@ -47,6 +49,7 @@ const app = await createGatewayHttpApp(
     logoutForms: new SealedTokens(deriveKey(config.IDP_KEK, 'logout-form'), 'logout-confirmation'),
     initialAccessToken: config.IDP_INITIAL_ACCESS_TOKEN,
     registrationRate: config.IDP_REGISTRATION_RATE,
+    trustedProxies: config.IDP_TRUST_PROXY,
     requestTimeoutMs: config.IDP_REQUEST_TIMEOUT_MS,
     logger,
   },

@@ -8,6 +8,7 @@ import { httpDuration, httpRequests } from '../../../infra/metrics/metrics.js';
 import type { HealthEndpoints } from '../../shared/adapters/health-server.js';
 import type { GatewayOptions } from '../app/gateway.options.js';
 import { warnOnOpenRegistration } from '../app/open-registration-warning.js';
+import { fastifyTrustProxy } from '../app/trusted-proxies.js';
 import { GatewayModule } from './gateway.module.js';
 import { oauthClientErrorHandler } from './http/client-error.handler.js';
 import { EdgeErrorFilter } from './http/edge-error.filter.js';
@@ -38,7 +39,12 @@ export async function createGatewayHttpApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(options),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler: oauthClientErrorHandler }),
+    // `request.ip` is the client address: the TCP peer, or with trusted proxies what they forwarded.
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      clientErrorHandler: oauthClientErrorHandler,
+      trustProxy: fastifyTrustProxy(options.trustedProxies),
+    }),
     { logger: new PinoNestLogger(options.logger) },
   );
   warnOnOpenRegistration(options.issuer, options.initialAccessToken, options.logger);

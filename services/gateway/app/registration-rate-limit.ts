@@ -1,5 +1,7 @@
-import { isIPv6 } from 'node:net';
+import { sourceKey } from './client-address.js';
 import { z } from 'zod';
+
+export { sourceKey };
 
 /** How many registrations one source may make: `burst` at once, then `perMinute` on average. */
 export interface RegistrationRate {
@@ -63,22 +65,6 @@ export class RegistrationRateLimiter {
       this.buckets.delete(oldest);
     }
   }
-}
-
-/** The address a bucket is kept for: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
-export function sourceKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
-}
-
-function expandIPv6(address: string): string[] {
-  const [head = '', tail] = address.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0');
-  return [...left, ...zeros, ...right].map((group) => group.toLowerCase().replace(/^0+(?=.)/, ''));
 }
 
 /** `IDP_REGISTRATION_RATE`: `<n>/minute` (burst n) or `<n>/minute,burst=<b>`; `<n>` alone is per minute. */

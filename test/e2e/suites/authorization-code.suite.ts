@@ -4,6 +4,7 @@ import { describeTokenIntrospection } from './introspection.suite.js';
 import { describeRefreshTokens } from './refresh-token.suite.js';
 import { describeRpInitiatedLogout } from './logout.suite.js';
 import { describeTrustedClientGrants } from './trusted-clients.suite.js';
+import { describeClientAddress, TEST_PROXY } from './client-address.suite.js';
 import { describeTokenRevocation } from './revocation.suite.js';
 import { describeTokenEndpointNegatives } from './token-endpoint-negative.suite.js';
 import { describePages } from './pages.suite.js';
@@ -538,7 +539,11 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
     let guarded: IdpUnderTest | undefined;
 
     beforeAll(async () => {
-      guarded = await start({ user: { username: USERNAME, password: PASSWORD }, initialAccessToken, env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS } });
+      guarded = await start({
+        user: { username: USERNAME, password: PASSWORD },
+        initialAccessToken,
+        env: { IDP_RESOURCE_SERVERS: RESOURCE_SERVERS, IDP_TRUST_PROXY: TEST_PROXY },
+      });
     }, 90_000);
 
     afterAll(async () => {
@@ -591,6 +596,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
       expect(challenge).not.toMatch(/error=/);
     });
 
+    describeClientAddress(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
     describeBrowserFlows(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
     describeTokenEndpointNegatives(() => guarded!, initialAccessToken, { username: USERNAME, password: PASSWORD });
     // Last here: its throttle test leaves the user locked out for a while.

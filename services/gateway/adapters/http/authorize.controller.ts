@@ -5,6 +5,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { AuthorizationFlow, type AuthorizationOutcome } from '../../app/authorize/authorization-flow.js';
 import type { AuthorizationRequest, RawParams } from '../../app/authorize/authorization-request.js';
 import { consentScopes } from '../../app/authorize/claims-consent.js';
+import { loginSource } from '../../app/client-address.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
 import { consentPage } from '../pages/consent.page.js';
@@ -66,9 +67,9 @@ export class AuthorizeController {
   @Post('/authorize/login')
   async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.withPendingRequest(request, reply, LoginForm, async (pending, form, ctx) => {
-      // The source is the client IP as this gateway sees it (Fastify's `trustProxy` decides whether
+      // The source is the client address as this gateway sees it (IDP_TRUST_PROXY decides whether
       // a forwarded address counts): authn throttles failures per source and keeps only its HMAC.
-      const credentials = { username: form.username, password: form.password, source: request.ip.slice(0, 64) };
+      const credentials = { username: form.username, password: form.password, source: loginSource(request.ip) };
       const result = await this.flow.login(ctx, pending, credentials);
       if (result.sessionToken && result.sessionExpiresAt) {
         this.cookies.setSession(reply, result.sessionToken, result.sessionExpiresAt);

@@ -1,5 +1,6 @@
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { loginSource } from '../../app/client-address.js';
 import { parseFormWithRepeats } from '../../app/form.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestTokens } from '../../app/token/request-tokens.js';
@@ -15,8 +16,8 @@ export class TokenController {
     const usedBasic = /^basic /i.test(request.headers.authorization ?? '');
     try {
       const { form, repeated } = parseFormWithRepeats(request.headers['content-type'], request.body, 'token');
-      // The client IP: the password grant's login is throttled per source (authn keeps its HMAC only).
-      const tokens = await requestTokens(this.options, request.headers, form, repeated, request.ip.slice(0, 64));
+      // The client address: the password grant's login is throttled per source (authn keeps its HMAC only).
+      const tokens = await requestTokens(this.options, request.headers, form, repeated, loginSource(request.ip));
       reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(tokens);
     } catch (error) {
       sendOAuthError(reply, error, this.options.logger, usedBasic ? { wwwAuthenticate: 'Basic' } : {});
