@@ -5,6 +5,7 @@ import { parseAllDocuments, parseDocument } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -62,6 +63,13 @@ const REQUIRED_ENV: Record<ServiceName, string[]> = {
   'client-registry': [...COMMON_ENV],
   'token-issuer': [...COMMON_ENV, 'IDP_KEK', 'ISSUER'],
 };
+/** What each Deployment in infra/k8s gets from its own Secret besides: its NATS identity and Redis user. */
+const K8S_CREDENTIALS: Record<ServiceName, string[]> = {
+  gateway: ['IDP_NATS_SEED'],
+  authn: ['IDP_NATS_SEED', 'IDP_REDIS_PASSWORD'],
+  'client-registry': ['IDP_NATS_SEED', 'IDP_REDIS_PASSWORD'],
+  'token-issuer': ['IDP_NATS_SEED', 'IDP_REDIS_PASSWORD'],
+};
 /** Least privilege: these services must not even receive the KEK. */
 const NO_KEK: ServiceName[] = ['client-registry'];
 
@@ -99,7 +107,7 @@ function checkConfigParses(name: ServiceName | 'embedded', env: Map<string, stri
 }
 
 /** Variables holding secrets: never a literal in a committed file, never in a ConfigMap. */
-const SECRET_ENV = ['IDP_KEK', 'IDP_INITIAL_ACCESS_TOKEN'];
+const SECRET_ENV = ['IDP_KEK', 'IDP_INITIAL_ACCESS_TOKEN', 'IDP_NATS_SEED', 'IDP_REDIS_PASSWORD'];
 const SECRETISH_NAME = /(KEK|SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL)/i;
 const HEALTH_PORT = 9464;
 
@@ -509,7 +517,7 @@ interface ModelClass {
   apiVersion: string;
   kind: string;
 }
-const MODELS: ModelClass[] = [Namespace, ConfigMap, Secret, Service, Deployment, StatefulSet, HorizontalPodAutoscaler, PodDisruptionBudget];
+const MODELS: ModelClass[] = [Namespace, ConfigMap, Secret, Service, Deployment, StatefulSet, HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy];
 const MODEL_BY_TYPE = new Map(MODELS.map((m) => [`${m.apiVersion}/${m.kind}`, m]));
 
 /** Validates one object against the Kubernetes OpenAPI schema of its apiVersion and kind; throws otherwise. */
@@ -659,7 +667,7 @@ function checkDeployment(deployment: K8sObject, objects: K8sObject[]): string[] 
     // The environment the process will see: ConfigMaps through envFrom, secrets through secretKeyRef.
     const env = containerEnv(container, configMaps, secrets, (p) => where(`${c}: ${p}`));
     if (SERVICES.includes(component as ServiceName)) {
-      for (const key of REQUIRED_ENV[component as ServiceName]) if (!env.has(key)) where(`${c}: environment lacks ${key}`);
+      for (const key of [...REQUIRED_ENV[component as ServiceName], ...K8S_CREDENTIALS[component as ServiceName]]) if (!env.has(key)) where(`${c}: environment lacks ${key}`);
       if (NO_KEK.includes(component as ServiceName) && env.has('IDP_KEK')) where(`${c}: must not receive IDP_KEK`);
       problems.push(...checkConfigParses(component as ServiceName, env).map((p) => `Deployment ${deployment.name}: ${p}`));
     }
@@ -720,7 +728,6 @@ function checkSecretsAndConfig(objects: K8sObject[]): string[] {
         ...Object.entries(dict(object.body.data)).map(([k, v]) => [k, Buffer.from(str(v) ?? '', 'base64').toString('utf8')] as const),
       ];
       for (const [key, value] of values) if (!value.includes('REPLACE_ME')) problems.push(`Secret ${object.name}.${key} is not a REPLACE_ME placeholder`);
-      for (const key of SECRET_ENV) if (!values.some(([k]) => k === key)) problems.push(`Secret ${object.name} lacks the key ${key}`);
     }
     if (object.kind === 'ConfigMap') {
       for (const [key, value] of Object.entries(dict(object.body.data))) {
@@ -876,12 +883,12 @@ describe('infra/k8s', () => {
     }
   });
 
-  test('namespace, ConfigMap, placeholder Secret, and a Deployment, Service, HPA and PDB per service', () => {
+  test('namespace, ConfigMap, a placeholder Secret per service and the Redis ACL one, and a Deployment, Service, HPA and PDB per service', () => {
     // NATS (nats.yaml) has its own objects, checked in nats-cluster.test.ts.
     const kinds = (kind: string) => objects.filter((o) => o.kind === kind && at(o.body, 'metadata', 'labels', 'app.kubernetes.io/name') !== 'nats').length;
     expect(kinds('Namespace')).toBe(1);
     expect(kinds('ConfigMap')).toBeGreaterThanOrEqual(1);
-    expect(kinds('Secret')).toBe(1);
+    expect(kinds('Secret')).toBe(SERVICES.length + 1);
     for (const kind of ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) expect(kinds(kind)).toBe(SERVICES.length);
     expect(kinds('Service')).toBe(SERVICES.length);
     const components = deployments.map((d) => str(at(d.body, 'spec', 'template', 'metadata', 'labels', 'app.kubernetes.io/component'))).sort();
@@ -967,7 +974,7 @@ describe('infra/k8s', () => {
     expect(checkDeployment(registry, objects)).toEqual([]);
     const leaky = clone(registry);
     const registryContainer = dict(list(dict(at(leaky.body, 'spec', 'template', 'spec')).containers)[0]);
-    registryContainer.env = [{ name: 'IDP_KEK', valueFrom: { secretKeyRef: { name: 'idp-secrets', key: 'IDP_KEK' } } }];
+    registryContainer.env = [{ name: 'IDP_KEK', valueFrom: { secretKeyRef: { name: 'idp-authn', key: 'IDP_KEK' } } }];
     expect(checkDeployment(leaky, objects.map((o) => (o === registry ? leaky : o)))).toContainEqual(expect.stringMatching(/must not receive IDP_KEK/));
     expect(breakIt((c) => (c.envFrom = [{ configMapRef: { name: 'missing' } }]))).toContainEqual(expect.stringMatching(/ConfigMap missing is not in the manifests/));
     expect(breakIt((c) => (c.ports = [{ name: 'health', containerPort: HEALTH_PORT }]))).toContainEqual(expect.stringMatching(/targets port http/));
