@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { ProfileClaims } from '../../contracts/profile-claims.js';
 import { DEMO_USER_CLAIMS } from '../../services/embedded/demo-seed.js';
 import path from 'node:path';
-import { startDistributed } from './distributed-topology.js';
+import { startDistributed, type DistributedTopology } from './distributed-topology.js';
 import { startEmbeddedProcess } from './embedded-process.js';
 import { watchJetStreamLog, watchSqliteLog, type LogWatch } from './log-watch.js';
 
@@ -22,6 +22,8 @@ export interface IdpUnderTest {
   watchLog?(): Promise<LogWatch>;
   /** Distributed only: the NATS server (bus, JetStream log, live event stream). */
   natsUrl?: string;
+  /** Distributed only: the running processes, for a test that adds gateways or replicas, or kills one. */
+  topology?: DistributedTopology;
   /** Set when started with one: registration then needs it (and may register `password` clients). */
   initialAccessToken?: string;
 }
@@ -85,6 +87,7 @@ export const startDistributedIdp: StartIdp = async ({ user, env: given, initialA
     stop: topology.stop,
     watchLog: () => watchJetStreamLog(topology.natsUrl),
     natsUrl: topology.natsUrl,
+    topology,
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
   };
 };
