@@ -39,6 +39,8 @@ export interface EmbeddedProcess {
   logs(): string;
   /** SIGTERM, then waits for exit (SIGKILL after 10 s). Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILL at once, as a crash (`kill -9`: no shutdown of any kind); resolves once it is gone. */
+  kill(): Promise<void>;
   /** The exit code once the process ended (null while running or when killed by a signal). */
   exitCode(): number | null;
   /** The child's process id. */
@@ -169,6 +171,11 @@ async function launch(dataDir: string, port: number, extraEnv: Record<string, st
         await closed;
       })();
       return stopping;
+    },
+    async kill() {
+      if (!exited) child.kill('SIGKILL');
+      await exit;
+      await closed;
     },
   };
 }
