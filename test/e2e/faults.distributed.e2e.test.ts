@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import { sha256Hex } from '../../infra/crypto/secrets.js';
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
+import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { RedisProjectionStore } from '../../infra/projections/redis.js';
 import { startDistributed, type DistributedTopology } from '../support/distributed-topology.js';
 import { startLoad, type LoadClient, type LoadOptions, type Tally } from '../support/fault-load.js';
@@ -162,6 +163,8 @@ describe('after the faults: the log holds every answer, and the projections are 
       );
       const rebuilt = await rebuildProjections(log);
       const now = Date.now();
+      // Not two empty states: the rebuild holds the clients, the user and the sessions.
+      expect(await rebuilt.digest(now)).not.toBe(await new InMemoryProjectionStore().digest(now));
       expect(await live.digest(now)).toBe(await rebuilt.digest(now));
     } finally {
       await live.close();
