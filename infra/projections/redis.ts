@@ -1,6 +1,7 @@
 import { createClient, defineScript, ErrorReply, type CommandParser } from 'redis';
 import { digestLiveEntries, type LiveEntry } from './digest.js';
 import { prepareWrites } from './prepare-writes.js';
+import { escapeRedisGlob, redisCheckpointKey, redisEntryKeyPrefix, redisNamespace } from './redis-keys.js';
 import {
   CheckpointLostError,
   checkpointOf,
@@ -19,6 +20,12 @@ export interface RedisProjectionStoreOptions {
    * clock skew between the servers and Redis. Default one minute.
    */
   gcGraceMs?: number;
+  /**
+   * The Redis ACL user and its password (IDP_REDIS_USERNAME / IDP_REDIS_PASSWORD). Without a
+   * password nothing is sent (the default user); credentials in the URL take precedence.
+   */
+  username?: string;
+  password?: string;
 }
 
 
@@ -84,11 +91,16 @@ const applyScript = defineScript({
   transformReply: (reply: unknown) => String(reply),
 });
 
-function newClient(url: string) {
+function newClient(url: string, credentials: { username?: string; password?: string }) {
   let ready = false;
   const client = createClient({
     url,
+    ...(credentials.password === undefined ? {} : { username: credentials.username, password: credentials.password }),
     scripts: { applyWrites: applyScript },
+    // Nothing but HELLO (with AUTH) at connect: no CLIENT SETINFO, no CLIENT MAINT_NOTIFICATIONS;
+    // the ACL users may run only what the store needs (redis-acl.ts).
+    disableClientInfo: true,
+    maintNotifications: 'disabled',
     // Fail commands while Redis is unreachable rather than queue them with no bound.
     disableOfflineQueue: true,
     socket: {
@@ -104,7 +116,6 @@ function newClient(url: string) {
 
 type Client = ReturnType<typeof newClient>;
 
-const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 /** Replies that say "not now" rather than "no": Redis is loading its data, busy, or failing over. */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
@@ -145,17 +156,16 @@ export class RedisProjectionStore implements ProjectionStore {
   ) {
     // Braces make the namespaces of two prefixes disjoint even when one prefix starts with the
     // other (no key of '{a:}' starts with '{a:b:}' and vice versa), and form a Cluster hash tag.
-    const namespace = `{${keyPrefix}}`;
-    this.entryPrefix = `${namespace}k:`;
-    this.checkpointKey = `${namespace}checkpoints`;
-    this.namespacePattern = `${escapeGlob(namespace)}*`;
+    this.entryPrefix = redisEntryKeyPrefix(keyPrefix);
+    this.checkpointKey = redisCheckpointKey(keyPrefix);
+    this.namespacePattern = `${escapeRedisGlob(redisNamespace(keyPrefix))}*`;
   }
 
   static async connect(url: string, options: RedisProjectionStoreOptions = {}): Promise<RedisProjectionStore> {
-    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000 } = options;
+    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000, username, password } = options;
     if (/[{}]/.test(keyPrefix)) throw new RangeError(`Redis key prefix must not contain braces: ${keyPrefix}`);
     if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) throw new RangeError(`invalid gcGraceMs: ${gcGraceMs}`);
-    const client = newClient(url);
+    const client = newClient(url, { username, password });
     // Connection errors reach callers as failed commands; the client reconnects by itself.
     client.on('error', () => {});
     await client.connect();
@@ -199,7 +209,7 @@ export class RedisProjectionStore implements ProjectionStore {
   async digest(now = Date.now()): Promise<string> {
     // SCAN may return a key twice; the map keeps one entry per key.
     const live = new Map<string, LiveEntry>();
-    const match = `${escapeGlob(this.entryPrefix)}*`;
+    const match = `${escapeRedisGlob(this.entryPrefix)}*`;
     for await (const batch of this.client.scanIterator({ MATCH: match, COUNT: 500 })) {
       const rows = await Promise.all(batch.map((redisKey) => this.client.hmGet(redisKey, ['v', 'x'])));
       batch.forEach((redisKey, i) => {

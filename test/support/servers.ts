@@ -108,15 +108,28 @@ export async function startNats(): Promise<TestServer> {
   );
 }
 
-export async function startRedis(): Promise<TestServer> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, source: 'env', stop: async () => {} };
+export interface RedisServerOptions {
+  /** An ACL file (redis.conf `aclfile`): the server is then always spawned from PATH, never REDIS_URL's. */
+  aclFile?: string;
+  /** More redis-server arguments, e.g. ['--tls-port', …]. Like `aclFile`, they need a spawned server. */
+  extraArgs?: string[];
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
+  const configured = options.aclFile !== undefined || (options.extraArgs?.length ?? 0) > 0;
+  if (process.env.REDIS_URL && !configured) return { url: process.env.REDIS_URL, source: 'env', stop: async () => {} };
   if (onPath('redis-server')) {
     return spawnServer(
       'redis-server',
-      (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      (port, dir) => [
+        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+        ...(options.aclFile === undefined ? [] : ['--aclfile', options.aclFile]),
+        ...(options.extraArgs ?? []),
+      ],
       'redis',
     );
   }
+  if (configured) throw new Error('a Redis with an ACL file or extra arguments is spawned from PATH: install redis-server (Debian: apt-get install -y redis-server)');
   if (await dockerAnswers()) return container('redis:7', 6379, ['redis-server'], 'redis');
   throw new Error(
     'Redis is needed: install redis-server (Debian: apt-get install -y redis-server), or set REDIS_URL, or run a Docker engine',
