@@ -1,6 +1,6 @@
 import { deriveKey } from '../../infra/crypto/kek.js';
 import { createLogger } from '../../infra/log/logger.js';
-import { openDataKeyStore, openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
+import { openDataKeyStore, openEventStore, openProjectionStore, backendProjectionAccess } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { Argon2Env, argon2From, DataKeysEnv, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { AuthnModule } from './adapters/authn.module.js';
@@ -10,7 +10,7 @@ const SESSION_TTL_SECONDS = 8 * 3600;
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(DataKeysEnv.shape).extend(Argon2Env.shape), process.env, 'authn');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'authn' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
-const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
+const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('authn', config));
 const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK, { logger: logger.child({ component: 'data-keys' }) });
 
 await runBackendService({

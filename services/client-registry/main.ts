@@ -1,5 +1,5 @@
 import { createLogger } from '../../infra/log/logger.js';
-import { openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
+import { openEventStore, openProjectionStore, backendProjectionAccess } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { ClientRegistryModule } from './adapters/client-registry.module.js';
@@ -7,7 +7,7 @@ import { ClientRegistryModule } from './adapters/client-registry.module.js';
 const config = parseEnv(ServiceEnv, process.env, 'client-registry');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'client-registry' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
-const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
+const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('client-registry', config));
 
 await runBackendService({
   name: 'client-registry',

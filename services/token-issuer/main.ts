@@ -1,6 +1,6 @@
 import { deriveKey } from '../../infra/crypto/kek.js';
 import { createLogger } from '../../infra/log/logger.js';
-import { openEventStore, openProjectionStore } from '../shared/adapters/open-adapters.js';
+import { openEventStore, openProjectionStore, backendProjectionAccess } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { NatsBus } from '../../infra/bus/nats.js';
@@ -10,7 +10,9 @@ import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
 const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
-const projectionStore = await openProjectionStore(config.PROJECTIONS_URL);
+const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config));
+// The client watermarks the client-registry writes through in its own namespace (read-only).
+const clientWatermarks = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config, 'client-registry'));
 // The token-issuer's own calls to the other services (authn, for the password grant).
 const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-client' });
 
@@ -19,6 +21,7 @@ await runBackendService({
   module: TokenIssuerModule.forRoot({
     eventStore,
     projectionStore,
+    clientWatermarks,
     issuer: config.ISSUER,
     tenant: config.IDP_TENANT,
     signingKeySealingKey: deriveKey(config.IDP_KEK, 'signing-keys'),
@@ -32,6 +35,6 @@ await runBackendService({
   config,
   eventStore,
   projectionStore,
-  closeables: [bus],
+  closeables: [bus, clientWatermarks],
   logger,
 });

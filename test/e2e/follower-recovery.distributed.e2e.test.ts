@@ -3,6 +3,7 @@ import { GrantTokens } from '../../contracts/messages/token-issuer.js';
 import { OAuthError } from '../../contracts/oauth-error.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
+import { redisKeyPrefix } from '../../infra/projections/redis-acl.js';
 import { startDistributed } from '../support/distributed-topology.js';
 import { startRestartableRedis } from '../support/restartable-redis.js';
 import { MAX_LAG_MS, USER, describeFollowerRecovery } from './suites/follower-recovery.suite.js';
@@ -21,6 +22,7 @@ describeFollowerRecovery(
     const bus = await NatsBus.connect(topology.natsUrl, { name: 'test-gateway' });
     return {
       issuer: topology.issuer,
+      tokenIssuerKeyPrefix: redisKeyPrefix('token-issuer'),
       readyzUrls: () => (['gateway', 'authn', 'client-registry', 'token-issuer'] as const).map((name) => `${topology.healthUrl(name)}/readyz`),
       async prepareReplay(code, clientId, redirectUri) {
         // The client is resolved while Redis is up, as the gateway had it for the first redemption.

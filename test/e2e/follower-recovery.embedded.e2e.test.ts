@@ -31,6 +31,7 @@ describeFollowerRecovery(
     });
     return {
       issuer: server.issuer,
+      tokenIssuerKeyPrefix: 'idp:proj:', // the one store of the embedded mode
       readyzUrls: () => [`${server.issuer}/readyz`],
       prepareReplay: async (code, clientId, redirectUri) => async () => {
         const parts = splitGrantSecret(code);

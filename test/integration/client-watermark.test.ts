@@ -98,3 +98,36 @@ describe('client watermark (client-registry writes, token-issuer reads)', () => 
     expect((await store.readAll()).length).toBe(before);
   });
 });
+
+/**
+ * Distributed, each backend keeps its projections in its own namespace (README, "Security"): the
+ * client-registry writes the watermark through into its own, and the token-issuer reads it
+ * there, read-only. Shown with a token-issuer whose projector is live but has not seen the
+ * revocation yet (it follows a log that does not have it): the registry's namespace alone
+ * makes the token refused at the very next request.
+ */
+describe('client watermark across namespaces (client-registry writes its own, token-issuer reads it)', () => {
+  test('a watermark written through by the client-registry refuses at once, before the token-issuer\'s projector has it', async () => {
+    const store = new InMemoryEventStore();
+    const registryProjections = new InMemoryProjectionStore();
+    const issuerProjections = new InMemoryProjectionStore();
+    const behind = new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, new InMemoryEventStore(), issuerProjections, silent);
+    await behind.start();
+    try {
+      const clock = new Date('2026-06-01T12:00:00.250Z');
+      const registry = new ClientRegistryApp({ store, projections: registryProjections });
+      const management = new ClientManagementApp({ store, projections: registryProjections, clock: () => clock });
+      const { client } = (await registry.register(ctx, { redirect_uris: ['https://rp.example/cb'] })) as { client: { clientId: string } };
+      const { revokedAt } = await management.revokeTokens(ctx, client.clientId);
+
+      expect(await issuerProjections.get(`client-watermark:default:${client.clientId}`)).toBeUndefined();
+      const deps = { store, projections: issuerProjections, projectionFreshness: behind };
+      // Without the registry's namespace, the current (but behind) projection would let it pass.
+      expect(await refusedByClientWatermark(deps, ctx, client.clientId, seconds(revokedAt))).toBe(false);
+      expect(await refusedByClientWatermark({ ...deps, clientWatermarks: registryProjections }, ctx, client.clientId, seconds(revokedAt))).toBe(true);
+      expect(await refusedByClientWatermark({ ...deps, clientWatermarks: registryProjections }, ctx, client.clientId, seconds(revokedAt) + 1)).toBe(false);
+    } finally {
+      await behind.stop();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { Logger } from '../../../infra/log/logger.js';
 import { InMemoryProjectionStore } from '../../../infra/projections/memory.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { RedisProjectionStore } from '../../../infra/projections/redis.js';
+import { redisKeyPrefix, type RedisBackend } from '../../../infra/projections/redis-acl.js';
 
 /** The one place that turns a parsed adapter URL into an adapter (DESIGN §5). */
 export async function openEventStore(url: EventStoreUrl, options: { logger?: Logger } = {}): Promise<EventStore> {
@@ -31,13 +32,37 @@ export async function openEventStore(url: EventStoreUrl, options: { logger?: Log
   }
 }
 
-export async function openProjectionStore(url: ProjectionsUrl): Promise<ProjectionStore> {
+/** Where and as whom a store connects to Redis (ignored for memory:). */
+export interface ProjectionStoreAccess {
+  /** Default 'idp:proj:' (the embedded mode's one store); each backend has its own (redisKeyPrefix). */
+  keyPrefix?: string;
+  username?: string;
+  password?: string;
+}
+
+export async function openProjectionStore(url: ProjectionsUrl, access: ProjectionStoreAccess = {}): Promise<ProjectionStore> {
   switch (url.kind) {
     case 'memory':
       return new InMemoryProjectionStore();
     case 'redis':
-      return RedisProjectionStore.connect(url.url);
+      return RedisProjectionStore.connect(url.url, access);
   }
+}
+
+/**
+ * A backend's projection store: its own namespace `idp:proj:<service>:` (by default), as its
+ * own Redis ACL user (IDP_REDIS_USERNAME, default the service's name, with IDP_REDIS_PASSWORD).
+ */
+export function backendProjectionAccess(
+  service: RedisBackend,
+  env: { IDP_REDIS_USERNAME?: string | undefined; IDP_REDIS_PASSWORD?: string | undefined },
+  namespaceOf: RedisBackend = service,
+): ProjectionStoreAccess {
+  return {
+    keyPrefix: redisKeyPrefix(namespaceOf),
+    username: env.IDP_REDIS_USERNAME ?? service,
+    ...(env.IDP_REDIS_PASSWORD === undefined ? {} : { password: env.IDP_REDIS_PASSWORD }),
+  };
 }
 
 export async function openDataKeyStore(

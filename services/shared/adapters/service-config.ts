@@ -56,6 +56,12 @@ export const ServiceEnv = z.object({
   IDP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20000),
   IDP_FOLLOWER_MAX_LAG_MS: FollowerMaxLagMs,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * The Redis ACL user of the projection store (README, "Security"): the service's name unless
+   * set; used only with a password (without one, nothing is sent: Redis's default user).
+   */
+  IDP_REDIS_USERNAME: z.string().min(1).optional(),
+  IDP_REDIS_PASSWORD: z.string().min(1).optional(),
 });
 
 export const IssuerUrl = z

@@ -18,6 +18,11 @@ import { TOKEN_ISSUER_DEPS, TokenIssuerMessageController } from './token-issuer.
 export interface TokenIssuerModuleOptions {
   eventStore: EventStore;
   projectionStore: ProjectionStore;
+  /**
+   * Where the client-registry writes the client watermarks through (its own namespace, read
+   * here); default `projectionStore` (the embedded mode's one store).
+   */
+  clientWatermarks?: ProjectionStore | undefined;
   issuer: string;
   tenant: TenantId;
   /** deriveKey(kek, 'signing-keys') */
@@ -54,6 +59,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
     const deps: TokenIssuerDeps & { tenant: TenantId } = {
       store: options.eventStore,
       projections: options.projectionStore,
+      clientWatermarks: options.clientWatermarks ?? options.projectionStore,
       projectionFreshness: runner,
       keyring,
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),

@@ -20,21 +20,26 @@ const watermarkReader = {
 };
 
 /**
- * Whether the client's watermark refuses a token of it issued at `iat` (epoch seconds). Like a
- * grant's revocation, a missing watermark is only worth something while the projection is
- * complete; otherwise the client's own stream decides (one short read).
+ * Whether the client's watermark refuses a token of it issued at `iat` (epoch seconds). The
+ * client-registry's write-through (its namespace, `clientWatermarks`) makes a new watermark
+ * count at the very next request; the token-issuer's own projection of it can be trusted to be
+ * complete only while that projection is current. Either refusing refuses; with neither, and
+ * the projection not current, the client's own stream decides (one short read).
  */
 export async function refusedByClientWatermark(
-  deps: Pick<TokenIssuerDeps, 'store' | 'projections' | 'projectionFreshness'>,
+  deps: Pick<TokenIssuerDeps, 'store' | 'projections' | 'clientWatermarks' | 'projectionFreshness'>,
   ctx: RequestContext,
   clientId: string,
   iat: number,
 ): Promise<boolean> {
-  const [mark, checkpoint] = await Promise.all([
-    deps.projections.get<ClientWatermark>(clientWatermarkKey(ctx.tenant, clientId)),
+  const key = clientWatermarkKey(ctx.tenant, clientId);
+  const written = deps.clientWatermarks !== undefined && deps.clientWatermarks !== deps.projections ? deps.clientWatermarks : undefined;
+  const [mark, checkpoint, writtenThrough] = await Promise.all([
+    deps.projections.get<ClientWatermark>(key),
     deps.projections.checkpoint(TOKEN_ISSUER_CHECKPOINT),
+    written?.get<ClientWatermark>(key),
   ]);
-  if (watermarkRefuses(mark, iat)) return true;
+  if (watermarkRefuses(mark, iat) || watermarkRefuses(writtenThrough, iat)) return true;
   if (deps.projectionFreshness.current(checkpoint)) return false;
   const fromStream = await loadState(deps.store, streams.client(ctx.tenant, clientId), watermarkReader, ClientEvent);
   return watermarkRefuses(fromStream, iat);

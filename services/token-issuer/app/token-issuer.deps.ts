@@ -17,6 +17,11 @@ export interface ProjectionFreshness {
 export interface TokenIssuerDeps {
   store: EventStore;
   projections: ProjectionStore;
+  /**
+   * The client-registry's namespace, read for the client watermarks it writes through at once
+   * (the embedded mode: the same store as `projections`). Read-only (README, "Security").
+   */
+  clientWatermarks?: ProjectionStore;
   projectionFreshness: ProjectionFreshness;
   keyring: Keyring;
   minter: TokenMinter;

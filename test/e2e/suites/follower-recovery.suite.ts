@@ -13,6 +13,8 @@ import type { RestartableRedis } from '../../support/restartable-redis.js';
  */
 export interface RecoveryDeployment {
   issuer: string;
+  /** The Redis key prefix the token-issuer's projections live under (its namespace). */
+  tokenIssuerKeyPrefix: string;
   /** Every /readyz of the deployment: the deployment is ready when all answer 200. */
   readyzUrls(): string[];
   /**
@@ -91,7 +93,7 @@ export function describeFollowerRecovery(
 
     /** The token-issuer's revocation entry for the grant of `code`, read from Redis itself. */
     async function projectedRevocation(code: string): Promise<unknown> {
-      const store = await RedisProjectionStore.connect(redis.url);
+      const store = await RedisProjectionStore.connect(redis.url, { keyPrefix: idp.tokenIssuerKeyPrefix });
       try {
         return await store.get(keys.grantRevoked('default', code.split('.')[0]!));
       } finally {
