@@ -26,6 +26,8 @@ export interface RedisProjectionStoreOptions {
    */
   username?: string;
   password?: string;
+  /** PEM of the CA that signed the server's certificate (IDP_REDIS_CA); only with a rediss:// URL. */
+  ca?: string;
 }
 
 
@@ -91,7 +93,7 @@ const applyScript = defineScript({
   transformReply: (reply: unknown) => String(reply),
 });
 
-function newClient(url: string, credentials: { username?: string; password?: string }) {
+function newClient(url: string, credentials: { username?: string; password?: string; ca?: string }) {
   let ready = false;
   const client = createClient({
     url,
@@ -104,6 +106,8 @@ function newClient(url: string, credentials: { username?: string; password?: str
     // Fail commands while Redis is unreachable rather than queue them with no bound.
     disableOfflineQueue: true,
     socket: {
+      // rediss:// verifies the server against Node's trust store, or against this CA alone.
+      ...(credentials.ca === undefined ? {} : { tls: true as const, ca: credentials.ca }),
       // Unreachable at start-up fails connect() with the socket error at once (the default
       // retries forever); once connected, reconnect with a capped backoff. `false` rather than
       // an Error: the client tests `instanceof Error`, which fails across realms (Jest's VM).
@@ -162,10 +166,11 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   static async connect(url: string, options: RedisProjectionStoreOptions = {}): Promise<RedisProjectionStore> {
-    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000, username, password } = options;
+    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000, username, password, ca } = options;
+    if (ca !== undefined && !url.startsWith('rediss://')) throw new RangeError('a Redis CA is for TLS: use a rediss:// URL');
     if (/[{}]/.test(keyPrefix)) throw new RangeError(`Redis key prefix must not contain braces: ${keyPrefix}`);
     if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) throw new RangeError(`invalid gcGraceMs: ${gcGraceMs}`);
-    const client = newClient(url, { username, password });
+    const client = newClient(url, { username, password, ca });
     // Connection errors reach callers as failed commands; the client reconnects by itself.
     client.on('error', () => {});
     await client.connect();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { DataKeysUrl, EventStoreUrl, ProjectionsUrl } from '../../../infra/config/adapter-urls.js';
 import { InMemoryDataKeyStore } from '../../../infra/crypto/data-keys/memory.js';
 import { NatsKvDataKeyStore } from '../../../infra/crypto/data-keys/nats-kv.js';
@@ -38,6 +39,8 @@ export interface ProjectionStoreAccess {
   keyPrefix?: string;
   username?: string;
   password?: string;
+  /** PEM of the CA of Redis's certificate (rediss:// only). */
+  ca?: string;
 }
 
 export async function openProjectionStore(url: ProjectionsUrl, access: ProjectionStoreAccess = {}): Promise<ProjectionStore> {
@@ -55,13 +58,14 @@ export async function openProjectionStore(url: ProjectionsUrl, access: Projectio
  */
 export function backendProjectionAccess(
   service: RedisBackend,
-  env: { IDP_REDIS_USERNAME?: string | undefined; IDP_REDIS_PASSWORD?: string | undefined },
+  env: { IDP_REDIS_USERNAME?: string | undefined; IDP_REDIS_PASSWORD?: string | undefined; IDP_REDIS_CA?: string | undefined },
   namespaceOf: RedisBackend = service,
 ): ProjectionStoreAccess {
   return {
     keyPrefix: redisKeyPrefix(namespaceOf),
     username: env.IDP_REDIS_USERNAME ?? service,
     ...(env.IDP_REDIS_PASSWORD === undefined ? {} : { password: env.IDP_REDIS_PASSWORD }),
+    ...(env.IDP_REDIS_CA === undefined ? {} : { ca: readFileSync(env.IDP_REDIS_CA, 'utf8') }),
   };
 }
 

@@ -62,6 +62,8 @@ export const ServiceEnv = z.object({
    */
   IDP_REDIS_USERNAME: z.string().min(1).optional(),
   IDP_REDIS_PASSWORD: z.string().min(1).optional(),
+  /** PEM file of the CA that signed Redis's certificate, for a rediss:// PROJECTIONS_URL. */
+  IDP_REDIS_CA: z.string().min(1).optional(),
 });
 
 export const IssuerUrl = z
