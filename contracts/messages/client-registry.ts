@@ -76,15 +76,30 @@ export const GetClient = message(
   { callers: ['gateway', 'token-issuer', 'admin'] },
 );
 
+/**
+ * A client's authentication as a back-channel request presented it (RFC 6749 §2.3.1), read by
+ * the gateway (Basic credentials decoded, one method only): the method, the client_id, and the
+ * secret for `client_secret_basic` / `client_secret_post` (null for `none`). It proves nothing
+ * until the client-registry has checked it; the token-issuer has it checked itself.
+ */
+export const PresentedClientAuthentication = z.object({
+  clientId: z.string(),
+  method: TokenEndpointAuthMethod,
+  clientSecret: z.string().nullable(),
+});
+export type PresentedClientAuthentication = z.infer<typeof PresentedClientAuthentication>;
+
+/**
+ * Checks a presented client authentication against the registered client; a wrong or missing
+ * secret, another method than the registered one, an unknown or deleted client: 401
+ * `invalid_client`. Asked by the token-issuer for every token, introspection and revocation
+ * request, so that what it grants rests on its own check, not on the gateway's word.
+ */
 export const AuthenticateClient = message(
   'idp.client-registry.authenticate_client',
-  {
-    clientId: z.string(),
-    method: TokenEndpointAuthMethod,
-    clientSecret: z.string().nullable(),
-  },
+  PresentedClientAuthentication.shape,
   z.object({ client: ClientView }),
-  { callers: ['gateway', 'token-issuer'] },
+  { callers: ['token-issuer'] },
 );
 
 /**

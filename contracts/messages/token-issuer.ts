@@ -1,22 +1,28 @@
 import { z } from 'zod';
-import { ClientView } from './client-registry.js';
-import { SessionView } from './authn.js';
+import { PresentedClientAuthentication } from './client-registry.js';
 import { message } from './define.js';
+import { OAuthErrorBody } from '../oauth-error.js';
 import { RESPONSE_TYPES } from '../response-types.js';
 import { ClaimsRequest, ClaimsRequestMember } from '../claims.js';
-import { GrantRequest } from '../grants/index.js';
+import { GRANT_TYPES, GrantRequest, type GrantType } from '../grants/index.js';
 
 /**
  * The authorization endpoint's answer for an authenticated, consenting user (RFC 6749 §4.1.2,
  * OIDC Core §3.1.2.5, §3.2.2.5, §3.3.2.5): a code, an ID token, an access token, as the response
  * type asks. `grantId` is the pending request's id, so one request completes at most once.
+ *
+ * The token-issuer verifies what it can itself: the user is whoever authn says holds
+ * `sessionToken` (the browser's session cookie), and the client, redirect URI, response type,
+ * scope and PKCE must fit the client's registration as client-registry has it. The rest (nonce,
+ * code challenge, claims, locales) is the user's request as the gateway relays it.
  */
 export const IssueAuthorization = message(
   'idp.token-issuer.issue_authorization',
   {
     grantId: z.string().uuid(),
-    clientId: z.string(),
-    session: SessionView,
+    clientId: z.string().max(256),
+    /** The session cookie's value `<session id>.<secret>` (authn resolves it; only its hash is logged). */
+    sessionToken: z.string().max(512),
     redirectUri: z.string(),
     responseType: z.enum(RESPONSE_TYPES),
     scope: z.string(),
@@ -52,15 +58,27 @@ export const TokenResponse = z.object({
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
 /**
- * A token request at the token endpoint (RFC 6749 §3.2), for a client the gateway has already
- * authenticated: one subject for every grant type, dispatched on `grant.grantType`
- * (contracts/grants/).
+ * What the gateway could not read from a token request's form (a missing or unsupported
+ * `grant_type`, a grant's own parameter errors): answered by the token-issuer only after the
+ * client authenticated, so that an unauthenticated client hears `invalid_client` first (RFC 6749
+ * §5.2), and after `unauthorized_client` when the grant type is known.
+ */
+export const UnreadableGrant = z.object({
+  grantType: z.enum(GRANT_TYPES as unknown as [GrantType, ...GrantType[]]).optional(),
+  error: OAuthErrorBody,
+});
+
+/**
+ * A token request at the token endpoint (RFC 6749 §3.2): the client's authentication as
+ * presented (the token-issuer has client-registry check it), and the grant, dispatched on
+ * `grant.grantType` (contracts/grants/), or why the form could not be read (`unreadable`).
  */
 export const GrantTokens = message(
   'idp.token-issuer.grant_tokens',
   {
-    client: ClientView,
-    grant: GrantRequest,
+    client: PresentedClientAuthentication,
+    grant: GrantRequest.optional(),
+    unreadable: UnreadableGrant.optional(),
     /** The token request's client IP as the gateway sees it: the password grant's login source. */
     source: z.string().max(64).nullable().optional(),
   },
@@ -114,14 +132,15 @@ export type IntrospectionResponse = z.infer<typeof IntrospectionResponse>;
 const PresentedToken = z.string().max(64 * 1024);
 
 /**
- * Token introspection (RFC 7662) for a client the gateway has authenticated (`caller`): a client
- * learns about its own tokens and about tokens whose audience it is, nothing else.
+ * Token introspection (RFC 7662) for the client that `caller` authenticates (checked by the
+ * token-issuer; `none` is refused, §2.1): a client learns about its own tokens and about tokens
+ * whose audience it is, nothing else. A missing `token` is `invalid_request`, after the client.
  */
 export const IntrospectToken = message(
   'idp.token-issuer.introspect_token',
   {
-    caller: ClientView,
-    token: PresentedToken,
+    caller: PresentedClientAuthentication,
+    token: PresentedToken.optional(),
     tokenTypeHint: z.string().max(64).optional(),
     /** `jwt`: also the answer as a signed JWT (RFC 9701). */
     format: z.enum(['json', 'jwt']).default('json'),
@@ -131,14 +150,15 @@ export const IntrospectToken = message(
 );
 
 /**
- * Token revocation (RFC 7009) for a client the gateway has authenticated (`caller`). Always an
- * empty success: an invalid or unknown token, or another client's, is no error (§2.2).
+ * Token revocation (RFC 7009) for the client that `caller` authenticates (checked by the
+ * token-issuer). Always an empty success: an invalid or unknown token, or another client's, is
+ * no error (§2.2). A missing `token` is `invalid_request`, after the client.
  */
 export const RevokeToken = message(
   'idp.token-issuer.revoke_token',
   {
-    caller: ClientView,
-    token: PresentedToken,
+    caller: PresentedClientAuthentication,
+    token: PresentedToken.optional(),
     tokenTypeHint: z.string().max(64).optional(),
   },
   z.object({}),

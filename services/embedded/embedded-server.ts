@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { InProcessBroker, InProcessBus } from '../../infra/bus/inproc.js';
+import type { Bus } from '../../infra/bus/port.js';
 import { BusTransportServer } from '../../infra/bus/nest-transport.js';
 import { InMemoryDataKeyStore } from '../../infra/crypto/data-keys/memory.js';
 import type { DataKeyStore } from '../../infra/crypto/data-keys/port.js';
@@ -28,6 +29,8 @@ import { seedDemo, type DemoInfo } from './demo-seed.js';
 export interface EmbeddedServer {
   url: string;
   demo: DemoInfo | undefined;
+  /** The gateway's connection to the in-process bus (what seeding uses; tests speak on it as the gateway would). */
+  bus: Bus;
   close(): Promise<void>;
 }
 
@@ -143,6 +146,7 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
     return {
       url: `http://${config.host}:${port}`,
       demo,
+      bus: gatewayBus,
       async close() {
         await gateway.close();
         for (const service of services.reverse()) await service.close();

@@ -1,46 +1,56 @@
-import { GetClient } from '../../contracts/messages/client-registry.js';
-import { GrantTokens } from '../../contracts/messages/token-issuer.js';
-import { OAuthError } from '../../contracts/oauth-error.js';
-import { NatsBus } from '../../infra/bus/nats.js';
-import { call } from '../../infra/bus/typed.js';
+import type { RequestContext } from '../../contracts/events/metadata.js';
+import { sha256Hex } from '../../infra/crypto/secrets.js';
+import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
+import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { redisKeyPrefix } from '../../infra/projections/redis-acl.js';
+import { decideOnGrant, splitGrantSecret } from '../../services/token-issuer/app/grant-stream.js';
 import { startDistributed } from '../support/distributed-topology.js';
 import { startRestartableRedis } from '../support/restartable-redis.js';
 import { MAX_LAG_MS, USER, describeFollowerRecovery } from './suites/follower-recovery.suite.js';
 
 /**
  * The four services over NATS with their projections in a Redis the test stops and empties. The
- * replay goes to the token-issuer over the bus, so its own write-through fails (Redis is down)
- * and its projector must catch up on it.
+ * replay is appended to the JetStream log by a second writer, through the token-issuer's own
+ * grant command (as in the embedded variant): with Redis down, no bus request could do it, since
+ * the token-issuer has client-registry (which reads Redis) authenticate every token request's
+ * client. The services see the replay only by following the log.
  */
-const ctx = (id: string) => ({ tenant: 'default', correlationId: `test-${id}`, causationId: null, actor: { kind: 'system' as const, id: 'test' } });
 
 describeFollowerRecovery(
   'distributed',
   async (redis) => {
     const topology = await startDistributed({ redis, user: USER, env: { IDP_FOLLOWER_MAX_LAG_MS: String(MAX_LAG_MS) } });
-    const bus = await NatsBus.connect(topology.natsUrl, { name: 'test-gateway' });
     return {
       issuer: topology.issuer,
       tokenIssuerKeyPrefix: redisKeyPrefix('token-issuer'),
       readyzUrls: () => (['gateway', 'authn', 'client-registry', 'token-issuer'] as const).map((name) => `${topology.healthUrl(name)}/readyz`),
       async prepareReplay(code, clientId, redirectUri) {
-        // The client is resolved while Redis is up, as the gateway had it for the first redemption.
-        const { client } = await call(bus, GetClient, { ctx: ctx('get-client'), clientId });
-        if (!client) throw new Error(`client ${clientId} unknown`);
+        const parts = splitGrantSecret(code);
+        if (!parts) throw new Error(`not a code: ${code}`);
+        const store = await JetStreamEventStore.connect(topology.natsUrl);
         return async () => {
-          const grant = { grantType: 'authorization_code' as const, code, redirectUri };
-          const error = await call(bus, GrantTokens, { ctx: ctx('replay'), client, grant }).catch((e: unknown) => e);
-          expect(error).toBeInstanceOf(OAuthError);
-          expect((error as OAuthError).code).toBe('invalid_grant');
+          const ctx: RequestContext = { tenant: 'default', correlationId: 'test-replay', causationId: null, actor: { kind: 'client', id: clientId } };
+          try {
+            const now = new Date();
+            const { decision } = await decideOnGrant({ store, projections: new InMemoryProjectionStore(), clock: () => now }, ctx, parts.grantId, {
+              type: 'redeem_code',
+              codeHash: sha256Hex(parts.secret),
+              clientId,
+              redirectUri,
+              codeVerifierS256: undefined,
+              now,
+              tokens: { accessTokenIdHash: sha256Hex('unused'), accessTokenExpiresAt: new Date(now.getTime() + 60_000).toISOString(), refreshToken: null },
+            });
+            expect(decision.rejection?.code).toBe('invalid_grant');
+            expect(decision.events.map((e) => e.type)).toEqual(['authorization_code.replay_detected', 'grant.revoked']);
+          } finally {
+            await store.close();
+          }
         };
       },
       pids: () => topology.pids(),
       logs: topology.logs,
-      async stop() {
-        await bus.close();
-        await topology.stop();
-      },
+      stop: () => topology.stop(),
     };
   },
   startRestartableRedis,

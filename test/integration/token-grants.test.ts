@@ -8,7 +8,7 @@ import { ClientRegistryApp } from '../../services/client-registry/app/client-reg
 import { verifyAccessToken } from '../../services/token-issuer/app/access-token.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
 import { introspectToken } from '../../services/token-issuer/app/introspect.js';
-import { issueAuthorization } from '../../services/token-issuer/app/issue-authorization.js';
+import { issueForSession } from '../../services/token-issuer/app/issue-authorization.js';
 import { revokeToken } from '../../services/token-issuer/app/revoke.js';
 import { confidentialClient, redeemedGrant, testCtx, tokenIssuerOver } from '../support/token-issuer-under-test.js';
 
@@ -93,15 +93,19 @@ describe('the client watermark at the token endpoint', () => {
       scope: 'openid offline_access profile',
     });
     const tokens = await redeemedGrant(deps, client);
-    const { code } = await issueAuthorization(deps, testCtx(client.clientId), {
-      ctx: testCtx(client.clientId),
-      grantId: crypto.randomUUID(),
-      responseType: 'code',
-      clientId: client.clientId,
-      session: { sessionId: crypto.randomUUID(), sub: crypto.randomUUID(), authTime: Math.floor(Date.now() / 1000), acr: '0', amr: ['pwd'] },
-      redirectUri: 'https://rp.example.test/cb',
-      scope: 'openid',
-    });
+    const { code } = await issueForSession(
+      deps,
+      testCtx(client.clientId),
+      {
+        ctx: testCtx(client.clientId),
+        grantId: crypto.randomUUID(),
+        responseType: 'code',
+        clientId: client.clientId,
+        redirectUri: 'https://rp.example.test/cb',
+        scope: 'openid',
+      },
+      { sessionId: crypto.randomUUID(), sub: crypto.randomUUID(), authTime: Math.floor(Date.now() / 1000), acr: '0', amr: ['pwd'] },
+    );
 
     await management.revokeTokens(ctx, client.clientId);
 

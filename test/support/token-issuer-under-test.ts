@@ -5,7 +5,7 @@ import { InProcessBroker, InProcessBus } from '../../infra/bus/inproc.js';
 import type { EventStore } from '../../infra/event-store/port.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
-import { issueAuthorization } from '../../services/token-issuer/app/issue-authorization.js';
+import { issueForSession } from '../../services/token-issuer/app/issue-authorization.js';
 import { Keyring } from '../../services/token-issuer/app/keyring.js';
 import { ResourceServers } from '../../services/token-issuer/app/resource-servers.js';
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
@@ -62,14 +62,11 @@ export function confidentialClient(overrides: Partial<ClientView> = {}): ClientV
 /** A code flow's back half: a code issued for a fresh user, redeemed; the tokens it gave. */
 export async function redeemedGrant(deps: TokenIssuerDeps, client: ClientView, scope = 'openid offline_access profile') {
   const ctx = testCtx(client.clientId);
-  const { code } = await issueAuthorization(deps, ctx, {
+  const { code } = await issueForSession(
+    deps,
     ctx,
-    grantId: randomUUID(),
-    responseType: 'code',
-    clientId: client.clientId,
-    session: { sessionId: randomUUID(), sub: randomUUID(), authTime: Math.floor(Date.now() / 1000), acr: '0', amr: ['pwd'] },
-    redirectUri: client.redirectUris[0]!,
-    scope,
-  });
+    { ctx, grantId: randomUUID(), responseType: 'code', clientId: client.clientId, redirectUri: client.redirectUris[0]!, scope },
+    { sessionId: randomUUID(), sub: randomUUID(), authTime: Math.floor(Date.now() / 1000), acr: '0', amr: ['pwd'] },
+  );
   return grantTokens(deps, ctx, client, { grantType: 'authorization_code', code: code!, redirectUri: client.redirectUris[0]! });
 }

@@ -1,16 +1,10 @@
 import type { RequestContext } from '../../../contracts/events/metadata.js';
-import type { TokenEndpointAuthMethod } from '../../../contracts/events/client.js';
-import { AuthenticateClient, type ClientView } from '../../../contracts/messages/client-registry.js';
+import type { PresentedClientAuthentication } from '../../../contracts/messages/client-registry.js';
 import { OAuthError } from '../../../contracts/oauth-error.js';
-import { call } from '../../../infra/bus/typed.js';
 import type { GatewayOptions } from './gateway.options.js';
 import { requestContext } from './request-context.js';
 
-export interface PresentedClientAuthentication {
-  clientId: string;
-  method: TokenEndpointAuthMethod;
-  clientSecret: string | null;
-}
+export type { PresentedClientAuthentication };
 
 const invalidClient = (description: string) =>
   new OAuthError('invalid_client', description, { mayRedirect: false });
@@ -63,22 +57,25 @@ function plausibleClientId(clientId: string): boolean {
 }
 
 /**
- * The one client authentication step of the back-channel endpoints (token, and later revocation
- * and introspection): reads what the request presents, has client-registry check it, and
- * returns the client with the request's context (the client as actor).
+ * The one client authentication step of the back-channel endpoints (token, revocation,
+ * introspection): reads what the request presents (RFC 6749 §2.3.1) and returns it with the
+ * request's context (the client as actor). It proves nothing yet: the token-issuer has the
+ * client-registry check it, in the same request that asks for the tokens, so that nothing is
+ * granted on the gateway's word. Only what the request itself shows is refused here: malformed
+ * Basic credentials, two methods at once, no client at all, or no secret where the endpoint
+ * needs one (introspection, RFC 7662 §2.1).
  */
-export async function authenticateClient(
-  options: Pick<GatewayOptions, 'bus' | 'tenant' | 'requestTimeoutMs'>,
+export function presentedClient(
+  options: Pick<GatewayOptions, 'tenant'>,
   headers: Record<string, string | string[] | undefined>,
   form: Record<string, string>,
   endpoint: { publicClients: boolean } = { publicClients: true },
-): Promise<{ client: ClientView; ctx: RequestContext }> {
+): { presented: PresentedClientAuthentication; ctx: RequestContext } {
   const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined;
   const presented = presentedClientAuthentication(authorization, form);
   // An endpoint that tells about tokens (introspection, RFC 7662 §2.1) needs a client that proves
   // who it is: a client_id alone proves nothing.
   if (!endpoint.publicClients && presented.method === 'none') throw invalidClient('this endpoint requires client authentication');
   const ctx = requestContext(options.tenant, headers, { kind: 'client', id: presented.clientId });
-  const { client } = await call(options.bus, AuthenticateClient, { ctx, ...presented }, { timeoutMs: options.requestTimeoutMs });
-  return { client, ctx };
+  return { presented, ctx };
 }

@@ -5,11 +5,9 @@ import { GetJwks, GrantTokens, IntrospectToken, IssueAuthorization, RevokeToken,
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
-import { grantTokens } from '../app/grants/index.js';
+import { answerIntrospection, answerRevocation, answerTokenRequest } from '../app/client-requests.js';
 import { verifyIdTokenHint } from '../app/id-token-hint.js';
-import { introspectToken } from '../app/introspect.js';
 import { issueAuthorization } from '../app/issue-authorization.js';
-import { revokeToken } from '../app/revoke.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 
 export const TOKEN_ISSUER_DEPS = Symbol('TOKEN_ISSUER_DEPS');
@@ -30,7 +28,7 @@ export class TokenIssuerMessageController {
 
   @MessagePattern(GrantTokens.subject)
   grantTokens(@Payload() payload: unknown) {
-    return serve(GrantTokens, payload, (r) => grantTokens(this.deps, r.ctx, r.client, r.grant, r.source ?? null), this.unexpected);
+    return serve(GrantTokens, payload, (r) => answerTokenRequest(this.deps, r.ctx, r), this.unexpected);
   }
 
   @MessagePattern(ValidateAccessToken.subject)
@@ -40,12 +38,12 @@ export class TokenIssuerMessageController {
 
   @MessagePattern(IntrospectToken.subject)
   introspect(@Payload() payload: unknown) {
-    return serve(IntrospectToken, payload, (r) => introspectToken(this.deps, r.ctx, r.caller, r.token, r.format, r.tokenTypeHint), this.unexpected);
+    return serve(IntrospectToken, payload, (r) => answerIntrospection(this.deps, r.ctx, r), this.unexpected);
   }
 
   @MessagePattern(RevokeToken.subject)
   revoke(@Payload() payload: unknown) {
-    return serve(RevokeToken, payload, (r) => revokeToken(this.deps, r.ctx, r.caller, r.token), this.unexpected);
+    return serve(RevokeToken, payload, (r) => answerRevocation(this.deps, r.ctx, r), this.unexpected);
   }
 
   @MessagePattern(VerifyIdTokenHint.subject)

@@ -36,7 +36,7 @@ export interface TokenIssuerModuleOptions {
   resourceServers?: ResourceServers | undefined;
   /** Back-channel logout retries (IDP_BACKCHANNEL_LOGOUT_*). */
   backchannelLogout?: BackchannelLogoutPolicy | undefined;
-  /** Deadline of the sender's own bus calls (GetClient). */
+  /** Deadline of the token-issuer's own bus calls (client authentication, sessions, GetClient). */
   requestTimeoutMs?: number | undefined;
   logger: Logger;
 }
@@ -67,6 +67,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       refreshTokenKey: options.refreshTokenKey,
       resourceServers: options.resourceServers ?? new ResourceServers(),
       bus: options.bus,
+      ...(options.requestTimeoutMs !== undefined ? { peerTimeoutMs: options.requestTimeoutMs } : {}),
       clock: () => new Date(),
       tenant: options.tenant,
     };

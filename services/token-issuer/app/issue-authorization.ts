@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../../contracts/events/metadata.js';
+import type { SessionView } from '../../../contracts/messages/authn.js';
 import type { ReplyOf, RequestOf } from '../../../contracts/messages/define.js';
 import type { IssueAuthorization } from '../../../contracts/messages/token-issuer.js';
 import { issuesAccessToken, issuesCode, issuesIdToken } from '../../../contracts/response-types.js';
@@ -8,9 +9,12 @@ import { decideOnGrant } from './grant-stream.js';
 import { planAccessToken } from './grants/sign-tokens.js';
 import { idTokenUserClaims } from './id-token-claims.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
+import { verifiedAuthorization } from './verify-authorization.js';
 
 type Request = RequestOf<typeof IssueAuthorization>;
 type Reply = ReplyOf<typeof IssueAuthorization>;
+/** The request once verified: its user is the session authn resolved, not a token. */
+type VerifiedRequest = Omit<Request, 'sessionToken'>;
 
 /**
  * The authorization endpoint's response for an authenticated, consenting user: the grant starts
@@ -21,8 +25,18 @@ type Reply = ReplyOf<typeof IssueAuthorization>;
  * The grant id is the pending request's: a request completed once (or twice at once) is refused
  * the second time, because the grant's stream exists by then.
  */
-export async function issueAuthorization(deps: TokenIssuerDeps, ctx: RequestContext, request: Request): Promise<Reply> {
-  const { grantId, responseType, session } = request;
+export async function issueAuthorization(deps: TokenIssuerDeps, given: RequestContext, request: Request): Promise<Reply> {
+  const { sessionToken: _sessionToken, ...rest } = request;
+  const { session, ctx } = await verifiedAuthorization(deps, given, request);
+  return issueForSession(deps, ctx, rest, session);
+}
+
+/**
+ * Issues for a session and a request already verified (verify-authorization.ts): the grant's
+ * first event, and the response. Exported for tests of the grants that follow.
+ */
+export async function issueForSession(deps: TokenIssuerDeps, ctx: RequestContext, request: VerifiedRequest, session: SessionView): Promise<Reply> {
+  const { grantId, responseType } = request;
   const now = deps.clock();
   const secret = issuesCode(responseType) ? randomSecret() : undefined;
   const code = secret !== undefined ? `${grantId}.${secret}` : undefined;

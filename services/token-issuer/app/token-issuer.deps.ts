@@ -30,7 +30,12 @@ export interface TokenIssuerDeps {
   refreshTokenKey: Buffer;
   /** RFC 8707: the audiences a `resource` may name, and which client serves each. */
   resourceServers: ResourceServers;
-  /** To ask authn (the password grant's credentials check). */
+  /**
+   * To ask authn (the password grant's credentials, the session of an authorization) and
+   * client-registry (the client's authentication and registration): app/peers.ts.
+   */
   bus: Bus;
+  /** Deadline of those questions (peers.ts); default PEER_TIMEOUT_MS. */
+  peerTimeoutMs?: number;
   clock: () => Date;
 }

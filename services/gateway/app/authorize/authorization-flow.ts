@@ -93,7 +93,7 @@ export class AuthorizationFlow {
     }
     // This request's own login: the proof that prompt=login and max_age are met.
     const proven = { ...request, loginSessionId: result.session.sessionId };
-    const outcome = await this.consentStep(ctx, proven, client, result.session);
+    const outcome = await this.consentStep(ctx, proven, client, { ...result.session, token: result.sessionToken });
     return { outcome, sessionToken: result.sessionToken, sessionExpiresAt: result.expiresAt };
   }
 
@@ -109,7 +109,7 @@ export class AuthorizationFlow {
   ): Promise<AuthorizationOutcome> {
     const client = await this.client(ctx, request);
     const session = await this.session(ctx, sessionToken);
-    if (!session || request.sessionId === undefined || session.sessionId !== request.sessionId) {
+    if (!session || sessionToken === undefined || request.sessionId === undefined || session.sessionId !== request.sessionId) {
       return {
         kind: 'error_page',
         error: new OAuthError('invalid_request', 'the consent form does not belong to this browser session; start again', { mayRedirect: false }),
@@ -119,7 +119,7 @@ export class AuthorizationFlow {
     if (!approved) return this.errorResponse(request, new OAuthError('access_denied', 'the user denied the request'));
     const scopes = consentScopes(request);
     await this.call(this.options.bus, GrantConsent, { ctx: userCtx(ctx, session), sub: session.sub, clientId: client.clientId, scopes });
-    return this.issue(ctx, request, session);
+    return this.issue(ctx, request, { ...session, token: sessionToken });
   }
 
   errorResponse(target: ResponseTarget, error: OAuthError): AuthorizationOutcome {
@@ -139,7 +139,7 @@ export class AuthorizationFlow {
   ): Promise<AuthorizationOutcome> {
     const request = await this.withVerifiedHint(ctx, given);
     const found = await this.session(ctx, sessionToken);
-    const session = found && this.authenticationMeetsRequest(request, found) ? found : null;
+    const session = found && sessionToken !== undefined && this.authenticationMeetsRequest(request, found) ? { ...found, token: sessionToken } : null;
     if (!session) {
       if (request.prompt?.includes('none')) throw new OAuthError('login_required', 'the user must log in');
       return { kind: 'login', request, client };
@@ -175,7 +175,7 @@ export class AuthorizationFlow {
     ctx: RequestContext,
     request: AuthorizationRequest,
     client: ClientView,
-    session: SessionView,
+    session: HeldSession,
   ): Promise<AuthorizationOutcome> {
     const { granted } = await this.call(this.options.bus, CheckConsent, {
       ctx,
@@ -185,7 +185,8 @@ export class AuthorizationFlow {
     });
     if (granted && !request.prompt?.includes('consent')) return this.issue(ctx, request, session);
     if (request.prompt?.includes('none')) return this.errorResponse(request, new OAuthError('consent_required', 'consent is required'));
-    return { kind: 'consent', request: { ...request, sessionId: session.sessionId }, client, session, ...(await this.accountName(ctx, session)) };
+    const { token: _token, ...shown } = session;
+    return { kind: 'consent', request: { ...request, sessionId: session.sessionId }, client, session: shown, ...(await this.accountName(ctx, session)) };
   }
 
   /** The signed-in user's name for the consent page, if they have one (a forgotten user has none). */
@@ -195,8 +196,12 @@ export class AuthorizationFlow {
     return typeof name === 'string' ? { account: name } : {};
   }
 
-  /** Step "issue": the grant starts, and the response goes back in the request's response mode. */
-  private async issue(ctx: RequestContext, request: AuthorizationRequest, session: SessionView): Promise<AuthorizationOutcome> {
+  /**
+   * Step "issue": the grant starts, and the response goes back in the request's response mode.
+   * The token-issuer is given the session's cookie, not what the gateway knows of the session:
+   * it asks authn who holds it, and client-registry whether the request fits the client.
+   */
+  private async issue(ctx: RequestContext, request: AuthorizationRequest, session: HeldSession): Promise<AuthorizationOutcome> {
     // OIDC Core §5.5.1.1: an essential acr the authentication cannot meet is a failed authentication.
     if ('unmet' in chooseAcr(session.acr, request.acrValues, request.claims?.id_token?.acr ?? undefined)) {
       return this.errorResponse(request, new OAuthError('access_denied', 'the authentication does not meet the essential acr requested'));
@@ -205,7 +210,7 @@ export class AuthorizationFlow {
       ctx: userCtx(ctx, session),
       grantId: request.rid,
       clientId: request.clientId,
-      session,
+      sessionToken: session.token,
       redirectUri: request.redirectUri,
       responseType: request.responseType,
       scope: request.scope,
@@ -244,6 +249,9 @@ export class AuthorizationFlow {
     return (await this.call(this.options.bus, ResolveSession, { ctx, sessionToken })).session;
   }
 }
+
+/** A session and the cookie value that proves it, which the token-issuer resolves again itself. */
+type HeldSession = SessionView & { token: string };
 
 /** The user an `id_token_hint` or a `claims` request for a `sub` value names, if any, is this one. */
 const isRequiredUser = (request: AuthorizationRequest, sub: string): boolean =>
