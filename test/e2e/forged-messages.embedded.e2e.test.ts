@@ -24,13 +24,15 @@ describeForgedMessages('embedded', async () => {
     IDP_ARGON2_MEMORY_KIB: '8192',
     IDP_ARGON2_TIME_COST: '1',
     IDP_ARGON2_PARALLELISM: '1',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'trace',
   });
-  const server = await startEmbeddedServer(config, createLogger({ level: 'silent' }));
+  const lines: string[] = [];
+  const server = await startEmbeddedServer(config, createLogger({ level: 'trace' }, { write: (line: string) => void lines.push(line) }));
   return {
     bus: server.bus,
     watchLog: () => watchSqliteLog(path.join(dataDir, 'idp.db')),
     user,
+    logs: () => lines.join(''),
     async stop() {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

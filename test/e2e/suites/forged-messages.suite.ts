@@ -23,6 +23,8 @@ export interface ForgeryTarget {
   watchLog(): Promise<LogWatch>;
   /** A registered user. */
   user: { username: string; password: string };
+  /** Every log line the deployment wrote, at its most verbose. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,13 @@ const ctx = (actor: RequestContext['actor'] = { kind: 'system', id: 'gateway' })
   actor,
 });
 
-const madeUpSecret = () => randomBytes(32).toString('base64url');
+/** Every secret the suite presents, so that none may be found in a log line afterwards. */
+const presentedSecrets: string[] = [];
+const madeUpSecret = () => {
+  const secret = randomBytes(32).toString('base64url');
+  presentedSecrets.push(secret);
+  return secret;
+};
 
 /** The OAuth error a call was answered with (fails the test if it succeeded). */
 async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
@@ -70,6 +78,7 @@ export function describeForgedMessages(topology: string, start: () => Promise<Fo
       };
       confidential = await register({ ...confidentialMetadata, redirect_uris: [REDIRECT_URI] });
       other = await register({ ...confidentialMetadata, redirect_uris: [OTHER_REDIRECT_URI] });
+      presentedSecrets.push(confidential.secret, other.secret, target.user.password);
       publicClient = await register({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none', scope: 'openid' });
       log = await target.watchLog();
     }, 120_000);
@@ -84,6 +93,7 @@ export function describeForgedMessages(topology: string, start: () => Promise<Fo
       const result = await call(target.bus, Login, { ctx: ctx(), ...target.user, clientId: confidential.clientId, source: '192.0.2.10' });
       if (!result.authenticated || !result.session) throw new Error('the test user could not sign in');
       await log.appended(); // the login's own events
+      presentedSecrets.push(result.sessionToken);
       return { session: result.session, sessionToken: result.sessionToken };
     }
 
@@ -217,6 +227,13 @@ export function describeForgedMessages(topology: string, start: () => Promise<Fo
         expect(await log.appended()).toEqual(['grant.revoked']);
         expect((await introspect(basic(confidential.clientId, confidential.secret))).response.active).toBe(false);
       });
+    });
+
+    it('no client secret or session token presented to the token-issuer appears in any log line', () => {
+      const logs = target.logs();
+      expect(logs.length).toBeGreaterThan(0);
+      expect(presentedSecrets.length).toBeGreaterThan(10);
+      for (const secret of presentedSecrets) expect(logs.includes(secret)).toBe(false);
     });
   });
 }
