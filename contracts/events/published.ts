@@ -9,7 +9,7 @@ import type { DomainEvent } from './index.js';
  * Withheld, always: hashes of secrets (password hashes, client secret and registration access
  * token hashes, code, session secret, access token id and refresh token hashes), key material
  * (both JWKs of a signing key: the public one is served at the JWKS endpoint), sealed blobs (the
- * profile), the username digest (a guessable digest of the name), the source digest of a login attempt (a
+ * profile, the sealed password hash), the username digest (a guessable digest of the name), the source digest of a login attempt (a
  * guessable digest of its IP), and what ties a flow to the
  * browser or asks for personal claim values (nonce, PKCE challenge, the `claims` request).
  * Published: ids, types, client ids, subs, scopes, times, reasons, statuses, redirect and logout
@@ -90,11 +90,13 @@ export const PUBLISHED_DATA: PublishedDataAllowList = {
   'client.tokens_revoked@1': { clientId: true, revokedAt: true },
   'client.deleted@1': { clientId: true, deletedAt: true },
   'user.registered@1': { sub: true, usernameDigest: false, passwordHash: false, profile: false },
+  'user.registered@2': { sub: true, usernameDigest: false, sealedPasswordHash: false, profile: false },
   'authentication.succeeded@1': { sub: true, method: true, clientId: true },
   'authentication.succeeded@2': { sub: true, method: true, clientId: true, source: false },
   'authentication.failed@1': { sub: true, reason: true, clientId: true, at: true },
   'authentication.failed@2': { sub: true, reason: true, clientId: true, at: true, source: false },
   'user.password_rehashed@1': { sub: true, passwordHash: false },
+  'user.password_rehashed@2': { sub: true, sealedPasswordHash: false },
   'username.claimed@1': { usernameDigest: false, sub: true },
   'session.started@1': {
     sessionId: true,

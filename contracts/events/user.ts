@@ -19,6 +19,25 @@ export const UserRegisteredV1 = eventSchema(
   }),
 );
 
+/**
+ * Version 2 keeps the password hash sealed, like the profile, under the user's data key (issue 10
+ * point 4): `sealedPasswordHash` is the AES-256-GCM ciphertext of the argon2id PHC string
+ * (additional data `password:<tenant>:<sub>`, so it cannot stand in for the profile). Destroying
+ * the data key makes the hash unreadable and the account unusable: `forget` covers it. V1 events
+ * (a plaintext PHC string) still parse and still log in; a V1 user's hash is rehashed and sealed
+ * at the next successful login (`user.password_rehashed` v2).
+ */
+export const UserRegisteredV2 = eventSchema(
+  'user.registered',
+  2,
+  z.object({
+    sub: z.string().min(1),
+    usernameDigest: Sha256Hex,
+    sealedPasswordHash: SealedJson,
+    profile: SealedJson,
+  }),
+);
+
 export const AuthenticationFailedV1 = eventSchema(
   'authentication.failed',
   1,
@@ -60,14 +79,26 @@ export const UserPasswordRehashedV1 = eventSchema(
 );
 
 /**
+ * Version 2: the new hash sealed under the user's data key (see UserRegisteredV2). Written for
+ * every rehash from now on, and at the first successful login of a user whose hash is still a
+ * plaintext V1 one (then the password is hashed again with a new salt, so the live hash is not
+ * the one the old event shows).
+ */
+export const UserPasswordRehashedV2 = eventSchema(
+  'user.password_rehashed',
+  2,
+  z.object({ sub: z.string(), sealedPasswordHash: SealedJson }),
+);
+
+/**
  * The user's stream: registration, failed logins (bounded by the throttle), the successes that
  * change state (a reset failure count, a rehash) and rehashes. Other successes are not here.
  */
 export const UserEvent = z.discriminatedUnion('type', [
-  UserRegisteredV1,
+  z.discriminatedUnion('schemaVersion', [UserRegisteredV1, UserRegisteredV2]),
   z.discriminatedUnion('schemaVersion', [AuthenticationSucceededV1, AuthenticationSucceededV2]),
   z.discriminatedUnion('schemaVersion', [AuthenticationFailedV1, AuthenticationFailedV2]),
-  UserPasswordRehashedV1,
+  z.discriminatedUnion('schemaVersion', [UserPasswordRehashedV1, UserPasswordRehashedV2]),
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 

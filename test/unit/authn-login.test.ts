@@ -15,6 +15,8 @@ import { passwordHashes, passwordVerifications } from '../../infra/metrics/metri
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import type { ProjectionStore } from '../../infra/projections/port.js';
 import { AuthnApp } from '../../services/authn/app/authn.app.js';
+import { openPasswordHash } from '../../services/authn/app/password-hashes.js';
+import type { Sealed } from '../../infra/crypto/envelope.js';
 import { startNats, type TestServer } from '../support/servers.js';
 
 /**
@@ -142,7 +144,11 @@ describe.each([
     expect(hashed).toBeLessThanOrEqual(LOGINS);
     const userEvents = (await store.readStream(userStream)).events;
     expect(userEvents.map((e) => e.type)).toEqual(['user.registered', 'authentication.succeeded', 'user.password_rehashed']);
-    const newHash = (userEvents[2]!.data as { passwordHash: string }).passwordHash;
+    // Sealed under the user's data key (user.password_rehashed v2): opened here to read its parameters.
+    const rehashed = userEvents[2]!;
+    expect(rehashed.schemaVersion).toBe(2);
+    const sealed = (rehashed.data as { sealedPasswordHash: Sealed }).sealedPasswordHash;
+    const newHash = openPasswordHash((await dataKeys.get('default', sub))!, 'default', sub, { kind: 'sealed', sealed });
     const [, variant, version, parameters] = newHash.split('$');
     expect([variant, version]).toEqual(['argon2id', 'v=19']);
     expect(parameters!.split(',').sort()).toEqual(['m=1024', 'p=1', 't=1']);

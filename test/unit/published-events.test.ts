@@ -88,6 +88,9 @@ describe('the live stream allow-list (contracts/events/published.ts)', () => {
       'user.registered@1.passwordHash',
       'user.registered@1.profile',
       'user.password_rehashed@1.passwordHash',
+      'user.registered@2.sealedPasswordHash',
+      'user.registered@2.profile',
+      'user.password_rehashed@2.sealedPasswordHash',
       'client.registered@3.secretHash',
       'client.registered@3.registrationAccessTokenHash',
       'client.secret_rotated@1.secretHash',
@@ -111,6 +114,14 @@ describe('the live stream allow-list (contracts/events/published.ts)', () => {
         data: { sub: 'u1', usernameDigest: hash, passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', profile: { alg: 'A256GCM', iv: 'i', ct: 'c', tag: 't' }, planted: 'x' },
       }),
     ).toStrictEqual({ data: { sub: 'u1' }, redacted: true });
+    const sealed = { alg: 'A256GCM', iv: 'i', ct: 'c', tag: 't' };
+    expect(
+      publishedData({ type: 'user.registered', schemaVersion: 2, data: { sub: 'u1', usernameDigest: hash, sealedPasswordHash: sealed, profile: sealed } }),
+    ).toStrictEqual({ data: { sub: 'u1' }, redacted: true });
+    expect(publishedData({ type: 'user.password_rehashed', schemaVersion: 2, data: { sub: 'u1', sealedPasswordHash: sealed } })).toStrictEqual({
+      data: { sub: 'u1' },
+      redacted: true,
+    });
     const refreshToken = { tokenHash: hash, issuedAt: 'T1', idleExpiresAt: 'T2', absoluteExpiresAt: 'T3' };
     const tokens = { grantId: 'g', clientId: 'c', sub: 's', scope: 'openid', accessTokenIdHash: hash, accessTokenExpiresAt: 'T4', idTokenIssued: true };
     expect(publishedData({ type: 'tokens.issued', schemaVersion: 2, data: { ...tokens, refreshToken } }).data).toStrictEqual({

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { SealedJson } from '../../contracts/events/define.js';
 import type { UserEvent, UserProfile } from '../../contracts/events/user.js';
+import type { z } from 'zod';
 import { sealJson } from '../../infra/crypto/envelope.js';
 import {
   ACCOUNT_FREE_ATTEMPTS,
@@ -8,10 +10,12 @@ import {
   MAX_DELAY_SECONDS,
   throttledUntil,
   userDecider,
+  type StoredPasswordHash,
   type UserCommand,
 } from '../../services/authn/domain/user/user.js';
 import { spec } from '../support/decider-spec.js';
 
+type Sealed = z.infer<typeof SealedJson>;
 const sha256Hex = (input: string | Buffer) => createHash('sha256').update(input).digest('hex');
 
 const { given } = spec(userDecider);
@@ -32,20 +36,31 @@ function person(username = 'alice') {
   };
   const salt = randomBytes(16).toString('base64').replace(/=+$/, '');
   const hash = randomBytes(32).toString('base64').replace(/=+$/, '');
+  const phc = `$argon2id$v=19$m=65536,t=3,p=4$${salt}$${hash}`;
+  const sealedPasswordHash = sealJson(dataKey, phc, `password:default:${sub}`);
+  const usernameDigest = sha256Hex(`default:${username.toLowerCase()}`);
   const register: Extract<UserCommand, { type: 'register_user' }> = {
     type: 'register_user',
     sub,
-    usernameDigest: sha256Hex(`default:${username.toLowerCase()}`),
-    passwordHash: `$argon2id$v=19$m=65536,t=3,p=4$${salt}$${hash}`,
-    profile: sealJson(dataKey, profile, sub),
+    usernameDigest,
+    account: { sealedPasswordHash, profile: sealJson(dataKey, profile, sub) },
   };
-  const { type: _type, ...data } = register;
-  const registered: UserEvent = { type: 'user.registered', schemaVersion: 1, data };
+  const registered: UserEvent = { type: 'user.registered', schemaVersion: 2, data: { sub, usernameDigest, ...register.account! } };
+  /** As logs written before sealing have it: the PHC string in plaintext. */
+  const registeredV1: UserEvent = {
+    type: 'user.registered',
+    schemaVersion: 1,
+    data: { sub, usernameDigest, passwordHash: phc, profile: register.account!.profile },
+  };
+  const stored: StoredPasswordHash = { kind: 'sealed', sealed: sealedPasswordHash };
+  const storedV1: StoredPasswordHash = { kind: 'plaintext', phc };
+  /** Another hash of the password, sealed as the login would seal it. */
+  const resealed = () => sealJson(dataKey, phc.replace('m=65536,t=3,p=4', 'm=19456,t=2,p=1'), `password:default:${sub}`);
   const login = (
     passwordMatched: boolean | null,
     clientId: string | null,
     now = T0,
-    rehash?: { from: string; to: string },
+    rehash?: { from: StoredPasswordHash; to: Sealed },
     source: string | null = null,
   ): UserCommand => ({
     type: 'record_authentication',
@@ -71,12 +86,17 @@ function person(username = 'alice') {
     schemaVersion: 2,
     data: { sub, method: 'pwd', clientId, source },
   });
-  const rehashed = (passwordHash: string): UserEvent => ({
+  const rehashed = (sealed: Sealed): UserEvent => ({
+    type: 'user.password_rehashed',
+    schemaVersion: 2,
+    data: { sub, sealedPasswordHash: sealed },
+  });
+  const rehashedV1 = (passwordHash: string): UserEvent => ({
     type: 'user.password_rehashed',
     schemaVersion: 1,
     data: { sub, passwordHash },
   });
-  return { sub, register, registered, login, failed, failedV1, succeeded, rehashed };
+  return { sub, register, registered, registeredV1, stored, storedV1, resealed, login, failed, failedV1, succeeded, rehashed, rehashedV1 };
 }
 
 describe('user decider: registration', () => {
@@ -94,6 +114,31 @@ describe('user decider: registration', () => {
     const alice = person();
     const other = person('mallory');
     given([alice.registered]).when({ ...other.register, sub: alice.sub }).thenNothing();
+    given([alice.registeredV1]).when({ ...other.register, sub: alice.sub }).thenNothing();
+  });
+
+  test('issue 10: the password hash is recorded sealed (user.registered v2), never as a PHC string', () => {
+    const alice = person();
+    const decision = userDecider.decide(alice.register, userDecider.initialState());
+    expect(decision.events).toEqual([alice.registered]);
+    expect(JSON.stringify(decision.events)).not.toContain('$argon2id$');
+  });
+
+  test('a registration that brings no account for an unregistered user is refused and records nothing', () => {
+    const alice = person();
+    given([]).when({ ...alice.register, account: null }).then([], { error: 'server_error' });
+  });
+
+  test('both versions fold to the stored hash: sealed from v2, plaintext from v1 (logs written before sealing)', () => {
+    const alice = person();
+    const fold = (events: UserEvent[]) => events.reduce(userDecider.evolve, userDecider.initialState());
+    expect(fold([alice.registered])).toMatchObject({ status: 'registered', passwordHash: alice.stored });
+    expect(fold([alice.registeredV1])).toMatchObject({ status: 'registered', passwordHash: alice.storedV1 });
+    const resealed = alice.resealed();
+    expect(fold([alice.registeredV1, alice.rehashed(resealed)])).toMatchObject({ passwordHash: { kind: 'sealed', sealed: resealed } });
+    expect(fold([alice.registered, alice.rehashedV1('$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA')])).toMatchObject({
+      passwordHash: { kind: 'plaintext', phc: '$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA' },
+    });
   });
 });
 
@@ -135,30 +180,46 @@ describe('user decider: password login', () => {
 });
 
 describe('user decider: rehash of an outdated password hash', () => {
-  const current = (alice: ReturnType<typeof person>) => alice.register.passwordHash.replace('m=65536,t=3,p=4', 'm=19456,t=2,p=1');
-
-  test('a success with a rehash records the login and user.password_rehashed in one decision, and the new hash is the state', () => {
+  test('a success with a rehash records the login and user.password_rehashed v2 (sealed) in one decision, and the new hash is the state', () => {
     const alice = person();
-    const to = current(alice);
+    const to = alice.resealed();
     given([alice.registered])
-      .when(alice.login(true, 'web', T0, { from: alice.register.passwordHash, to }))
+      .when(alice.login(true, 'web', T0, { from: alice.stored, to }))
       .then([alice.succeeded('web'), alice.rehashed(to)]);
     let state = userDecider.initialState();
     for (const event of [alice.registered, alice.rehashed(to)]) state = userDecider.evolve(state, event);
-    expect(state.status === 'registered' && state.passwordHash).toBe(to);
+    expect(state.status === 'registered' && state.passwordHash).toEqual({ kind: 'sealed', sealed: to });
+  });
+
+  test('issue 10, existing logs: a v1 user (plaintext hash) logging in gets the hash replaced by a sealed one', () => {
+    const alice = person();
+    const to = alice.resealed();
+    given([alice.registeredV1])
+      .when(alice.login(true, null, T0, { from: alice.storedV1, to }))
+      .then([alice.succeeded(null), alice.rehashed(to)]);
   });
 
   test('a rehash made from a hash that is no longer the stored one is dropped (a concurrent rehash won)', () => {
     const alice = person();
-    const winner = current(alice);
+    const winner = alice.resealed();
     given([alice.registered, alice.rehashed(winner)])
-      .when(alice.login(true, 'web', T0, { from: alice.register.passwordHash, to: `${winner}x` }))
+      .when(alice.login(true, 'web', T0, { from: alice.stored, to: alice.resealed() }))
       .then([]);
+    // The same plaintext hash read before a concurrent sealing: dropped too.
+    given([alice.registeredV1, alice.rehashed(winner)])
+      .when(alice.login(true, 'web', T0, { from: alice.storedV1, to: alice.resealed() }))
+      .then([]);
+  });
+
+  test('a login whose password was not checked (the data key was destroyed) is refused like a wrong password and records nothing', () => {
+    const alice = person();
+    given([alice.registered]).when(alice.login(null, 'web')).then([], { error: 'access_denied', mayRedirect: false });
+    given([alice.registeredV1]).when(alice.login(null, null)).then([], { error: 'access_denied', mayRedirect: false });
   });
 
   test('a failed or throttled attempt never rehashes', () => {
     const alice = person();
-    const rehash = { from: alice.register.passwordHash, to: current(alice) };
+    const rehash = { from: alice.stored, to: alice.resealed() };
     given([alice.registered]).when(alice.login(false, null, T0, rehash)).then([alice.failed(null)], { error: 'access_denied' });
     const throttled = [alice.registered, ...Array.from({ length: FREE_ATTEMPTS }, () => alice.failed(null))];
     given(throttled).when(alice.login(true, null, T0, rehash)).then([], { error: 'access_denied' });

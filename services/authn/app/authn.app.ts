@@ -22,6 +22,7 @@ import { userDecider } from '../domain/user/user.js';
 import { usernameDecider } from '../domain/username/username.js';
 import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
 import { passwordLogin, type LoginDeps } from './login.js';
+import { sealPasswordHash } from './password-hashes.js';
 
 export interface AuthnDeps {
   store: EventStore;
@@ -64,6 +65,7 @@ export class AuthnApp {
       sessionTtlSeconds: deps.sessionTtlSeconds,
       clock: this.clock,
       decoyHash: hashPassword(randomSecret(), deps.argon2),
+      dataKeys: deps.dataKeys,
     };
   }
 
@@ -97,9 +99,7 @@ export class AuthnApp {
         type: 'register_user' as const,
         sub,
         usernameDigest,
-        ...(state.status === 'registered'
-          ? { passwordHash: state.passwordHash, profile: state.profile }
-          : await this.newAccount(ctx, sub, input)),
+        account: state.status === 'registered' ? null : await this.newAccount(ctx, sub, input),
       }),
       ctx,
     });
@@ -120,7 +120,7 @@ export class AuthnApp {
       updated_at: Math.floor(this.clock().getTime() / 1000),
     };
     return {
-      passwordHash: await hashPassword(input.password, this.deps.argon2),
+      sealedPasswordHash: sealPasswordHash(dataKey, ctx.tenant, sub, await hashPassword(input.password, this.deps.argon2)),
       profile: sealJson(dataKey, profile, `${ctx.tenant}:${sub}`),
     };
   }

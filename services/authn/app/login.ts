@@ -9,9 +9,11 @@ import type { ReplyOf } from '../../../contracts/messages/define.js';
 import { streams } from '../../../contracts/streams.js';
 import { hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
 import { randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
+import type { DataKeyStore } from '../../../infra/crypto/data-keys/port.js';
 import { handleCommand, type CommandHandlerDeps } from '../../shared/app/command-handler.js';
 import { authenticationDecider } from '../domain/authentication/authentication.js';
 import { sessionDecider } from '../domain/session/session.js';
+import { openPasswordHash, sealPasswordHash } from './password-hashes.js';
 import { recordedLogin, throttledUntil, userDecider, type UserCommand, type UserState } from '../domain/user/user.js';
 
 export interface LoginDeps {
@@ -22,6 +24,8 @@ export interface LoginDeps {
   clock: () => Date;
   /** Verified against when there is no such user, so both paths cost one argon2 verify. */
   decoyHash: Promise<string>;
+  /** The users' data keys: a password hash is sealed under its owner's, and a forgotten user's is gone. */
+  dataKeys: DataKeyStore;
 }
 
 export type LoginInput = {
@@ -77,9 +81,20 @@ export async function passwordLogin(
       await (verification ??= verifyPassword(await deps.decoyHash, input.password).then(() => false));
       return { ...command, passwordMatched: null };
     }
-    const passwordMatched = await (verification ??= verifyPassword(state.passwordHash, input.password));
-    if (!passwordMatched || !needsRehash(state.passwordHash, deps.argon2)) return { ...command, passwordMatched };
-    const to = await (rehashed ??= hashPassword(input.password, deps.argon2));
+    // A forgotten user (data key destroyed) cannot log in, even with a hash from before sealing:
+    // refused unchecked and unrecorded, at the cost of a checked attempt.
+    const dataKey = await deps.dataKeys.get(ctx.tenant, sub);
+    if (!dataKey) {
+      await (verification ??= verifyPassword(await deps.decoyHash, input.password).then(() => false));
+      return { ...command, passwordMatched: null };
+    }
+    const phc = openPasswordHash(dataKey, ctx.tenant, sub, state.passwordHash);
+    const passwordMatched = await (verification ??= verifyPassword(phc, input.password));
+    // A hash with outdated parameters, or one still in plaintext (a V1 event), is replaced by a
+    // new hash of the password (a new salt), sealed.
+    const outdated = state.passwordHash.kind === 'plaintext' || needsRehash(phc, deps.argon2);
+    if (!passwordMatched || !outdated) return { ...command, passwordMatched };
+    const to = sealPasswordHash(dataKey, ctx.tenant, sub, await (rehashed ??= hashPassword(input.password, deps.argon2)));
     return { ...command, passwordMatched, rehash: { from: state.passwordHash, to } };
   };
   const { decision } = await handleCommand(deps.handlerDeps, {

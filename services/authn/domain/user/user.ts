@@ -4,14 +4,31 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import type { z } from 'zod';
 import { accept, reject, type Decider, type Decision } from '../../../shared/domain/decider.js';
 
+type Sealed = z.infer<typeof SealedJson>;
+
+/**
+ * The password hash as the log keeps it: the argon2id PHC string sealed under the user's data key
+ * (`user.registered` v2, `user.password_rehashed` v2), or in plaintext (the V1 events of logs
+ * written before). Only the app can open a sealed one (it holds the data keys); the decider
+ * compares what is stored, never what it says.
+ */
+export type StoredPasswordHash = { kind: 'sealed'; sealed: Sealed } | { kind: 'plaintext'; phc: string };
+
+/** Whether two stored hashes are the same stored value (a rehash replaces only the one it read). */
+export function sameStoredHash(a: StoredPasswordHash, b: StoredPasswordHash): boolean {
+  if (a.kind === 'plaintext') return b.kind === 'plaintext' && a.phc === b.phc;
+  if (b.kind === 'plaintext') return false;
+  return a.sealed.iv === b.sealed.iv && a.sealed.ct === b.sealed.ct && a.sealed.tag === b.sealed.tag;
+}
+
 export type UserState =
   | { status: 'unregistered' }
   | {
       status: 'registered';
       sub: string;
       usernameDigest: string;
-      passwordHash: string;
-      profile: z.infer<typeof SealedJson>;
+      passwordHash: StoredPasswordHash;
+      profile: Sealed;
       /** Consecutive failures from all sources since the last success, and when the last one happened. */
       failedAttempts: number;
       lastFailureAt?: string;
@@ -60,19 +77,23 @@ function backoff(failures: number, free: number, lastFailureAt: string): Date | 
 }
 
 export type UserCommand =
+  /**
+   * `account`: the new account's sealed password hash and sealed profile, or null when the caller
+   * found the user registered already (and made nothing: registering again writes nothing).
+   */
   | {
       type: 'register_user';
       sub: string;
       usernameDigest: string;
-      passwordHash: string;
-      profile: z.infer<typeof SealedJson>;
+      account: { sealedPasswordHash: Sealed; profile: Sealed } | null;
     }
   /**
    * The password was checked by the caller (argon2 is slow and not pure); this records the
-   * outcome. `passwordMatched` is null when the caller did not check it because of the throttle.
-   * `rehash`: the caller found the stored hash's parameters outdated and hashed the password
-   * again (`to`), replacing the hash it verified against (`from`). `source`: the HMAC of the
-   * attempt's client IP, or null.
+   * outcome. `passwordMatched` is null when the caller did not check it: because of the throttle,
+   * or because the stored hash cannot be opened any more (the user's data key was destroyed).
+   * `rehash`: the caller found the stored hash outdated (other parameters, or not sealed yet) and
+   * hashed the password again, sealed (`to`), replacing the hash it verified against (`from`).
+   * `source`: the HMAC of the attempt's client IP, or null.
    */
   | {
       type: 'record_authentication';
@@ -80,21 +101,24 @@ export type UserCommand =
       clientId: string | null;
       source: string | null;
       now: Date;
-      rehash?: { from: string; to: string } | undefined;
+      rehash?: { from: StoredPasswordHash; to: Sealed } | undefined;
     };
 
 export function decideUser(command: UserCommand, state: UserState): Decision<UserEvent> {
   switch (command.type) {
     case 'register_user':
       if (state.status === 'registered') return accept();
+      if (!command.account) {
+        return reject(new OAuthError('server_error', 'registration failed', { mayRedirect: false, detail: 'no account to register' }));
+      }
       return accept({
         type: 'user.registered',
-        schemaVersion: 1,
+        schemaVersion: 2,
         data: {
           sub: command.sub,
           usernameDigest: command.usernameDigest,
-          passwordHash: command.passwordHash,
-          profile: command.profile,
+          sealedPasswordHash: command.account.sealedPasswordHash,
+          profile: command.account.profile,
         },
       });
     case 'record_authentication':
@@ -107,11 +131,12 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
       {
         const until = throttledUntil(state, command.source);
         if (command.passwordMatched === null || (until && command.now < until)) {
-          // Same answer as a wrong password: the throttle does not confirm that the account exists.
+          // Same answer as a wrong password: the throttle does not confirm that the account exists,
+          // and a forgotten account (its hash unreadable) answers like any other refusal.
           return reject(
             new OAuthError('access_denied', 'invalid username or password', {
               mayRedirect: false,
-              detail: `throttled until ${until?.toISOString() ?? '?'}`,
+              detail: until && command.now < until ? `throttled until ${until.toISOString()}` : 'password not checked (credential unreadable)',
             }),
           );
         }
@@ -135,8 +160,8 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
       {
         // A rehash replaces only the hash it was made to replace: never one that changed since.
         const rehashed: UserEvent[] =
-          command.rehash && command.rehash.from === state.passwordHash
-            ? [{ type: 'user.password_rehashed', schemaVersion: 1, data: { sub: state.sub, passwordHash: command.rehash.to } }]
+          command.rehash && sameStoredHash(command.rehash.from, state.passwordHash)
+            ? [{ type: 'user.password_rehashed', schemaVersion: 2, data: { sub: state.sub, sealedPasswordHash: command.rehash.to } }]
             : [];
         // A success that changes nothing here is not recorded here: the caller records it in
         // the login's own stream, so that logins never lengthen this one (issue 8).
@@ -161,8 +186,12 @@ export function recordedLogin(decision: Decision<UserEvent>): boolean {
 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
-    case 'user.registered':
-      return { status: 'registered', ...event.data, failedAttempts: 0, sourceFailures: [] };
+    case 'user.registered': {
+      const { sub, usernameDigest, profile } = event.data;
+      const passwordHash: StoredPasswordHash =
+        event.schemaVersion === 2 ? { kind: 'sealed', sealed: event.data.sealedPasswordHash } : { kind: 'plaintext', phc: event.data.passwordHash };
+      return { status: 'registered', sub, usernameDigest, passwordHash, profile, failedAttempts: 0, sourceFailures: [] };
+    }
     case 'authentication.succeeded': {
       // Resets the account-wide count and its own source's, not the others' (V1: source null).
       if (state.status !== 'registered') return state;
@@ -183,8 +212,12 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
         sourceFailures: [...others, current].slice(-MAX_TRACKED_SOURCES),
       };
     }
-    case 'user.password_rehashed':
-      return state.status === 'registered' ? { ...state, passwordHash: event.data.passwordHash } : state;
+    case 'user.password_rehashed': {
+      if (state.status !== 'registered') return state;
+      const passwordHash: StoredPasswordHash =
+        event.schemaVersion === 2 ? { kind: 'sealed', sealed: event.data.sealedPasswordHash } : { kind: 'plaintext', phc: event.data.passwordHash };
+      return { ...state, passwordHash };
+    }
     default: {
       const exhaustive: never = event;
       return exhaustive;
