@@ -35,6 +35,14 @@ export interface DistributedOptions {
   eventStore?: { url: string };
   /** A user registered through authn once the services are up (there is no demo seed here). */
   user?: Omit<RequestOf<typeof RegisterUser>, 'ctx'>;
+  /**
+   * JetStream's storage directory of the nats-server the topology spawns (not of one given as
+   * `nats`), owned by the test (to read what NATS keeps on disk; it is left in place at stop); a
+   * temp dir removed at stop by default. Needs nats-server on PATH.
+   */
+  natsStorageDir?: string;
+  /** The KEK the services get (base64url, 32 bytes); a random one by default. */
+  kek?: string;
 }
 
 interface RunningService {
@@ -73,7 +81,9 @@ export interface DistributedTopology {
 const mainOf = (name: ServiceName) => fileURLToPath(new URL(`../../services/${name}/main.js`, import.meta.url));
 
 export async function startDistributed(options: DistributedOptions = {}): Promise<DistributedTopology> {
-  const nats: Pick<TestServer, 'url' | 'stop'> = options.nats ? { url: options.nats.url, stop: async () => {} } : await startNats();
+  const nats: Pick<TestServer, 'url' | 'stop'> = options.nats
+    ? { url: options.nats.url, stop: async () => {} }
+    : await startNats(options.natsStorageDir !== undefined ? { storeDir: options.natsStorageDir } : {});
   const eventStoreUrl = options.eventStore?.url ?? nats.url;
   const redis: Pick<TestServer, 'url' | 'stop'> = options.redis
     ? { url: options.redis.url, stop: async () => {} }
@@ -82,7 +92,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
         throw error;
       });
   const port = await freePort();
-  const kek = randomBytes(32).toString('base64url');
+  const kek = options.kek ?? randomBytes(32).toString('base64url');
   const issuer = `http://127.0.0.1:${port}`;
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',

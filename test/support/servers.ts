@@ -44,8 +44,17 @@ export async function waitForPort(port: number, child: ChildProcess, output: () 
   throw new Error(`server did not listen on ${port} within ${timeoutMs} ms:\n${output()}`);
 }
 
-async function spawnServer(binary: string, args: (port: number, dir: string) => string[], scheme: string): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), `${binary}-`));
+async function spawnServer(
+  binary: string,
+  args: (port: number, dir: string) => string[],
+  scheme: string,
+  /** A directory the caller owns (kept at stop); a temp dir removed at stop by default. */
+  ownDir?: string,
+): Promise<TestServer> {
+  const dir = ownDir ?? mkdtempSync(join(tmpdir(), `${binary}-`));
+  const removeDir = () => {
+    if (!ownDir) rmSync(dir, { recursive: true, force: true });
+  };
   const port = await freePort();
   const child = spawn(binary, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -55,7 +64,7 @@ async function spawnServer(binary: string, args: (port: number, dir: string) => 
     await waitForPort(port, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw error;
   }
   return {
@@ -69,7 +78,7 @@ async function spawnServer(binary: string, args: (port: number, dir: string) => 
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }
@@ -96,11 +105,15 @@ async function container(image: string, port: number, command: string[], scheme:
   };
 }
 
-/** NATS with JetStream. */
-export async function startNats(): Promise<TestServer> {
-  if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'env', stop: async () => {} };
+/**
+ * NATS with JetStream. `storeDir`: JetStream's storage directory (`-sd`), owned by the caller and
+ * left in place at stop (a temp dir removed at stop by default); only for a spawned server.
+ */
+export async function startNats(options: { storeDir?: string } = {}): Promise<TestServer> {
+  if (options.storeDir !== undefined && !onPath('nats-server')) throw new Error('a JetStream storage directory needs nats-server on PATH');
+  if (process.env.NATS_URL && options.storeDir === undefined) return { url: process.env.NATS_URL, source: 'env', stop: async () => {} };
   if (onPath('nats-server')) {
-    return spawnServer('nats-server', (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], 'nats');
+    return spawnServer('nats-server', (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], 'nats', options.storeDir);
   }
   if (await dockerAnswers()) return container('nats:2.10', 4222, ['-js'], 'nats');
   throw new Error(
