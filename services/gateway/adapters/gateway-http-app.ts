@@ -10,7 +10,7 @@ import type { GatewayOptions } from '../app/gateway.options.js';
 import { warnOnOpenRegistration } from '../app/open-registration-warning.js';
 import { fastifyTrustProxy } from '../app/trusted-proxies.js';
 import { GatewayModule } from './gateway.module.js';
-import { oauthClientErrorHandler } from './http/client-error.handler.js';
+import { oauthClientErrorHandler, refuseConnect } from './http/client-error.handler.js';
 import { EdgeErrorFilter } from './http/edge-error.filter.js';
 import { useStrictBodyParsers } from './strict-body-parsers.js';
 
@@ -63,6 +63,7 @@ export async function createGatewayHttpApp(
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.server.on('connect', refuseConnect);
   fastify.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
   });
