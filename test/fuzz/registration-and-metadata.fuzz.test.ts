@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { startFuzzWorld, type FuzzWorld } from '../support/fuzz/fuzz-world.js';
 import { junkPathSegment, junkText, requestsFor, tokenLike, type ParamSpace } from '../support/fuzz/requests.js';
-import { fuzzEndpoint } from '../support/fuzz/run-fuzz.js';
+import { percentEncode } from '../support/fuzz/primitives.js';
+import { fuzzEndpoint, fuzzScenario } from '../support/fuzz/run-fuzz.js';
 
 /**
  * Fuzzing registration and everything else the gateway serves (issue 10, "Fuzzing"): dynamic
@@ -128,6 +129,80 @@ describe('fuzzing registration, client configuration and the metadata endpoints 
         ),
       }),
       { seed: 0x7e62, numRuns: 300 },
+    );
+  }, 120_000);
+
+  test('registered, then used: odd redirect and post-logout URIs in the redirects, form_post pages and logout of /authorize and /logout', async () => {
+    const oddUri = fc
+      .record({
+        scheme: fc.oneof({ weight: 6, arbitrary: fc.constant('https') }, { weight: 1, arbitrary: fc.constantFrom('http', 'com.example.app', 'HTTPS') }),
+        host: fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom('rp.example', '127.0.0.1', '[::1]', 'localhost:8443', 'RP.EXAMPLE.', 'xn--nxasmq6b.example') },
+          { weight: 1, arbitrary: junkText },
+        ),
+        path: junkText,
+        query: fc.option(junkText, { nil: undefined }),
+      })
+      .map(({ scheme, host, path, query }) => `${scheme}://${host}/${path}${query === undefined ? '' : `?${query}`}`);
+    const scenarios = fc.record({
+      redirectUri: fc.oneof({ weight: 5, arbitrary: oddUri }, { weight: 1, arbitrary: uri() }),
+      postLogoutUri: fc.oneof({ weight: 5, arbitrary: oddUri }, { weight: 1, arbitrary: uri() }),
+      responseType: fc.constantFrom('code', 'code', 'id_token', 'code id_token'),
+      responseMode: fc.constantFrom('query', 'fragment', 'form_post', undefined),
+      scope: fc.constantFrom('openid', 'openid bogus', 'profile'),
+      state: junkText,
+      prompt: fc.constantFrom('none', 'login', undefined),
+      signedIn: fc.boolean(),
+    });
+    await fuzzScenario(
+      world,
+      scenarios,
+      async (s, send) => {
+        const implicit = s.responseType !== 'code';
+        const registration = await send({
+          method: 'POST',
+          target: '/register',
+          headers: [['Content-Type', 'application/json']],
+          body: Buffer.from(
+            JSON.stringify({
+              redirect_uris: [s.redirectUri],
+              post_logout_redirect_uris: [s.postLogoutUri],
+              token_endpoint_auth_method: 'none',
+              ...(implicit ? { response_types: ['code', s.responseType], grant_types: ['authorization_code', 'implicit'] } : {}),
+            }),
+          ),
+        });
+        if (registration.status !== 201) return;
+        const clientId = (JSON.parse(registration.body) as { client_id: string }).client_id;
+        const query = (params: Record<string, string | undefined>) =>
+          Object.entries(params)
+            .filter((entry): entry is [string, string] => entry[1] !== undefined)
+            .map(([name, value]) => `${name}=${percentEncode(value)}`)
+            .join('&');
+        const cookie: Array<[string, string]> = s.signedIn ? [['Cookie', world.sessionCookie]] : [];
+        await send({
+          method: 'GET',
+          target: `/authorize?${query({
+            client_id: clientId,
+            redirect_uri: s.redirectUri,
+            response_type: s.responseType,
+            response_mode: s.responseMode,
+            scope: s.scope,
+            state: s.state,
+            nonce: 'n',
+            prompt: s.prompt,
+            code_challenge: world.codeChallenge,
+            code_challenge_method: 'S256',
+          })}`,
+          headers: cookie,
+        });
+        await send({
+          method: 'GET',
+          target: `/logout?${query({ client_id: clientId, post_logout_redirect_uri: s.postLogoutUri, state: s.state })}`,
+          headers: [],
+        });
+      },
+      { seed: 0x7e64, numRuns: 120 },
     );
   }, 120_000);
 
