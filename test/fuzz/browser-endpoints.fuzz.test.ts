@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { startFuzzWorld, type FuzzWorld } from '../support/fuzz/fuzz-world.js';
 import { junkPathSegment, junkText, jwtLike, requestsFor, type ParamSpace } from '../support/fuzz/requests.js';
-import { fuzzEndpoint } from '../support/fuzz/run-fuzz.js';
+import { fuzzEndpoint, fuzzScenario } from '../support/fuzz/run-fuzz.js';
 
 /**
  * Fuzzing the endpoints a browser talks to (issue 10, "Fuzzing"): the authorization endpoint
@@ -64,6 +64,29 @@ const authorizeBaseline = (w: FuzzWorld) => ({
 const failedLoginMayAppend = () => ['authentication.failed'];
 
 describe('fuzzing the browser-facing endpoints of the embedded server', () => {
+  test('the properties can fail: a refusal that appends (a wrong password) is caught unless allowed', async () => {
+    const wrongPassword = {
+      method: 'POST',
+      target: '/authorize/login',
+      headers: [
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['Cookie', `idp_authz=${world.atLogin.authz}`],
+      ] as Array<[string, string]>,
+      body: `rid=${encodeURIComponent(world.atLogin.rid)}&username=demo&password=wrong`,
+    };
+    const once = { seed: 1, numRuns: 1 };
+    const scenario = async (_: unknown, send: (r: typeof wrongPassword) => Promise<{ status: number }>) => {
+      expect((await send(wrongPassword)).status).toBe(401);
+    };
+    // fast-check reports the property's own error as the cause of its failure.
+    const failure = await fuzzScenario(world, fc.constant(null), scenario, once).then(
+      () => undefined,
+      (error: unknown) => error as Error & { cause?: Error },
+    );
+    expect(failure?.cause?.message).toMatch(/a refused request \(401\) appended authentication\.failed/);
+    await fuzzScenario(world, fc.constant(null), scenario, { ...once, mayAppend: failedLoginMayAppend });
+  }, 60_000);
+
   test('GET and POST /authorize: hostile queries, forms, cookies and headers', async () => {
     await fuzzEndpoint(
       world,
