@@ -1,5 +1,6 @@
 import { type NatsOptions, Transport } from '@nestjs/microservices';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './port.js';
+import type { NatsConnectionOptions } from './nats-connection-options.js';
 
 export interface NatsMicroserviceTuning {
   /**
@@ -20,10 +21,17 @@ export interface NatsMicroserviceTuning {
  * Note that ServerNats subscribes @EventPattern handlers in the same queue group: an event
  * reaches one instance of each service, not every instance.
  */
-export function natsMicroserviceOptions(url: string, queue: string, tuning: NatsMicroserviceTuning = {}): NatsOptions {
+export function natsMicroserviceOptions(
+  url: string,
+  queue: string,
+  tuning: NatsMicroserviceTuning = {},
+  connection: NatsConnectionOptions = {},
+): NatsOptions {
   return {
     transport: Transport.NATS,
     options: {
+      // The service's credentials, inbox prefix and TLS (nats-connection-options.ts).
+      ...connection,
       servers: [url],
       queue,
       // The connection's name, as the NATS server's monitoring shows it.

@@ -18,6 +18,7 @@ import {
   BusTimeoutError,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './port.js';
+import type { NatsConnectionOptions } from './nats-connection-options.js';
 
 /**
  * NATS adapter of the bus port, speaking the wire format of @nestjs/microservices:
@@ -109,14 +110,21 @@ export class NatsBus implements Bus {
     private readonly client: SharedConnectionClientNats,
   ) {}
 
-  static async connect(url: string, options: { name?: string } = {}): Promise<NatsBus> {
+  /** `connection`: the identity's credentials, inbox prefix and TLS (nats-connection-options.ts). */
+  static async connect(url: string, options: { name?: string; connection?: NatsConnectionOptions } = {}): Promise<NatsBus> {
     const connection = await connect({
+      ...options.connection,
       servers: [url],
       ...(options.name ? { name: options.name } : {}),
       // A process outlives a NATS outage: keep reconnecting (nats.js gives up after 10 tries).
       maxReconnectAttempts: -1,
     });
-    const client = new SharedConnectionClientNats(connection, { servers: [url], ...options });
+    const client = new SharedConnectionClientNats(connection, {
+      servers: [url],
+      ...(options.name ? { name: options.name } : {}),
+      // ClientNats makes the reply inboxes itself: they must carry the identity's prefix.
+      ...(options.connection?.inboxPrefix ? { inboxPrefix: options.connection.inboxPrefix } : {}),
+    });
     try {
       await client.connect();
     } catch (error) {

@@ -20,7 +20,7 @@ export const EventStoreUrl = z.string().transform((url, ctx) => {
       return z.NEVER;
     }
     if (sqlite !== undefined) return sqlite;
-  } else if (/^nats:\/\/[^/]+/.test(url)) {
+  } else if (/^(nats|tls):\/\/[^/]+/.test(url)) {
     return jetStreamUrl(url, ctx);
   } else if (/^(kurrentdb|esdb|kdb)(\+discover)?:\/\/[^/]+/.test(url)) {
     return { kind: 'kurrentdb' as const, url };
@@ -93,8 +93,8 @@ function jetStreamUrl(url: string, ctx: z.RefinementCtx) {
 
 export const BusUrl = z.string().transform((url, ctx) => {
   if (url === 'inproc:') return { kind: 'inproc' as const };
-  if (/^nats:\/\/[^/]+/.test(url)) return { kind: 'nats' as const, url };
-  ctx.addIssue({ code: 'custom', message: `unsupported BUS_URL "${url}": use inproc: or nats://host:4222` });
+  if (/^(nats|tls):\/\/[^/]+/.test(url)) return { kind: 'nats' as const, url };
+  ctx.addIssue({ code: 'custom', message: `unsupported BUS_URL "${url}": use inproc:, nats://host:4222 or tls://host:4222` });
   return z.NEVER;
 });
 export type BusUrl = z.infer<typeof BusUrl>;
@@ -112,7 +112,7 @@ export const DataKeysUrl = z.string().transform((url, ctx) => {
   if (url.startsWith('sqlite:') && url.length > 'sqlite:'.length) {
     return { kind: 'sqlite' as const, path: resolve(url.slice('sqlite:'.length)) };
   }
-  if (/^nats:\/\/[^/]+/.test(url)) {
+  if (/^(nats|tls):\/\/[^/]+/.test(url)) {
     // The KV bucket of the data keys: as many replicas as the log whose events they seal.
     const parsed = natsReplicasUrl(url, 'IDP_DATA_KEYS_URL', ctx);
     return parsed === undefined ? z.NEVER : { kind: 'nats-kv' as const, ...parsed };

@@ -2,8 +2,9 @@ import { EventMetadata } from '../../contracts/events/metadata.js';
 import { publishedData } from '../../contracts/events/published.js';
 import { parseStreamName } from '../../contracts/streams.js';
 import type { RecordedEvent } from '../event-store/port.js';
+import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 
-export const DEFAULT_SUBJECT_PREFIX = 'idp.events';
+export const DEFAULT_SUBJECT_PREFIX: string = JETSTREAM_NAMES.eventSubjectPrefix;
 
 /**
  * An event of the log as a CloudEvent 1.0 in the JSON format (structured mode). Extension

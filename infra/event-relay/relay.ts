@@ -55,6 +55,8 @@ import { registerFollower } from '../followers/registry.js';
 import { createLogger } from '../log/logger.js';
 import { followerFailures } from '../metrics/metrics.js';
 import { DEFAULT_SUBJECT_PREFIX, toCloudEvent } from './cloudevent.js';
+import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
+import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
 
 export const POSITION_HEADER = 'Idp-Position';
 const LEASE_KEY = 'event-relay';
@@ -64,6 +66,8 @@ const MAX_BACKOFF_MS = 5_000;
 export interface EventRelayOptions {
   store: EventStore;
   natsUrl: string;
+  /** Credentials and TLS of the relay's connection (IDP_NATS_SEED, …); anonymous without. */
+  connection?: NatsConnectionOptions;
   /** Default 'IDP_EVENTS'. */
   streamName?: string;
   /** Default 'idp.events'; the stream takes `<prefix>.>`. */
@@ -131,11 +135,11 @@ export class EventRelay implements Follower {
     const id = randomUUID();
     const log = (options.logger ?? createLogger({ name: 'event-relay' })).child({ component: 'event-relay', relay: id });
     // Reconnects for ever: a NATS outage pauses the relay, it does not end it.
-    const nc = await connect({ servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1 });
+    const nc = await connect({ ...options.connection, servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1 });
     try {
       // Lease operations time out within one renew period, so that a leader whose renewal
       // hangs steps down before its lease can expire and another relay take over.
-      const kv = await new Kvm(jetstream(nc, { timeout: renewMs })).create(options.leaseBucket ?? 'idp_leases', {
+      const kv = await new Kvm(jetstream(nc, { timeout: renewMs })).create(options.leaseBucket ?? JETSTREAM_NAMES.leasesBucket, {
         ttl: leaseTtlMs,
         history: 1,
       });
@@ -146,7 +150,7 @@ export class EventRelay implements Follower {
         await jetstreamManager(nc),
         kv,
         options.store,
-        options.streamName ?? 'IDP_EVENTS',
+        options.streamName ?? JETSTREAM_NAMES.events,
         options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX,
         options.duplicateWindowMs ?? 120_000,
         renewMs,

@@ -3,11 +3,10 @@
  *
  * Layout. One JetStream stream (default `IDP_LOG`, file storage, limits retention with no limits,
  * `deny_delete` and `deny_purge`: an immutable log; `num_replicas` as configured, see
- * jetstream-log-stream.ts) holds every event stream. Event stream `name`
- * is the subject `<prefix>.<token>`, where the token is `name` percent-encoded: every byte outside
- * [A-Za-z0-9_-] becomes `%XX`, so the token never holds '.', '*', '>' or whitespace (the
- * characters NATS gives meaning to in subjects) and `decodeURIComponent` gives the name back.
- * `grant-42` stays `grant-42`; `consent-u1-web:app` becomes `consent-u1-web%3Aapp`.
+ * jetstream-log-stream.ts) holds every event stream. Event stream `name` is the subject
+ * `<prefix>.<aggregate>.<token>` (jetstream-subjects.ts): `grant-t-42` is `idp.log.grant.grant-t-42`,
+ * `consent-t-u1.web:app` is `idp.log.consent.consent-t-u1%2Eweb%3Aapp`. A log written with the
+ * older scheme `<prefix>.<token>` is refused at start (see `refuseOldSubjectScheme`).
  *
  * One append is one message. NATS 2.9 has no atomic batch publish, so all events of an append go
  * into a single message, a JSON array, which JetStream stores whole or not at all. The message
@@ -72,6 +71,9 @@ import { ensureLogStream } from './jetstream-log-stream.js';
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
 import { ConnectionDroppedError, ConnectionState } from './nats-connection-state.js';
 import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
+import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, oldSchemeFilter, streamNameOfSubject } from './jetstream-subjects.js';
+import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
+import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
 
 const MAX_SUBJECT_LENGTH = 1024;
 const STREAM_INDEX_HEADER = 'Idp-Stream-Index';
@@ -91,8 +93,10 @@ const CLOSE_DRAIN_MS = 5_000;
 export interface JetStreamEventStoreOptions {
   /** The JetStream stream of the log, default `IDP_LOG`. */
   streamName?: string;
-  /** Subjects are `<subjectPrefix>.<stream name token>`, default `idp.log`. */
+  /** Subjects are `<subjectPrefix>.<aggregate>.<stream name token>`, default `idp.log`. */
   subjectPrefix?: string;
+  /** Credentials and TLS of the connection (IDP_NATS_SEED, IDP_NATS_CA, …); anonymous without. */
+  connection?: NatsConnectionOptions;
   /** `num_replicas` of the log stream, default 1 (`EVENT_STORE_URL=nats://…?replicas=3`). */
   replicas?: number;
   /** How long an append keeps trying to learn whether it was stored (jetstream-publish.ts). */
@@ -137,10 +141,11 @@ export class JetStreamEventStore implements EventStore {
    * nats-server allows it, fixes) the settings of the one that exists (jetstream-log-stream.ts).
    */
   static async connect(url: string, options: JetStreamEventStoreOptions = {}): Promise<JetStreamEventStore> {
-    const streamName = options.streamName ?? 'IDP_LOG';
-    const subjectPrefix = options.subjectPrefix ?? 'idp.log';
+    const streamName = options.streamName ?? JETSTREAM_NAMES.log;
+    const subjectPrefix = options.subjectPrefix ?? DEFAULT_LOG_SUBJECT_PREFIX;
     const log = (options.logger ?? createLogger({ name: 'event-store' })).child({ component: 'jetstream-event-store' });
     const nc = await connect({
+      ...options.connection,
       servers: url,
       name: 'idp-event-store',
       maxReconnectAttempts: -1,
@@ -149,6 +154,7 @@ export class JetStreamEventStore implements EventStore {
     try {
       const jsm = await jetstreamManager(nc);
       await ensureLogStream(jsm, { name: streamName, subjects: `${subjectPrefix}.>`, replicas: options.replicas ?? 1 }, log);
+      await refuseOldSubjectScheme(jsm, streamName, subjectPrefix);
       const js = jetstream(nc);
       const connection = new ConnectionState(nc);
       const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
@@ -315,7 +321,7 @@ export class JetStreamEventStore implements EventStore {
 
   private subjectOf(streamName: string): string {
     if (streamName === '') throw new RangeError('a stream name must not be empty');
-    const subject = `${this.subjectPrefix}.${encodeToken(streamName)}`;
+    const subject = logSubject(this.subjectPrefix, streamName);
     if (subject.length > MAX_SUBJECT_LENGTH) {
       throw new RangeError(
         `stream name too long for JetStream: its subject has ${subject.length} characters, at most ${MAX_SUBJECT_LENGTH} fit`,
@@ -325,7 +331,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   private decode(message: LogMessage): RecordedEvent[] {
-    return decode(decodeURIComponent(message.subject.slice(this.subjectPrefix.length + 1)), message);
+    return decode(streamNameOfSubject(message.subject), message);
   }
 
   /**
@@ -396,9 +402,20 @@ export class JetStreamEventStore implements EventStore {
   }
 }
 
-/** Percent-encodes every byte outside [A-Za-z0-9_-]; `decodeURIComponent` is the inverse. */
-function encodeToken(name: string): string {
-  return encodeURIComponent(name).replace(/[.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/**
+ * A log that still holds subjects of the older scheme `<prefix>.<token>` would be read only in
+ * part (its streams look empty): refuse it, saying how to move on (README, "Distributed mode").
+ */
+async function refuseOldSubjectScheme(jsm: JetStreamManager, streamName: string, subjectPrefix: string): Promise<void> {
+  const filter = oldSchemeFilter(subjectPrefix);
+  const info = await jsm.streams.info(streamName, { subjects_filter: filter });
+  const old = Object.keys(info.state.subjects ?? {});
+  if (old.length === 0) return;
+  throw new Error(
+    `JetStream stream ${streamName} holds ${old.length} event stream(s) under the old subject scheme ${filter} ` +
+      `(e.g. ${old[0]}); this version writes ${subjectPrefix}.<aggregate>.<stream>. Export the log and import it into a ` +
+      `fresh stream, or start with a fresh one (README, "Moving a log to the per-aggregate subjects").`,
+  );
 }
 
 /** Position of the first event after `after` lives in this message or a later one. */

@@ -1,3 +1,4 @@
+import { credentialsFromEnv, natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { openEventStore, openProjectionStore, backendProjectionAccess } from '../shared/adapters/open-adapters.js';
 import { runBackendService } from '../shared/adapters/run-service.js';
@@ -6,7 +7,9 @@ import { ClientRegistryModule } from './adapters/client-registry.module.js';
 
 const config = parseEnv(ServiceEnv, process.env, 'client-registry');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'client-registry' });
-const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
+// Every NATS connection of the process presents the service's identity (IDP_NATS_SEED) and TLS settings.
+const nats = natsConnectionOptions(config.BUS_URL.url, credentialsFromEnv('client-registry', config));
+const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }), nats });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('client-registry', config));
 
 await runBackendService({
@@ -16,4 +19,5 @@ await runBackendService({
   eventStore,
   projectionStore,
   logger,
+  nats,
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NatsBus } from '../../infra/bus/nats.js';
+import { credentialsFromEnv, natsConnectionOptions, NatsCredentialsEnv } from '../../infra/bus/nats-connection-options.js';
 import { BusUrl } from '../../infra/config/adapter-urls.js';
 import { deriveKey } from '../../infra/crypto/kek.js';
 import { SealedTokens } from '../../infra/crypto/sealed-token.js';
@@ -34,11 +35,14 @@ const GatewayEnv = z.object({
   HEALTH_HOST: z.string().default('0.0.0.0'),
   IDP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}).extend(NatsCredentialsEnv.shape);
 
 const config = parseEnv(GatewayEnv, process.env, 'gateway');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
-const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'gateway' });
+const bus = await NatsBus.connect(config.BUS_URL.url, {
+  name: 'gateway',
+  connection: natsConnectionOptions(config.BUS_URL.url, credentialsFromEnv('gateway', config)),
+});
 const health = new HealthEndpoints({ bus: () => bus.ping() }, logger);
 const app = await createGatewayHttpApp(
   {

@@ -1,3 +1,4 @@
+import { credentialsFromEnv, natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { deriveKey } from '../../infra/crypto/kek.js';
 import { createLogger } from '../../infra/log/logger.js';
 import { openEventStore, openProjectionStore, backendProjectionAccess } from '../shared/adapters/open-adapters.js';
@@ -9,12 +10,14 @@ import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
-const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }) });
+// Every NATS connection of the process presents the service's identity (IDP_NATS_SEED) and TLS settings.
+const nats = natsConnectionOptions(config.BUS_URL.url, credentialsFromEnv('token-issuer', config));
+const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger.child({ component: 'event-store' }), nats });
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config));
 // The client watermarks the client-registry writes through in its own namespace (read-only).
 const clientWatermarks = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config, 'client-registry'));
 // The token-issuer's own calls to the other services (authn, for the password grant).
-const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-client' });
+const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-client', connection: nats });
 
 await runBackendService({
   name: 'token-issuer',
@@ -37,4 +40,5 @@ await runBackendService({
   projectionStore,
   closeables: [bus, clientWatermarks],
   logger,
+  nats,
 });

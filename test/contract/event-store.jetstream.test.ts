@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { AppendOutcomeUnknownError } from '../../infra/event-store/jetstream-publish.js';
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import { planLogStream } from '../../infra/event-store/jetstream-log-stream.js';
@@ -105,6 +105,24 @@ describe('JetStreamEventStore', () => {
     await expect(jsm.streams.purge(log.streamName)).rejects.toThrow();
   });
 
+  it('refuses a log that still holds streams under the old one-token subject scheme, saying how to move on', async () => {
+    const store = await open();
+    await store.append('grant-t-1', [newEvent('E', {})], 'no_stream');
+    // What an older version wrote: `<prefix>.<stream name>`, no aggregate token.
+    const js = jetstream(admin);
+    await js.publish(`${log.subjectPrefix}.grant-t-0`, '[]', { headers: headers() });
+
+    await expect(JetStreamEventStore.connect(server.url, log)).rejects.toThrow(
+      /holds 1 event stream\(s\) under the old subject scheme .*e\.g\. .*grant-t-0.*Export the log and import it into a fresh stream, or start with a fresh one/,
+    );
+    // The new scheme's subjects alone are not mistaken for old ones.
+    await jsm.streams.delete(log.streamName);
+    const fresh = await open();
+    await fresh.append('grant-t-2', [newEvent('E', {})], 'no_stream');
+    await fresh.append('keyring-t', [newEvent('E', {})], 'no_stream');
+    await expect(JetStreamEventStore.connect(server.url, log).then((again) => (opened.push(again), 'opened'))).resolves.toBe('opened');
+  });
+
   it('refuses 3 replicas on a server that is not clustered, saying what to do, for a new and an existing stream', async () => {
     await expect(JetStreamEventStore.connect(server.url, { ...log, replicas: 3 })).rejects.toThrow(
       /create JetStream stream .* with 3 replica\(s\): replicas > 1 not supported in non-clustered mode.*\?replicas=1/,
@@ -155,7 +173,7 @@ describe('JetStreamEventStore', () => {
     const { events, version } = await store.append(name, [newEvent('A', {}), newEvent('B', {})], 'no_stream');
 
     const message = await jsm.streams.getMessage(log.streamName, {
-      last_by_subj: `${log.subjectPrefix}.consent-tenant%2Ea%3Auser_1-web%2Eapp`,
+      last_by_subj: `${log.subjectPrefix}.consent.consent-tenant%2Ea%3Auser_1-web%2Eapp`,
     });
     expect(message?.seq).toBe(Number(version));
     expect(message?.json<unknown[]>()).toHaveLength(2);

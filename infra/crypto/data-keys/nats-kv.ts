@@ -1,11 +1,13 @@
 import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { JETSTREAM_NAMES } from '../../bus/jetstream-names.js';
+import type { NatsConnectionOptions } from '../../bus/nats-connection-options.js';
 import type { Sealed } from '../envelope.js';
 import { DataKeyDestroyedError, DataKeysUnavailableError, DataKeyWrapper, type DataKeyStore } from './port.js';
 
 type Entry = { wrapped: Sealed } | { destroyed: true };
 
-const BUCKET = 'idp_data_keys';
+const BUCKET = JETSTREAM_NAMES.dataKeysBucket;
 
 /**
  * Per-person data keys in a NATS KV bucket (the distributed mode, DESIGN §4). Keys are stored
@@ -28,9 +30,13 @@ export class NatsKvDataKeyStore implements DataKeyStore {
    * durable as the log (README, Durability): a lost key makes the events it seals unreadable.
    * An existing bucket with fewer replicas is refused rather than silently used.
    */
-  static async connect(url: string, kek: Buffer, options: { bucket?: string; replicas?: number } = {}): Promise<NatsKvDataKeyStore> {
+  static async connect(
+    url: string,
+    kek: Buffer,
+    options: { bucket?: string; replicas?: number; connection?: NatsConnectionOptions } = {},
+  ): Promise<NatsKvDataKeyStore> {
     // A process outlives a NATS outage: keep reconnecting (nats.js gives up after 10 tries).
-    const nc = await connect({ servers: url, name: 'idp-data-keys', maxReconnectAttempts: -1 });
+    const nc = await connect({ ...options.connection, servers: url, name: 'idp-data-keys', maxReconnectAttempts: -1 });
     try {
       const bucket = options.bucket ?? BUCKET;
       const replicas = options.replicas ?? 1;

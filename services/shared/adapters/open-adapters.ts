@@ -11,13 +11,14 @@ import { InMemoryEventStore } from '../../../infra/event-store/memory.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../../infra/event-store/sqlite.js';
 import type { Logger } from '../../../infra/log/logger.js';
+import type { NatsConnectionOptions } from '../../../infra/bus/nats-connection-options.js';
 import { InMemoryProjectionStore } from '../../../infra/projections/memory.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { RedisProjectionStore } from '../../../infra/projections/redis.js';
 import { redisKeyPrefix, type RedisBackend } from '../../../infra/projections/redis-acl.js';
 
 /** The one place that turns a parsed adapter URL into an adapter (DESIGN §5). */
-export async function openEventStore(url: EventStoreUrl, options: { logger?: Logger } = {}): Promise<EventStore> {
+export async function openEventStore(url: EventStoreUrl, options: { logger?: Logger; nats?: NatsConnectionOptions } = {}): Promise<EventStore> {
   switch (url.kind) {
     case 'memory':
       return new InMemoryEventStore();
@@ -27,7 +28,11 @@ export async function openEventStore(url: EventStoreUrl, options: { logger?: Log
         onTightened: options.logger && logTightened(options.logger),
       });
     case 'jetstream':
-      return JetStreamEventStore.connect(url.url, { replicas: url.replicas, logger: options.logger });
+      return JetStreamEventStore.connect(url.url, {
+        replicas: url.replicas,
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.nats ? { connection: options.nats } : {}),
+      });
     case 'kurrentdb':
       return KurrentDbEventStore.connect(url.url);
   }
@@ -72,7 +77,7 @@ export function backendProjectionAccess(
 export async function openDataKeyStore(
   url: DataKeysUrl,
   kek: Buffer,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; nats?: NatsConnectionOptions } = {},
 ): Promise<DataKeyStore & { ping?(): Promise<void> }> {
   switch (url.kind) {
     case 'memory':
@@ -80,6 +85,6 @@ export async function openDataKeyStore(
     case 'sqlite':
       return SqliteDataKeyStore.open(url.path, kek, { onTightened: options.logger && logTightened(options.logger) });
     case 'nats-kv':
-      return NatsKvDataKeyStore.connect(url.url, kek, { replicas: url.replicas });
+      return NatsKvDataKeyStore.connect(url.url, kek, { replicas: url.replicas, ...(options.nats ? { connection: options.nats } : {}) });
   }
 }

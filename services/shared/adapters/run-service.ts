@@ -3,6 +3,7 @@ import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { natsMicroserviceOptions } from '../../../infra/bus/nats-microservice.js';
+import type { NatsConnectionOptions } from '../../../infra/bus/nats-connection-options.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import { EventRelay } from '../../../infra/event-relay/relay.js';
 import { checkFollowers } from '../../../infra/followers/registry.js';
@@ -23,6 +24,8 @@ export interface BackendService {
   /** Closed last, after the service stopped taking requests. */
   closeables?: Array<{ close(): Promise<void> }>;
   logger: Logger;
+  /** The service's NATS credentials, inbox prefix and TLS, for every connection it makes. */
+  nats: NatsConnectionOptions;
 }
 
 /**
@@ -35,7 +38,7 @@ export async function runBackendService(service: BackendService): Promise<void> 
   const { config, logger } = service;
   let busStatus = 'connecting';
   const app: INestMicroservice = await NestFactory.createMicroservice(service.module, {
-    ...natsMicroserviceOptions(config.BUS_URL.url, service.name),
+    ...natsMicroserviceOptions(config.BUS_URL.url, service.name, {}, service.nats),
     logger: new PinoNestLogger(logger),
   });
   app.status.subscribe((status) => {
@@ -62,7 +65,12 @@ export async function runBackendService(service: BackendService): Promise<void> 
   await app.unwrap<{ flush(): Promise<void> }>().flush();
   const relay =
     config.IDP_EVENT_RELAY === 'on' && config.BUS_URL.kind === 'nats'
-      ? await EventRelay.start({ store: service.eventStore, natsUrl: config.BUS_URL.url, logger: logger.child({ component: 'event-relay' }) })
+      ? await EventRelay.start({
+          store: service.eventStore,
+          natsUrl: config.BUS_URL.url,
+          connection: service.nats,
+          logger: logger.child({ component: 'event-relay' }),
+        })
       : undefined;
   logger.info({ service: service.name, healthPort: config.HEALTH_PORT }, 'service ready');
 

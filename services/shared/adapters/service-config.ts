@@ -3,6 +3,7 @@ import { TenantId } from '../../../contracts/tenant.js';
 import { BusUrl, DataKeysUrl, EventStoreUrl, ProjectionsUrl } from '../../../infra/config/adapter-urls.js';
 import { parseKek } from '../../../infra/crypto/kek.js';
 import { DEFAULT_ARGON2, type Argon2Parameters } from '../../../infra/crypto/passwords.js';
+import { NatsCredentialsEnv } from '../../../infra/bus/nats-connection-options.js';
 
 /** A 32-byte key-encryption key, base64url (a Kubernetes Secret); never in the log. */
 export const Kek = z.string().transform((value, ctx) => {
@@ -64,7 +65,7 @@ export const ServiceEnv = z.object({
   IDP_REDIS_PASSWORD: z.string().min(1).optional(),
   /** PEM file of the CA that signed Redis's certificate, for a rediss:// PROJECTIONS_URL. */
   IDP_REDIS_CA: z.string().min(1).optional(),
-});
+}).extend(NatsCredentialsEnv.shape);
 
 export const IssuerUrl = z
   .string()
