@@ -414,7 +414,7 @@ async function refuseOldSubjectScheme(jsm: JetStreamManager, streamName: string,
   throw new Error(
     `JetStream stream ${streamName} holds ${old.length} event stream(s) under the old subject scheme ${filter} ` +
       `(e.g. ${old[0]}); this version writes ${subjectPrefix}.<aggregate>.<stream>. Export the log and import it into a ` +
-      `fresh stream, or start with a fresh one (README, "Moving a log to the per-aggregate subjects").`,
+      `fresh stream, or start with a fresh one (README, "Log subjects, and moving an older log").`,
   );
 }
 
