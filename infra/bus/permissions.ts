@@ -13,7 +13,8 @@
  *   create (never update, delete or purge), message get, and their own ephemeral consumers, on
  *   IDP_LOG, IDP_EVENTS and the KV buckets `idp_leases` (all backends: the event relay) and
  *   `idp_data_keys` (authn only). The gateway gets no JetStream at all;
- * - `admin` (the `idp` command line) calls what names it as a caller and reads the log;
+ * - `admin` (the `idp` command line) calls what names it as a caller and reads the log and the
+ *   live stream (`idp verify`, audits; never writes either);
  *   `events-reader` may subscribe to `idp.events.>` and publish nothing.
  */
 import { ALL_MESSAGES } from '../../contracts/messages/index.js';
@@ -124,7 +125,7 @@ export function natsPermissions(identity: NatsIdentity, sources: PermissionSourc
   }
   if (identity === 'admin') {
     return {
-      publish: sorted([...callable('admin', sources), `${API}.INFO`, ...jetStreamRead(JETSTREAM_NAMES.log)]),
+      publish: sorted([...callable('admin', sources), `${API}.INFO`, ...jetStreamRead(JETSTREAM_NAMES.log), ...jetStreamRead(JETSTREAM_NAMES.events)]),
       subscribe: [inbox],
       allowResponses: false,
     };

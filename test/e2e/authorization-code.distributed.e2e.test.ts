@@ -16,11 +16,11 @@ afterAll(async () => {
 
 describeAuthorizationCodeFlows('distributed', startDistributedIdp, {
   started: async (server) => {
-    consumer = await consumeEventStream(server.natsUrl!);
+    consumer = await consumeEventStream(server.natsUrl!, 'IDP_EVENTS', server.natsAs!('admin'));
   },
   afterFlows: (server) => {
     it('a consumer of IDP_EVENTS during the suite received every event of the log once, in $all order', async () => {
-      const store = await JetStreamEventStore.connect(server().natsUrl!);
+      const store = await JetStreamEventStore.connect(server().natsUrl!, { connection: server().natsAs!('admin') });
       try {
         const log = await store.readAll();
         expect(log.length).toBeGreaterThan(50);

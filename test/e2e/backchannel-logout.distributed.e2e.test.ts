@@ -12,7 +12,7 @@ describeBackchannelLogout(
     const topology = await startDistributed({ env: BACKCHANNEL_TEST_ENV, user });
     return {
       issuer: topology.issuer,
-      watchLog: () => watchJetStreamLog(topology.natsUrl),
+      watchLog: () => watchJetStreamLog(topology.natsUrl, 'IDP_LOG', topology.natsAs('admin')),
       restartSender: () => topology.restart('token-issuer'),
       logs: () => topology.logs(),
       startSecondSender: () => topology.startReplica('token-issuer'),

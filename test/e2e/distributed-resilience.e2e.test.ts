@@ -61,7 +61,7 @@ function tokenForm(code: string, config: client.Configuration) {
 }
 
 async function readLog(): Promise<RecordedEvent[]> {
-  const store = await JetStreamEventStore.connect(topology.natsUrl);
+  const store = await JetStreamEventStore.connect(topology.natsUrl, { connection: topology.natsAs('admin') });
   try {
     return await store.readAll();
   } finally {
@@ -182,7 +182,7 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
 
     const log = await readLog();
     const expected = log.map((e) => (e.metadata as { eventId: string }).eventId);
-    const nc = await connect({ servers: topology.natsUrl });
+    const nc = await connect({ servers: topology.natsUrl, ...topology.natsAs('admin') });
     try {
       const jsm = await jetstreamManager(nc);
       let published: Array<{ id: string; subject: string }> = [];
@@ -207,8 +207,9 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     }
   }, 180_000);
   it('a bus message with malformed metadata or a lone surrogate is refused, nothing is appended, and every follower keeps following', async () => {
-    const bus = await NatsBus.connect(topology.natsUrl, { name: 'test-hostile-caller' });
-    const nc = await connect({ servers: topology.natsUrl });
+    // The admin may register clients (contracts/messages: callers) and read the live stream.
+    const bus = await NatsBus.connect(topology.natsUrl, { name: 'test-hostile-caller', connection: topology.natsAs('admin') });
+    const nc = await connect({ servers: topology.natsUrl, ...topology.natsAs('admin') });
     try {
       const good = { tenant: 'default', correlationId: 'hostile-1', causationId: null, actor: { kind: 'system' as const, id: 'test' } };
       const metadata = { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' };
@@ -285,7 +286,7 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
       sessionCookie,
       sessionSecret: sessionCookie.split('.')[1]!,
     };
-    const dump = (await dumpJetStream(topology.natsUrl)) + (await dumpRedis(topology.redisUrl));
+    const dump = (await dumpJetStream(topology)) + (await dumpRedis(topology.redisUrl));
     // The dump does hold what is not secret, so an empty dump cannot pass.
     expect(dump).toContain(config.clientMetadata().client_id);
     expect(dump).toContain(code.split('.')[0]!);
@@ -296,7 +297,7 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
     // The live stream carries the allow-listed projection of each event: the log holds the
     // user's argon2id hash (sealed) and the SHA-256 of the client secret, code, session and
     // tokens, while the data on IDP_EVENTS holds none of them (the hash chain's own idphash aside).
-    const live = await liveStreamUntil(topology.natsUrl, (e) => e.type === 'tokens.issued' && e.data?.grantId === code.split('.')[0]);
+    const live = await liveStreamUntil(topology, (e) => e.type === 'tokens.issued' && e.data?.grantId === code.split('.')[0]);
     const types = live.map((e) => e.type);
     for (const type of ['user.registered', 'client.registered', 'session.started', 'authorization_code.issued', 'tokens.issued']) expect(types).toContain(type);
     const data = JSON.stringify(live.map((e) => e.data ?? null));
@@ -329,10 +330,10 @@ describe('distributed topology: four processes over NATS, JetStream log, Redis p
 
 /** The CloudEvents on IDP_EVENTS, read again until one satisfies `until` (the relay is a follower). */
 async function liveStreamUntil(
-  natsUrl: string,
+  topology: DistributedTopology,
   until: (event: { type: string; data?: Record<string, unknown> }) => boolean,
 ): Promise<{ type: string; data?: Record<string, unknown> }[]> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: topology.natsUrl, ...topology.natsAs('admin') });
   try {
     const jsm = await jetstreamManager(nc);
     const deadline = Date.now() + 10_000;
@@ -351,13 +352,17 @@ async function liveStreamUntil(
   }
 }
 
-/** Every message of every JetStream stream (log, live stream, KV buckets): subject, headers, body. */
-async function dumpJetStream(natsUrl: string): Promise<string> {
-  const nc = await connect({ servers: natsUrl });
+/**
+ * Every message of every JetStream stream (log, live stream, KV buckets): subject, headers, body.
+ * Read as authn, the one identity that may read all four (no identity may list streams).
+ */
+async function dumpJetStream(topology: DistributedTopology): Promise<string> {
+  const nc = await connect({ servers: topology.natsUrl, ...topology.natsAs('authn') });
   try {
     const jsm = await jetstreamManager(nc);
     const parts: string[] = [];
-    for await (const info of jsm.streams.list()) {
+    for (const name of ['IDP_LOG', 'IDP_EVENTS', 'KV_idp_data_keys', 'KV_idp_leases']) {
+      const info = await jsm.streams.info(name);
       for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
         const message = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
         if (message) parts.push(message.subject, JSON.stringify(message.header ? [...message.header.keys()].map((k) => [k, message.header.get(k)]) : []), message.string());

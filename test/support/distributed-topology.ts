@@ -1,23 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { RegisterUser } from '../../contracts/messages/authn.js';
 import type { RequestOf } from '../../contracts/messages/define.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
 import { TEST_REGISTRATION_RATE } from './embedded-process.js';
-import { freePort, startNats, startRedis, type TestServer } from './servers.js';
+import { freePort, startConfiguredNats, startNats, startRedis, type TestServer } from './servers.js';
+import { generateSecrets, natsServerConfig, serviceEnv, type DistributedSecrets } from '../../infra/deploy/distributed-config.js';
+import { natsConnectionOptions, type NatsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
+import type { NatsIdentity } from '../../infra/bus/permissions.js';
 
 /**
  * The distributed topology on this machine (DESIGN §8): nats-server with JetStream, redis-server,
  * and each of the four services as its own OS process (`dist/services/<name>/main.js`), talking
  * over NATS, keeping the log in JetStream and projections in Redis. Tests drive it through the
  * gateway exactly as they drive the embedded server.
+ *
+ * Each service gets the environment `npm run start:distributed` generates (distributed-config.ts),
+ * its own NKey seed included. With `secured`, nats-server runs with the generated configuration
+ * too (an NKey user per identity, permissions derived from the contracts, anonymous connections
+ * refused), and a test that talks to NATS itself connects as an identity with `natsAs(identity)`.
  */
 export type ServiceName = 'gateway' | 'authn' | 'client-registry' | 'token-issuer';
 const BACKENDS: ServiceName[] = ['client-registry', 'authn', 'token-issuer'];
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: seven engineers' suites share two cores, and a service loads NestJS first.
+const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
 
 export interface DistributedOptions {
@@ -43,6 +51,12 @@ export interface DistributedOptions {
   natsStorageDir?: string;
   /** The KEK the services get (base64url, 32 bytes); a random one by default. */
   kek?: string;
+  /**
+   * nats-server with the configuration `npm run start:distributed` generates: an NKey user per
+   * identity, permissions derived from the contracts, anonymous connections refused. Tests that
+   * then talk to NATS themselves connect as an identity with `natsAs(identity)`.
+   */
+  secured?: boolean;
 }
 
 interface RunningService {
@@ -61,6 +75,10 @@ export interface DistributedTopology {
   eventStoreUrl: string;
   redisUrl: string;
   logs(): string;
+  /** The connection options of an identity of this deployment (its NKey, inbox prefix): `connect({ servers: natsUrl, ...natsAs('admin') })`. */
+  natsAs(identity: NatsIdentity): NatsConnectionOptions;
+  /** The deployment's generated secrets (NKey seeds, KEK), for tests of the boundaries. */
+  secrets: DistributedSecrets;
   /** Base URL of a running service's /healthz, /readyz and /metrics. */
   healthUrl(name: ServiceName): string;
   /** Process ids of the services started with the topology (replicas and extra gateways aside). */
@@ -81,9 +99,18 @@ export interface DistributedTopology {
 const mainOf = (name: ServiceName) => fileURLToPath(new URL(`../../services/${name}/main.js`, import.meta.url));
 
 export async function startDistributed(options: DistributedOptions = {}): Promise<DistributedTopology> {
+  const secrets = generateSecrets();
+  if (options.kek !== undefined) secrets.kek = options.kek;
+  // `secured`: nats-server runs with the generated NKey users and permissions, as
+  // `npm run start:distributed` runs it. Otherwise it runs open; the services present their NKeys
+  // all the same (an open server accepts them without checking).
   const nats: Pick<TestServer, 'url' | 'stop'> = options.nats
     ? { url: options.nats.url, stop: async () => {} }
-    : await startNats(options.natsStorageDir !== undefined ? { storeDir: options.natsStorageDir } : {});
+    : options.secured
+      ? await startConfiguredNats((natsPort, storeDir) =>
+          natsServerConfig(secrets, { host: '127.0.0.1', port: natsPort, storeDir: options.natsStorageDir ?? storeDir }),
+        )
+      : await startNats(options.natsStorageDir !== undefined ? { storeDir: options.natsStorageDir } : {});
   const eventStoreUrl = options.eventStore?.url ?? nats.url;
   const redis: Pick<TestServer, 'url' | 'stop'> = options.redis
     ? { url: options.redis.url, stop: async () => {} }
@@ -92,7 +119,6 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
         throw error;
       });
   const port = await freePort();
-  const kek = options.kek ?? randomBytes(32).toString('base64url');
   const issuer = `http://127.0.0.1:${port}`;
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -113,14 +139,19 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     IDP_REGISTRATION_RATE: TEST_REGISTRATION_RATE,
     ...options.env,
   };
+  const natsAs = (identity: NatsIdentity) => natsConnectionOptions(nats.url, { identity, seed: secrets.nats[identity].seed });
   const services = new Map<ServiceName, RunningService>();
   const retired: RunningService[] = [];
 
   const launch = async (name: ServiceName, ports: { healthPort: number; port?: number }): Promise<RunningService> => {
     const env = {
       ...common,
-      // Least privilege, as in the deployment files: client-registry runs without the KEK.
-      ...(name === 'client-registry' ? {} : { IDP_KEK: kek }),
+      // What the generator gives each service: its own NKey seed, the KEK only where needed.
+      ...serviceEnv(name, secrets, { natsUrl: nats.url, redisUrl: redis.url, issuer }),
+      // The log and the data keys may live on a nats-server of their own (options.eventStore).
+      EVENT_STORE_URL: eventStoreUrl,
+      IDP_DATA_KEYS_URL: eventStoreUrl,
+      ...options.env,
       HEALTH_PORT: String(ports.healthPort),
       ...(ports.port ? { PORT: String(ports.port) } : {}),
     };
@@ -143,7 +174,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   try {
     for (const name of BACKENDS) services.set(name, await launch(name, { healthPort: await freePort() }));
     services.set('gateway', await launch('gateway', { healthPort: await freePort(), port }));
-    if (options.user) await registerUser(nats, options.user);
+    if (options.user) await registerUser(nats.url, natsAs('admin'), options.user);
   } catch (error) {
     await stopAll();
     throw error;
@@ -151,6 +182,8 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
 
   return {
     issuer,
+    natsAs,
+    secrets,
     natsUrl: nats.url,
     eventStoreUrl,
     redisUrl: redis.url,
@@ -224,8 +257,13 @@ async function stopProcess(service: RunningService): Promise<void> {
   }
 }
 
-async function registerUser(nats: Pick<TestServer, 'url'>, user: Omit<RequestOf<typeof RegisterUser>, 'ctx'>): Promise<void> {
-  const bus = await NatsBus.connect(nats.url, { name: 'test-admin' });
+async function registerUser(
+  natsUrl: string,
+  admin: NatsConnectionOptions,
+  user: Omit<RequestOf<typeof RegisterUser>, 'ctx'>,
+): Promise<void> {
+  // Registering users is the admin's (the `idp` command line's) to do.
+  const bus = await NatsBus.connect(natsUrl, { name: 'test-admin', connection: admin });
   try {
     await call(bus, RegisterUser, {
       ctx: { tenant: 'default', correlationId: 'test-seed', causationId: null, actor: { kind: 'admin', id: 'test' } },

@@ -1,5 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import type { NatsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 
 export interface ConsumedEvent {
   seq: number;
@@ -12,8 +13,9 @@ export interface ConsumedEvent {
  * A live consumer of the JetStream stream IDP_EVENTS, as an audit consumer would run it: an
  * ordered consumer from the first message, collecting everything while the test runs.
  */
-export async function consumeEventStream(natsUrl: string, stream = 'IDP_EVENTS') {
-  const nc = await connect({ servers: natsUrl, name: 'test-audit-consumer' });
+export async function consumeEventStream(natsUrl: string, stream = 'IDP_EVENTS', connection: NatsConnectionOptions = {}) {
+  // `connection`: an identity that may read IDP_EVENTS with a consumer (admin) on an authenticated deployment.
+  const nc = await connect({ ...connection, servers: natsUrl, name: 'test-audit-consumer' });
   const consumer = await jetstream(nc).consumers.get(stream);
   const messages = await consumer.consume();
   const received: ConsumedEvent[] = [];

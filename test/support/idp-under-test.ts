@@ -3,6 +3,8 @@ import type { ProfileClaims } from '../../contracts/profile-claims.js';
 import { DEMO_USER_CLAIMS } from '../../services/embedded/demo-seed.js';
 import path from 'node:path';
 import { startDistributed, type DistributedTopology } from './distributed-topology.js';
+import type { NatsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
+import type { NatsIdentity } from '../../infra/bus/permissions.js';
 import { startEmbeddedProcess } from './embedded-process.js';
 import { watchJetStreamLog, watchSqliteLog, type LogWatch } from './log-watch.js';
 
@@ -24,6 +26,8 @@ export interface IdpUnderTest {
   natsUrl?: string;
   /** Distributed only: the running processes, for a test that adds gateways or replicas, or kills one. */
   topology?: DistributedTopology;
+  /** Distributed only: how an identity of the deployment connects to natsUrl (its NKey, inbox prefix). */
+  natsAs?(identity: NatsIdentity): NatsConnectionOptions;
   /** Set when started with one: registration then needs it (and may register `password` clients). */
   initialAccessToken?: string;
 }
@@ -85,9 +89,10 @@ export const startDistributedIdp: StartIdp = async ({ user, env: given, initialA
     issuer: topology.issuer,
     logs: topology.logs,
     stop: topology.stop,
-    watchLog: () => watchJetStreamLog(topology.natsUrl),
+    watchLog: () => watchJetStreamLog(topology.natsUrl, 'IDP_LOG', topology.natsAs('admin')),
     natsUrl: topology.natsUrl,
     topology,
+    natsAs: topology.natsAs,
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
   };
 };

@@ -1,5 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 
 /**
@@ -47,8 +48,9 @@ export async function watchSqliteLog(file: string): Promise<LogWatch> {
  * seen here to wait 30 s, its read consumer's inactivity threshold, for one message more than the
  * stream held, until another append came; not reproduced outside the suite.)
  */
-export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG'): Promise<LogWatch> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, name: 'test-log-watch' });
+export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG', connection: NatsConnectionOptions = {}): Promise<LogWatch> {
+  // `connection`: an identity that may read the log (admin) on an authenticated deployment.
+  const nc: NatsConnection = await connect({ ...connection, servers: natsUrl, name: 'test-log-watch' });
   const jsm: JetStreamManager = await jetstreamManager(nc);
   const lastSequence = async () => (await jsm.streams.info(stream)).state.last_seq;
   let seen = await lastSequence();

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,27 @@ export async function startNats(options: { storeDir?: string } = {}): Promise<Te
   if (await dockerAnswers()) return container('nats:2.10', 4222, ['-js'], 'nats');
   throw new Error(
     'NATS is needed: install nats-server (Debian: apt-get install -y nats-server), or set NATS_URL, or run a Docker engine',
+  );
+}
+
+/**
+ * nats-server (from PATH) with a configuration file: `config(port, storeDir)` returns its text,
+ * written 0600 into the server's temp dir. For the distributed topology, whose NATS must run with
+ * the generated NKey users and permissions (infra/deploy/distributed-config.ts): a NATS_URL from
+ * the environment or a container cannot be configured so, hence PATH only.
+ */
+export async function startConfiguredNats(config: (port: number, storeDir: string) => string): Promise<TestServer> {
+  if (!onPath('nats-server')) {
+    throw new Error('nats-server is needed on PATH for the authenticated distributed tests (Debian: apt-get install -y nats-server)');
+  }
+  return spawnServer(
+    'nats-server',
+    (port, dir) => {
+      const file = join(dir, 'nats-server.conf');
+      writeFileSync(file, config(port, join(dir, 'jetstream')), { mode: 0o600 });
+      return ['-c', file];
+    },
+    'nats',
   );
 }
 

@@ -291,7 +291,7 @@ export function describeClientManagement(
       expect(await userinfo(token)).toBe(200);
       const revoke = async () => {
         const ctx = { tenant: 'default', correlationId: `admin-${randomBytes(4).toString('hex')}`, causationId: null, actor: { kind: 'system' as const, id: 'admin-test' } };
-        const bus = await NatsBus.connect(natsUrl, { name: 'test-admin' });
+        const bus = await NatsBus.connect(natsUrl, { name: 'test-admin', connection: server().natsAs?.('admin') ?? {} });
         try {
           return (await call(bus, RevokeClientTokens, { ctx, clientId: c.clientId })).revokedAt;
         } finally {
