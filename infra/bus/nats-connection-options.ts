@@ -1,4 +1,5 @@
-import { nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import type { Authenticator, ConnectionOptions } from '@nats-io/transport-node';
 import { fromSeed } from '@nats-io/nkeys';
 import { z } from 'zod';
 import { inboxPrefixOf, type NatsIdentity } from './permissions.js';
@@ -58,9 +59,30 @@ export function natsConnectionOptions(url: string, credentials: NatsCredentials)
   const wantsTls = url.startsWith('tls://') || caFile !== undefined || certFile !== undefined;
   return {
     inboxPrefix: inboxPrefixOf(credentials.identity),
-    ...(seed === undefined ? {} : { authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) }),
+    ...(seed === undefined ? {} : { authenticator: nkeyAuthenticator(seed) }),
     ...(wantsTls
       ? { tls: { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) } }
       : {}),
   };
+}
+
+/** PKCS#8 DER prefix of a raw 32-byte Ed25519 private key (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * What nats.js's `nkeyAuthenticator` does (the NKey's public key and its Ed25519 signature of the
+ * server's nonce), with the signature made by node:crypto: nats.js signs in plain JavaScript on
+ * every connect, which a loaded machine stretched past the 20 s connect timeout. The key is
+ * decoded once, here.
+ */
+function nkeyAuthenticator(seed: string): Authenticator {
+  const pair = fromSeed(new TextEncoder().encode(seed));
+  const nkey = pair.getPublicKey();
+  const key: KeyObject = createPrivateKey({
+    // The raw seed: the KeyPair of @nats-io/nkeys has it (kp.ts), its interface does not say so.
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from((pair as unknown as { getRawSeed(): Uint8Array }).getRawSeed())]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return (nonce?: string) => ({ nkey, sig: nonce ? sign(null, Buffer.from(nonce, 'utf8'), key).toString('base64') : '' });
 }

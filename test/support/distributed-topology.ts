@@ -172,8 +172,22 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   };
 
   try {
-    for (const name of BACKENDS) services.set(name, await launch(name, { healthPort: await freePort() }));
-    services.set('gateway', await launch('gateway', { healthPort: await freePort(), port }));
+    // All four at once: none needs another to become ready, and on a loaded machine four
+    // processes loading at once get there far sooner than one after the other.
+    const names = [...BACKENDS, 'gateway' as const];
+    const healthPorts = new Set<number>();
+    while (healthPorts.size < names.length) {
+      const candidate = await freePort();
+      if (candidate !== port) healthPorts.add(candidate);
+    }
+    const started = await Promise.allSettled(
+      names.map(async (name, i) => {
+        const healthPort = [...healthPorts][i]!;
+        services.set(name, await launch(name, name === 'gateway' ? { healthPort, port } : { healthPort }));
+      }),
+    );
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     if (options.user) await registerUser(nats.url, natsAs('admin'), options.user);
   } catch (error) {
     await stopAll();
