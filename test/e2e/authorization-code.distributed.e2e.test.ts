@@ -1,10 +1,11 @@
 import { JetStreamEventStore } from '../../infra/event-store/jetstream.js';
 import { consumeEventStream } from '../support/event-stream-consumer.js';
-import { startDistributedIdp } from '../support/idp-under-test.js';
+import { startSecuredDistributedIdp } from '../support/idp-under-test.js';
 import { describeAuthorizationCodeFlows } from './suites/authorization-code.suite.js';
 
 /**
- * The same suite as embedded, through the gateway of four service processes; and, as an audit
+ * The same suite as embedded, through the gateway of four service processes on a nats-server run
+ * with the generated NKey users and permissions (every call the flows make is one a contract allows); and, as an audit
  * consumer would, a live consumer of IDP_EVENTS running for the whole suite must end up with
  * every event of the log, in `$all` order, none missing or doubled.
  */
@@ -14,7 +15,7 @@ afterAll(async () => {
   await consumer?.stop();
 });
 
-describeAuthorizationCodeFlows('distributed', startDistributedIdp, {
+describeAuthorizationCodeFlows('distributed', startSecuredDistributedIdp, {
   started: async (server) => {
     consumer = await consumeEventStream(server.natsUrl!, 'IDP_EVENTS', server.natsAs!('admin'));
   },

@@ -17,7 +17,7 @@ let topology: DistributedTopology;
 const open: NatsConnection[] = [];
 
 beforeAll(async () => {
-  topology = await startDistributed({ user: { username: 'boundary-user', password: 'boundary-password-1' } });
+  topology = await startDistributed({ secured: true, user: { username: 'boundary-user', password: 'boundary-password-1' } });
 }, 240_000);
 
 afterAll(async () => {

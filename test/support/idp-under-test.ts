@@ -80,11 +80,19 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAcce
   };
 };
 
-export const startDistributedIdp: StartIdp = async ({ user, env: given, initialAccessToken }) => {
+export const startDistributedIdp: StartIdp = (options) => startDistributedIdpWith(options, { secured: false });
+
+/** The same, with nats-server run as `npm run start:distributed` runs it: NKey users, derived permissions, nobody anonymous. */
+export const startSecuredDistributedIdp: StartIdp = (options) => startDistributedIdpWith(options, { secured: true });
+
+const startDistributedIdpWith = async (
+  { user, env: given, initialAccessToken }: Parameters<StartIdp>[0],
+  { secured }: { secured: boolean },
+): ReturnType<StartIdp> => {
   const env = withInitialAccessToken(given, initialAccessToken);
   // With the embedded demo user's claims by default, so both topologies answer userinfo alike.
   const registered = user ? { username: user.username, password: user.password, ...(user.claims ?? DEMO_USER_CLAIMS) } : undefined;
-  const topology = await startDistributed({ ...(env ? { env } : {}), ...(registered ? { user: registered } : {}) });
+  const topology = await startDistributed({ secured, ...(env ? { env } : {}), ...(registered ? { user: registered } : {}) });
   return {
     issuer: topology.issuer,
     logs: topology.logs,
