@@ -14,6 +14,7 @@ import path from 'node:path';
 import { createUser, fromSeed } from '@nats-io/nkeys';
 import { NATS_IDENTITIES, natsPermissions, natsServerPermissions, type NatsIdentity } from '../bus/permissions.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../files/private-files.js';
+import { REDIS_BACKENDS, redisAclFileLines, type RedisAclUserName } from '../projections/redis-acl.js';
 
 /** The four service processes, in the order they are started (the gateway last). */
 export const DISTRIBUTED_SERVICES = ['client-registry', 'authn', 'token-issuer', 'gateway'] as const;
@@ -32,7 +33,13 @@ export interface DistributedSecrets {
   nats: Record<NatsIdentity, NKeyUser>;
   /** The key-encryption key, base64url (IDP_KEK of gateway, authn and token-issuer). */
   kek: string;
+  /** The password of each Redis ACL user (IDP_REDIS_PASSWORD); the ACL file holds their SHA-256 only. */
+  redis: Record<RedisAclUserName, string>;
 }
+
+const REDIS_USERS: readonly RedisAclUserName[] = [...REDIS_BACKENDS, 'admin'];
+const newRedisPasswords = () =>
+  Object.fromEntries(REDIS_USERS.map((user) => [user, randomBytes(24).toString('base64url')])) as Record<RedisAclUserName, string>;
 
 export function generateSecrets(): DistributedSecrets {
   const nats = Object.fromEntries(
@@ -41,7 +48,7 @@ export function generateSecrets(): DistributedSecrets {
       return [identity, { seed: new TextDecoder().decode(user.getSeed()), publicKey: user.getPublicKey() }];
     }),
   ) as Record<NatsIdentity, NKeyUser>;
-  return { version: 1, nats, kek: randomBytes(32).toString('base64url') };
+  return { version: 1, nats, kek: randomBytes(32).toString('base64url'), redis: newRedisPasswords() };
 }
 
 /** Checks a secrets file read back: every identity's seed must give its public key. */
@@ -55,6 +62,11 @@ function parseSecrets(text: string, file: string): DistributedSecrets {
   }
   if (typeof secrets.kek !== 'string' || Buffer.from(secrets.kek, 'base64url').length !== 32) {
     throw new Error(`${file}: no valid KEK`);
+  }
+  for (const user of REDIS_USERS) {
+    if (typeof secrets.redis?.[user] !== 'string' || secrets.redis[user].length < 16) {
+      throw new Error(`${file}: no valid Redis password for ${user}; remove the file to generate new secrets`);
+    }
   }
   return secrets;
 }
@@ -148,9 +160,16 @@ export function serviceEnv(service: DistributedService, secrets: DistributedSecr
     ...health,
     EVENT_STORE_URL: settings.natsUrl,
     PROJECTIONS_URL: settings.redisUrl,
+    IDP_REDIS_USERNAME: service,
+    IDP_REDIS_PASSWORD: secrets.redis[service],
     ...(service === 'authn' ? { IDP_DATA_KEYS_URL: settings.natsUrl } : {}),
     ...(service === 'token-issuer' ? { ISSUER: settings.issuer } : {}),
   };
+}
+
+/** redis-server's ACL file for the deployment: the default user off, each user limited to its keys. */
+export function redisAclFileText(secrets: DistributedSecrets): string {
+  return `${redisAclFileLines(REDIS_USERS.map((service) => ({ service, password: secrets.redis[service] }))).join('\n')}\n`;
 }
 
 /** An env file (`KEY=value` lines), for an operator who starts a service by hand. */
@@ -166,6 +185,8 @@ export interface DistributedLayout {
   natsConfigFile: string;
   natsStoreDir: string;
   redisDir: string;
+  /** redis-server's `aclfile`: one user per backend and the admin, passwords as SHA-256 only. */
+  redisAclFile: string;
   envFile(service: DistributedService): string;
 }
 
@@ -177,6 +198,7 @@ export function distributedLayout(dir: string): DistributedLayout {
     natsConfigFile: path.join(root, 'nats-server.conf'),
     natsStoreDir: path.join(root, 'nats'),
     redisDir: path.join(root, 'redis'),
+    redisAclFile: path.join(root, 'redis-users.acl'),
     envFile: (service) => path.join(root, 'env', `${service}.env`),
   };
 }
@@ -201,6 +223,7 @@ export function writeDistributedConfig(
   ensurePrivateDir(layout.natsStoreDir);
   ensurePrivateDir(layout.redisDir);
   writePrivateFile(layout.natsConfigFile, natsServerConfig(secrets, { ...settings.nats, storeDir: layout.natsStoreDir }));
+  writePrivateFile(layout.redisAclFile, redisAclFileText(secrets));
   const env = Object.fromEntries(
     DISTRIBUTED_SERVICES.map((service) => [service, serviceEnv(service, secrets, settings.services)]),
   ) as Record<DistributedService, Record<string, string>>;

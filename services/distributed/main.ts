@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       startChild(
         'redis',
         'redis-server',
-        ['--port', String(config.REDIS_PORT), '--bind', LOOPBACK, '--dir', layout.redisDir, '--appendonly', 'yes'],
+        ['--port', String(config.REDIS_PORT), '--bind', LOOPBACK, '--dir', layout.redisDir, '--appendonly', 'yes', '--aclfile', layout.redisAclFile],
         process.env,
       ),
     );

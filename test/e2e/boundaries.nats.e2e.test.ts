@@ -6,6 +6,7 @@ import { natsConnectionOptions } from '../../infra/bus/nats-connection-options.j
 import { Login } from '../../contracts/messages/authn.js';
 import { GrantTokens, IssueAuthorization } from '../../contracts/messages/token-issuer.js';
 import { NATS_IDENTITIES, type NatsIdentity } from '../../infra/bus/permissions.js';
+import { createClient } from 'redis';
 import { startDistributed, type DistributedTopology } from '../support/distributed-topology.js';
 
 /**
@@ -165,5 +166,43 @@ describe('NATS boundaries of a distributed deployment (generated NKeys, permissi
     const reply = (await gateway.request(GrantTokens.subject, packet, { timeout: 20_000 })).json<{ response?: { ok: boolean } }>();
     expect(reply.response).toMatchObject({ ok: false });
     expect(await logLastSequence()).toBe(before);
+  });
+});
+
+describe('Redis boundaries of the same deployment (generated ACL file)', () => {
+  const asRedisUser = async (user: 'authn' | 'token-issuer' | 'admin' | null) => {
+    const client = createClient({
+      url: topology.redisUrl,
+      disableClientInfo: true,
+      maintNotifications: 'disabled',
+      ...(user ? { username: user, password: topology.secrets.redis[user] } : { RESP: 2 }),
+    });
+    client.on('error', () => {});
+    return client;
+  };
+
+  it('a service writes only under its own namespace; a connection without credentials gets nothing', async () => {
+    const authn = await asRedisUser('authn');
+    await authn.connect();
+    try {
+      await expect(authn.hSet('{idp:proj:authn:}boundary-probe', 'f', 'v')).resolves.toBe(1);
+      await authn.del('{idp:proj:authn:}boundary-probe');
+      await expect(authn.hSet('{idp:proj:token-issuer:}boundary-probe', 'f', 'v')).rejects.toThrow(/NOPERM/);
+      await expect(authn.hSet('boundary-probe', 'f', 'v')).rejects.toThrow(/NOPERM/);
+      await expect(authn.sendCommand(['FLUSHALL'])).rejects.toThrow(/NOPERM/);
+    } finally {
+      await authn.quit();
+    }
+    const admin = await asRedisUser('admin');
+    await admin.connect();
+    try {
+      await expect(admin.hSet('{idp:proj:authn:}boundary-probe', 'f', 'v')).rejects.toThrow(/NOPERM/);
+    } finally {
+      await admin.quit();
+    }
+    const anonymous = await asRedisUser(null);
+    await anonymous.connect().catch(() => {});
+    await expect(anonymous.sendCommand(['HSET', '{idp:proj:authn:}x', 'f', 'v'])).rejects.toThrow(/NOAUTH|WRONGPASS|NOPERM|closed/i);
+    await anonymous.disconnect().catch(() => {});
   });
 });

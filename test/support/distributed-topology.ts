@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RegisterUser } from '../../contracts/messages/authn.js';
 import type { RequestOf } from '../../contracts/messages/define.js';
@@ -6,7 +9,7 @@ import { NatsBus } from '../../infra/bus/nats.js';
 import { call } from '../../infra/bus/typed.js';
 import { TEST_REGISTRATION_RATE } from './embedded-process.js';
 import { freePort, startConfiguredNats, startNats, startRedis, type TestServer } from './servers.js';
-import { generateSecrets, natsServerConfig, serviceEnv, type DistributedSecrets } from '../../infra/deploy/distributed-config.js';
+import { generateSecrets, natsServerConfig, redisAclFileText, serviceEnv, type DistributedSecrets } from '../../infra/deploy/distributed-config.js';
 import { natsConnectionOptions, type NatsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import type { NatsIdentity } from '../../infra/bus/permissions.js';
 
@@ -114,7 +117,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
   const eventStoreUrl = options.eventStore?.url ?? nats.url;
   const redis: Pick<TestServer, 'url' | 'stop'> = options.redis
     ? { url: options.redis.url, stop: async () => {} }
-    : await startRedis().catch(async (error) => {
+    : await startRedis(options.secured ? { aclFile: writeRedisAclFile(secrets) } : {}).catch(async (error) => {
         await nats.stop();
         throw error;
       });
@@ -147,7 +150,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     const env = {
       ...common,
       // What the generator gives each service: its own NKey seed, the KEK only where needed.
-      ...serviceEnv(name, secrets, { natsUrl: nats.url, redisUrl: redis.url, issuer }),
+      ...withoutRedisCredentials(serviceEnv(name, secrets, { natsUrl: nats.url, redisUrl: redis.url, issuer }), !options.secured),
       // The log and the data keys may live on a nats-server of their own (options.eventStore).
       EVENT_STORE_URL: eventStoreUrl,
       IDP_DATA_KEYS_URL: eventStoreUrl,
@@ -286,4 +289,19 @@ async function registerUser(
   } finally {
     await bus.close();
   }
+}
+
+/** The generated Redis ACL file of a secured topology, 0600 in a temp dir of its own. */
+function writeRedisAclFile(secrets: DistributedSecrets): string {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-redis-acl-'));
+  const file = join(dir, 'users.acl');
+  writeFileSync(file, redisAclFileText(secrets), { mode: 0o600 });
+  return file;
+}
+
+/** An open Redis (no ACL file) knows no user but the default one: the services then send no credentials. */
+function withoutRedisCredentials(env: Record<string, string>, strip: boolean): Record<string, string> {
+  if (!strip) return env;
+  const { IDP_REDIS_USERNAME: _user, IDP_REDIS_PASSWORD: _password, ...rest } = env;
+  return rest;
 }
