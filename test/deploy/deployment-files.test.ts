@@ -1,3 +1,4 @@
+import { createUser } from '@nats-io/nkeys';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,10 +85,12 @@ const CONFIG_SCHEMAS: Record<ServiceName, ZodType> = {
   'client-registry': ServiceEnv,
   'token-issuer': ServiceEnv.extend(KekEnv.shape).extend({ ISSUER: IssuerUrl }),
 };
-/** Stand-ins for secrets the files only reference: a well-formed KEK, built here, never stored. */
+/** Stand-ins for secrets the files only reference: a well-formed KEK and NKey seed, built here, never stored. */
 const SECRET_STAND_INS: Record<string, string> = {
   IDP_KEK: Buffer.alloc(32, 7).toString('base64url'),
   IDP_INITIAL_ACCESS_TOKEN: 'stand-in-token',
+  IDP_NATS_SEED: new TextDecoder().decode(createUser().getSeed()),
+  IDP_REDIS_PASSWORD: 'stand-in-redis-password',
 };
 
 /** Problems the service's own config parser finds in an environment (secrets replaced by stand-ins). */
