@@ -64,7 +64,7 @@ const REQUIRED_ENV: Record<ServiceName, string[]> = {
   'client-registry': [...COMMON_ENV],
   'token-issuer': [...COMMON_ENV, 'IDP_KEK', 'ISSUER'],
 };
-/** What each Deployment in infra/k8s gets from its own Secret besides: its NATS identity and Redis user. */
+/** What each service gets besides (a Deployment from its own Secret, compose from the env file): its NATS identity and Redis user. */
 const K8S_CREDENTIALS: Record<ServiceName, string[]> = {
   gateway: ['IDP_NATS_SEED'],
   authn: ['IDP_NATS_SEED', 'IDP_REDIS_PASSWORD'],
@@ -240,11 +240,16 @@ function healthcheckText(service: unknown): string | undefined {
   return parts.length === 0 || parts[0] === 'NONE' ? undefined : parts.join(' ');
 }
 
-/** A secret env value must come from the environment / .env: `${NAME}`, `${NAME:?msg}` or `${NAME:-}`. */
-function checkSecretValue(key: string, value: string): string[] {
+/**
+ * A secret env value must come from the environment / env file: `${NAME}`, `${NAME:?msg}` or
+ * `${NAME:-}`, or, for a credential of one service (its NATS seed, its Redis password),
+ * `${NAME_<SERVICE>...}` as `npm run deploy:emit` names it.
+ */
+function checkSecretValue(key: string, value: string, service?: string): string[] {
   const interpolation = /^\$\{(\w+)(?:(:?[?])[^}]*|:?-)?\}$/.exec(value);
   if (!interpolation) return [`${key} has a literal value; it must be an interpolation such as \${${key}:?...}`];
-  if (interpolation[1] !== key) return [`${key} interpolates \${${interpolation[1]}}, expected \${${key}...}`];
+  const own = service === undefined ? undefined : `${key}_${service.toUpperCase().replace(/-/g, '_')}`;
+  if (interpolation[1] !== key && interpolation[1] !== own) return [`${key} interpolates \${${interpolation[1]}}, expected \${${key}...}`];
   return [];
 }
 
@@ -268,8 +273,9 @@ function checkComposeService(compose: Dict, name: ServiceName | 'embedded'): str
     if (!list(service.profiles).includes('embedded')) where('the all-in-one service must be under the profile "embedded"');
     if (withDefaults(env.get('HOST') ?? '') !== '0.0.0.0') where('HOST must be 0.0.0.0 in a container');
   } else {
-    for (const key of REQUIRED_ENV[name]) if (!env.has(key)) where(`environment lacks ${key}`);
+    for (const key of [...REQUIRED_ENV[name], ...K8S_CREDENTIALS[name]]) if (!env.has(key)) where(`environment lacks ${key}`);
     if (NO_KEK.includes(name) && env.has('IDP_KEK')) where('must not receive IDP_KEK');
+    if (env.has('IDP_NATS_SEED') && !/^\$\{IDP_NATS_SEED_\w+:\?/.test(env.get('IDP_NATS_SEED') ?? '')) where('IDP_NATS_SEED must be required (${IDP_NATS_SEED_<SERVICE>:?message})');
     const expectValue = (key: string, value: string) => {
       const actual = env.get(key);
       if (actual !== undefined && withDefaults(actual) !== value) where(`${key} is "${actual}", expected "${value}" by default`);
@@ -314,7 +320,7 @@ function checkComposeService(compose: Dict, name: ServiceName | 'embedded'): str
   else if (!health.includes('/readyz')) where(`healthcheck does not hit /readyz: ${health}`);
 
   for (const [key, value] of env) {
-    if (SECRET_ENV.includes(key) || SECRETISH_NAME.test(key)) for (const p of checkSecretValue(key, value)) where(p);
+    if (SECRET_ENV.includes(key) || SECRETISH_NAME.test(key)) for (const p of checkSecretValue(key, value, name)) where(p);
   }
   if (name !== 'embedded' && env.has('IDP_KEK') && !/^\$\{IDP_KEK:?\?/.test(env.get('IDP_KEK') ?? '')) {
     where('IDP_KEK must be required (${IDP_KEK:?message}) so compose refuses to start without it');
@@ -734,7 +740,8 @@ function checkSecretsAndConfig(objects: K8sObject[]): string[] {
     }
     if (object.kind === 'ConfigMap') {
       for (const [key, value] of Object.entries(dict(object.body.data))) {
-        if (SECRET_ENV.includes(key) || SECRETISH_NAME.test(key)) problems.push(`ConfigMap ${object.name} holds ${key}: secrets belong in a Secret`);
+        // IDP_NKEY_<IDENTITY> are NKey public keys (IDP_NKEY_TOKEN_ISSUER only looks like a token).
+        if (SECRET_ENV.includes(key) || (SECRETISH_NAME.test(key) && !/^IDP_NKEY_[A-Z_]+$/.test(key))) problems.push(`ConfigMap ${object.name} holds ${key}: secrets belong in a Secret`);
         if (/^\w+:\/\/[^/\s]*:[^/\s]*@/.test(str(value) ?? '')) problems.push(`ConfigMap ${object.name}.${key} carries credentials in its URL`);
       }
     }
