@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         '',
         `IdP ready at ${issuer} (gateway on ${config.HOST}:${config.PORT}; discovery: ${issuer}/.well-known/openid-configuration)`,
         `NATS (JetStream, NKey users only)  ${natsUrl}   config ${layout.natsConfigFile}`,
-        `Redis                              ${redisUrl}   data ${layout.redisDir}`,
+        `Redis (ACL users only)             ${redisUrl}   data ${layout.redisDir}, users ${layout.redisAclFile}`,
         'Health, readiness and metrics:',
         ...healthUrls,
         `Secrets (NKey seeds, KEK): ${layout.secretsFile}; each service's environment: ${layout.envFile('gateway').replace(/gateway\.env$/, '<service>.env')}`,
