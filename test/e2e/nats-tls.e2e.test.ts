@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { GetClient } from '../../contracts/messages/client-registry.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { call } from '../../infra/bus/typed.js';
-import { generateSecrets, natsServerConfig, serviceEnv } from '../../infra/deploy/distributed-config.js';
+import { generateSecrets, natsServerConfig, redisAclFileText, serviceEnv } from '../../infra/deploy/distributed-config.js';
 import { freePort, startConfiguredNats, startRedis, type TestServer } from '../support/servers.js';
 
 /**
@@ -32,7 +32,10 @@ beforeAll(async () => {
   if (made.status !== 0) throw new Error(`this test needs openssl to make a certificate: ${made.error?.message ?? made.stderr.toString()}`);
   nats = await startConfiguredNats((port, storeDir) => natsServerConfig(secrets, { host: '127.0.0.1', port, storeDir, tls: { certFile, keyFile } }));
   tlsUrl = nats.url.replace(/^nats:/, 'tls:');
-  redis = await startRedis();
+  // Redis as start:distributed runs it: the generated ACL users only (the service logs in as its own).
+  const aclFile = join(dir, 'users.acl');
+  writeFileSync(aclFile, redisAclFileText(secrets), { mode: 0o600 });
+  redis = await startRedis({ aclFile });
 }, 60_000);
 
 afterAll(async () => {
