@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendProjectionAccess } from '../../services/shared/adapters/open-adapters.js';
 import { redisAclFileLines, REDIS_KEY_PREFIXES } from '../../infra/projections/redis-acl.js';
 import { RedisProjectionStore } from '../../infra/projections/redis.js';
+import { makeSelfSignedCertificate } from '../support/self-signed-certificate.js';
 import { freePort, startRedis, type TestServer } from '../support/servers.js';
 
 /**
@@ -13,19 +13,13 @@ import { freePort, startRedis, type TestServer } from '../support/servers.js';
  * it at `rediss://…` trusting the certificate through IDP_REDIS_CA, as its ACL user.
  */
 const dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
-const certFile = join(dir, 'cert.pem');
-const keyFile = join(dir, 'key.pem');
+const { certFile, keyFile } = makeSelfSignedCertificate(dir);
 const aclFile = join(dir, 'users.acl');
 const PASSWORD = 'authn-password-over-tls-0123456789';
 let server: TestServer;
 let tlsUrl: string;
 
 beforeAll(async () => {
-  const made = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-keyout', keyFile, '-out', certFile, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  if (made.status !== 0) throw new Error(`this test needs openssl to make a certificate: ${made.error?.message ?? made.stderr.toString()}`);
   writeFileSync(aclFile, redisAclFileLines([{ service: 'authn', password: PASSWORD }]).join('\n') + '\n', { mode: 0o600 });
   const tlsPort = await freePort();
   server = await startRedis({

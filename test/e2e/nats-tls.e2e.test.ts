@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { NatsBus } from '../../infra/bus/nats.js';
 import { natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { call } from '../../infra/bus/typed.js';
 import { generateSecrets, natsServerConfig, redisAclFileText, serviceEnv } from '../../infra/deploy/distributed-config.js';
+import { makeSelfSignedCertificate } from '../support/self-signed-certificate.js';
 import { freePort, startConfiguredNats, startRedis, type TestServer } from '../support/servers.js';
 
 /**
@@ -17,19 +18,13 @@ import { freePort, startConfiguredNats, startRedis, type TestServer } from '../s
  * reaches it at `tls://…` trusting the certificate through IDP_NATS_CA, and nothing less.
  */
 const dir = mkdtempSync(join(tmpdir(), 'nats-tls-'));
-const certFile = join(dir, 'cert.pem');
-const keyFile = join(dir, 'key.pem');
+const { certFile, keyFile } = makeSelfSignedCertificate(dir);
 const secrets = generateSecrets();
 let nats: TestServer;
 let redis: TestServer;
 let tlsUrl: string;
 
 beforeAll(async () => {
-  const made = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-keyout', keyFile, '-out', certFile, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  if (made.status !== 0) throw new Error(`this test needs openssl to make a certificate: ${made.error?.message ?? made.stderr.toString()}`);
   nats = await startConfiguredNats((port, storeDir) => natsServerConfig(secrets, { host: '127.0.0.1', port, storeDir, tls: { certFile, keyFile } }));
   tlsUrl = nats.url.replace(/^nats:/, 'tls:');
   // Redis as start:distributed runs it: the generated ACL users only (the service logs in as its own).
