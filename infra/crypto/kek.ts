@@ -45,6 +45,16 @@ export function loadOrCreateKekFile(path: string): Buffer {
   return kek;
 }
 
+/**
+ * Reads an existing KEK file, and never creates one: what a tool that works on an existing log
+ * (the `idp` command line) needs, since a fresh KEK would seal what no server could open.
+ */
+export function loadKekFile(path: string): Buffer {
+  const kek = readKekFile(path);
+  if (!kek) throw new Error(`no KEK file at ${path}: start the server once with this data directory, or set IDP_KEK`);
+  return kek;
+}
+
 function readKekFile(path: string): Buffer | undefined {
   let mode: number;
   try {

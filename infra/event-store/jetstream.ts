@@ -102,6 +102,8 @@ export interface JetStreamEventStoreOptions {
   /** How long an append keeps trying to learn whether it was stored (jetstream-publish.ts). */
   publish?: Partial<PublishPolicy>;
   logger?: Logger;
+  /** Reads only (the `idp` command line): the stream must exist, nothing is created, appends throw. */
+  readOnly?: boolean;
 }
 
 /** An event as stored inside a message's JSON array. */
@@ -125,6 +127,7 @@ export class JetStreamEventStore implements EventStore {
   /** Tails seen by this store's reads and appends; a stale one only makes a publish fail and retry. */
   private readonly tails = new Map<string, Tail>();
   private closed = false;
+  private readOnly = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -153,13 +156,16 @@ export class JetStreamEventStore implements EventStore {
     });
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureLogStream(jsm, { name: streamName, subjects: `${subjectPrefix}.>`, replicas: options.replicas ?? 1 }, log);
+      if (options.readOnly) await jsm.streams.info(streamName);
+      else await ensureLogStream(jsm, { name: streamName, subjects: `${subjectPrefix}.>`, replicas: options.replicas ?? 1 }, log);
       await refuseOldSubjectScheme(jsm, streamName, subjectPrefix);
       const js = jetstream(nc);
       const connection = new ConnectionState(nc);
       const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
       const publisher = new AppendPublisher(js, jsm, connection, streamName, policy, log);
-      return new JetStreamEventStore(nc, js, jsm, connection, publisher, streamName, subjectPrefix);
+      const store = new JetStreamEventStore(nc, js, jsm, connection, publisher, streamName, subjectPrefix);
+      store.readOnly = options.readOnly === true;
+      return store;
     } catch (error) {
       await nc.close();
       throw error;
@@ -168,6 +174,7 @@ export class JetStreamEventStore implements EventStore {
 
   async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
     this.assertOpen();
+    if (this.readOnly) throw new Error('this event store was opened read-only');
     if (events.length === 0) throw new RangeError('append needs at least one event');
     if (events.length > EVENTS_PER_MESSAGE) {
       throw new RangeError(`an append holds at most ${EVENTS_PER_MESSAGE} events on JetStream, got ${events.length}`);

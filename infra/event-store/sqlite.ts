@@ -77,7 +77,11 @@ export class SqliteEventStore implements EventStore {
   private readonly afterStmt;
   private readonly appendTx;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    /** Opened with `openReadOnly`: every append is refused, by this class and by SQLite. */
+    readonly readOnly = false,
+  ) {
     this.lastIndexStmt = db.prepare<[string], { last: number | null }>(
       'SELECT MAX(stream_index) AS last FROM events WHERE stream_name = ?',
     );
@@ -137,8 +141,26 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /**
+   * Opens an existing log for reading only (the `idp` command line's reads, DESIGN §9): SQLite
+   * opens the file read-only, nothing is created or tightened, and `append` throws. A server may
+   * be writing the same file meanwhile; WAL lets both go on.
+   */
+  static openReadOnly(file: string): SqliteEventStore {
+    if (file === ':memory:') throw new Error('a read-only store needs a file');
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      return new SqliteEventStore(db, true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
   async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
     this.assertOpen();
+    if (this.readOnly) throw new Error('this event store was opened read-only');
     if (events.length === 0) throw new RangeError('append needs at least one event');
     // Serialised up front so that a bad event fails before the transaction starts.
     const rows = events.map(

@@ -39,6 +39,12 @@ export interface TokenIssuerModuleOptions {
   /** Deadline of the token-issuer's own bus calls (client authentication, sessions, GetClient). */
   requestTimeoutMs?: number | undefined;
   logger: Logger;
+  /**
+   * Whether this instance does the service's background work (the back-channel logout sender):
+   * default true. The `idp` command line runs the service's command handlers in its own process
+   * (embedded mode) with false, so that it never sends what the server sends.
+   */
+  backgroundWork?: boolean;
 }
 
 const RUNNER = Symbol('TOKEN_ISSUER_PROJECTIONS');
@@ -49,14 +55,14 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(RUNNER) private readonly runner: ProjectionRunner,
     @Inject(SENDER) private readonly sender: BackchannelLogoutSender,
-    @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps & { tenant: TenantId },
+    @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps & { tenant: TenantId; backgroundWork: boolean },
   ) {}
 
   static forRoot(options: TokenIssuerModuleOptions): DynamicModule {
     const logger = options.logger.child({ service: 'token-issuer' });
     const keyring = new Keyring(options.eventStore, options.signingKeySealingKey);
     const runner = new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger);
-    const deps: TokenIssuerDeps & { tenant: TenantId } = {
+    const deps: TokenIssuerDeps & { tenant: TenantId; backgroundWork: boolean } = {
       store: options.eventStore,
       projections: options.projectionStore,
       clientWatermarks: options.clientWatermarks ?? options.projectionStore,
@@ -70,6 +76,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       ...(options.requestTimeoutMs !== undefined ? { peerTimeoutMs: options.requestTimeoutMs } : {}),
       clock: () => new Date(),
       tenant: options.tenant,
+      backgroundWork: options.backgroundWork ?? true,
     };
     // The token-issuer sends back-channel logouts: it holds the keys that sign the logout tokens
     // and already follows the log (README, Back-channel logout).
@@ -107,7 +114,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       actor: { kind: 'system', id: 'token-issuer' },
     });
     // Follows the log in the background: logouts ended while it was down are delivered now.
-    this.sender.start();
+    if (this.deps.backgroundWork) this.sender.start();
   }
 
   async onApplicationShutdown(): Promise<void> {

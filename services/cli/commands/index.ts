@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerExport } from './export.js';
+
+/**
+ * Each command group of `idp` registers itself on the program: one file per group under
+ * services/cli/commands/, one line here. A new command is a new file and a new line.
+ */
+export type CommandGroup = (program: Command, ctx: CliContext) => void;
+
+export const COMMAND_GROUPS: CommandGroup[] = [registerExport];
