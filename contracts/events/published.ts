@@ -199,6 +199,8 @@ export const PUBLISHED_DATA: PublishedDataAllowList = {
     idTokenIssued: true,
   },
   'signing_key.generated@1': { kid: true, alg: true, publicJwk: false, privateJwk: false },
+  'signing_key.generated@2': { kid: true, alg: true, publicJwk: false, privateJwk: false, activatesAt: true },
+  'signing_key.revoked@1': { kid: true, revokedAt: true, reason: true },
   'backchannel_logout.attempt_started@1': { ...delivery, attempt: true, uri: true, claimExpiresAt: true },
   'backchannel_logout.delivered@1': { ...delivery, attempt: true, status: true },
   'backchannel_logout.failed@1': { ...delivery, attempt: true, status: true, error: true, nextAttemptAt: true },

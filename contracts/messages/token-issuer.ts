@@ -5,6 +5,7 @@ import { OAuthErrorBody } from '../oauth-error.js';
 import { RESPONSE_TYPES } from '../response-types.js';
 import { ClaimsRequest, ClaimsRequestMember } from '../claims.js';
 import { GRANT_TYPES, GrantRequest, type GrantType } from '../grants/index.js';
+import { SigningAlg } from '../events/keyring.js';
 
 /**
  * The authorization endpoint's answer for an authenticated, consenting user (RFC 6749 §4.1.2,
@@ -165,6 +166,12 @@ export const RevokeToken = message(
   { callers: ['gateway'] },
 );
 
+/**
+ * How long a relying party may cache `GET /jwks` (its `Cache-Control: max-age`). A next signing
+ * key is published at least this long (plus a margin) before it signs: IDP_KEY_ACTIVATION_DELAY_SECONDS.
+ */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
 export const GetJwks = message(
   'idp.token-issuer.get_jwks',
   {},
@@ -185,4 +192,53 @@ export const VerifyIdTokenHint = message(
     z.object({ valid: z.literal(true), sub: z.string(), clientId: z.string(), sid: z.string().nullable() }),
   ]),
   { callers: ['gateway'] },
+);
+
+/**
+ * One signing key as `idp keys list` shows it (DESIGN §7): `next` (in JWKS, not signing yet),
+ * `active` (signs), `retired` (in JWKS until `removesAt`, when every token it signed has
+ * expired), `removed`, or `revoked` (compromised: out of JWKS, its tokens refused).
+ */
+export const SigningKeyView = z.object({
+  kid: z.string(),
+  alg: SigningAlg,
+  state: z.enum(['next', 'active', 'retired', 'removed', 'revoked']),
+  createdAt: z.string(),
+  activatesAt: z.string(),
+  retiredAt: z.string().nullable(),
+  removesAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type SigningKeyView = z.infer<typeof SigningKeyView>;
+
+/** The tenant's signing keys, oldest first. Administrators only (`idp keys list`). */
+export const ListSigningKeys = message('idp.token-issuer.list_signing_keys', {}, z.object({ keys: z.array(SigningKeyView) }), {
+  callers: ['admin'],
+});
+
+/**
+ * Publishes a next key for `alg` (both algorithms when absent) that signs from now +
+ * IDP_KEY_ACTIVATION_DELAY_SECONDS; refused (`invalid_request`) while a next key of that
+ * algorithm is still pending. Administrators only (`idp keys rotate`).
+ */
+export const RotateSigningKeys = message(
+  'idp.token-issuer.rotate_signing_keys',
+  { alg: SigningAlg.optional() },
+  z.object({ generated: z.array(SigningKeyView), keys: z.array(SigningKeyView) }),
+  { callers: ['admin'] },
+);
+
+/**
+ * A compromised key (`idp keys rotate --compromised KID`): out of JWKS at once and every token it
+ * signed refused; if it was active, a new key of its algorithm signs at once. `found: false`: no
+ * key has that kid. Refused (`invalid_request`) if it is revoked already.
+ */
+export const RevokeSigningKey = message(
+  'idp.token-issuer.revoke_signing_key',
+  { kid: z.string().min(1).max(256), reason: z.literal('compromised') },
+  z.discriminatedUnion('found', [
+    z.object({ found: z.literal(false) }),
+    z.object({ found: z.literal(true), revoked: SigningKeyView, replacement: SigningKeyView.nullable(), keys: z.array(SigningKeyView) }),
+  ]),
+  { callers: ['admin'] },
 );

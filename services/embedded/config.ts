@@ -93,6 +93,7 @@ const EmbeddedEnv = z
     followerMaxLagMs: env.IDP_FOLLOWER_MAX_LAG_MS,
     argon2: argon2From(env),
     lifetimes: lifetimesFrom(env),
+    keyActivationDelaySeconds: env.IDP_KEY_ACTIVATION_DELAY_SECONDS,
     resourceServers: env.IDP_RESOURCE_SERVERS,
     backchannelLogout: backchannelLogoutPolicyFrom(env),
     logLevel: env.LOG_LEVEL,

@@ -93,6 +93,7 @@ export async function startEmbeddedServices(options: EmbeddedServicesOptions): P
         refreshTokenKey: deriveKey(kek, 'refresh-tokens'),
         bus: connect(),
         lifetimes: config.lifetimes,
+        keyActivationDelaySeconds: config.keyActivationDelaySeconds,
         resourceServers: config.resourceServers,
         backchannelLogout: config.backchannelLogout,
         requestTimeoutMs: config.requestTimeoutMs,

@@ -31,6 +31,7 @@ await runBackendService({
     refreshTokenKey: deriveKey(config.IDP_KEK, 'refresh-tokens'),
     bus,
     lifetimes: lifetimesFrom(config),
+    keyActivationDelaySeconds: config.IDP_KEY_ACTIVATION_DELAY_SECONDS,
     resourceServers: config.IDP_RESOURCE_SERVERS,
     backchannelLogout: backchannelLogoutPolicyFrom(config),
     logger,

@@ -7,6 +7,7 @@ import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
 import { issueForSession } from '../../services/token-issuer/app/issue-authorization.js';
 import { Keyring } from '../../services/token-issuer/app/keyring.js';
+import { DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, keyringPolicyFrom } from '../../services/token-issuer/adapters/token-issuer-env.js';
 import { ResourceServers } from '../../services/token-issuer/app/resource-servers.js';
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
 import { TOKEN_LIFETIMES, TokenMinter } from '../../services/token-issuer/app/token-minter.js';
@@ -18,7 +19,7 @@ export const ISSUER = 'https://idp.example.test';
  * in memory, always current): for tests of grants against every store adapter.
  */
 export function tokenIssuerOver(store: EventStore, options: { clock?: () => Date } = {}): TokenIssuerDeps {
-  const keyring = new Keyring(store, randomBytes(32));
+  const keyring = new Keyring(store, randomBytes(32), keyringPolicyFrom(DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, TOKEN_LIFETIMES));
   return {
     store,
     projections: new InMemoryProjectionStore(),

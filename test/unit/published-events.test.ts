@@ -100,6 +100,8 @@ describe('the live stream allow-list (contracts/events/published.ts)', () => {
       'tokens.issued@2.refreshToken.tokenHash',
       'refresh_token.rotated@1.successor.tokenHash',
       'signing_key.generated@1.privateJwk',
+      'signing_key.generated@2.privateJwk',
+      'signing_key.generated@2.publicJwk',
     ]) {
       expect(withheld).toContain(path);
     }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerExport } from './export.js';
+import { registerKeys } from './keys.js';
 
 /**
  * Each command group of `idp` registers itself on the program: one file per group under
@@ -8,4 +9,4 @@ import { registerExport } from './export.js';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const COMMAND_GROUPS: CommandGroup[] = [registerExport];
+export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys];

@@ -1,7 +1,20 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { GetJwks, GrantTokens, IntrospectToken, IssueAuthorization, RevokeToken, ValidateAccessToken, VerifyIdTokenHint } from '../../../contracts/messages/token-issuer.js';
+import {
+  GetJwks,
+  GrantTokens,
+  IntrospectToken,
+  IssueAuthorization,
+  ListSigningKeys,
+  RevokeSigningKey,
+  RevokeToken,
+  RotateSigningKeys,
+  ValidateAccessToken,
+  VerifyIdTokenHint,
+} from '../../../contracts/messages/token-issuer.js';
+import type { RequestContext } from '../../../contracts/events/metadata.js';
+import { OAuthError } from '../../../contracts/oauth-error.js';
 import { serve } from '../../../infra/bus/typed.js';
 import { LOGGER } from '../../shared/adapters/tokens.js';
 import { validateAccessToken } from '../app/access-token.js';
@@ -55,4 +68,26 @@ export class TokenIssuerMessageController {
   jwks(@Payload() payload: unknown) {
     return serve(GetJwks, payload, async (r) => ({ keys: await this.deps.keyring.jwks(r.ctx) }), this.unexpected);
   }
+
+  // Administration of the keyring (`idp keys`): the admin identity alone may send these (NATS
+  // permissions derived from the contracts); in one process, the context must say so too.
+  @MessagePattern(ListSigningKeys.subject)
+  listSigningKeys(@Payload() payload: unknown) {
+    return serve(ListSigningKeys, payload, async (r) => ({ keys: await this.deps.keyring.list(adminOnly(r.ctx)) }), this.unexpected);
+  }
+
+  @MessagePattern(RotateSigningKeys.subject)
+  rotateSigningKeys(@Payload() payload: unknown) {
+    return serve(RotateSigningKeys, payload, (r) => this.deps.keyring.rotate(adminOnly(r.ctx), r.alg), this.unexpected);
+  }
+
+  @MessagePattern(RevokeSigningKey.subject)
+  revokeSigningKey(@Payload() payload: unknown) {
+    return serve(RevokeSigningKey, payload, (r) => this.deps.keyring.revoke(adminOnly(r.ctx), r.kid), this.unexpected);
+  }
+}
+
+function adminOnly(ctx: RequestContext): RequestContext {
+  if (ctx.actor.kind !== 'admin') throw new OAuthError('access_denied', 'only an administrator manages the signing keys', { mayRedirect: false });
+  return ctx;
 }

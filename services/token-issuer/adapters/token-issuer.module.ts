@@ -13,6 +13,7 @@ import { ResourceServers } from '../app/resource-servers.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
 import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/token-issuer.projections.js';
+import { DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, keyringPolicyFrom } from './token-issuer-env.js';
 import { TOKEN_ISSUER_DEPS, TokenIssuerMessageController } from './token-issuer.message.controller.js';
 
 export interface TokenIssuerModuleOptions {
@@ -32,6 +33,8 @@ export interface TokenIssuerModuleOptions {
   /** For calls to the other services (authn checks the password grant's credentials). */
   bus: Bus;
   lifetimes: TokenLifetimes;
+  /** IDP_KEY_ACTIVATION_DELAY_SECONDS (default: the JWKS max-age plus a minute). */
+  keyActivationDelaySeconds?: number | undefined;
   /** RFC 8707 resource servers (IDP_RESOURCE_SERVERS); none: tokens are for this issuer only. */
   resourceServers?: ResourceServers | undefined;
   /** Back-channel logout retries (IDP_BACKCHANNEL_LOGOUT_*). */
@@ -60,7 +63,11 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
 
   static forRoot(options: TokenIssuerModuleOptions): DynamicModule {
     const logger = options.logger.child({ service: 'token-issuer' });
-    const keyring = new Keyring(options.eventStore, options.signingKeySealingKey);
+    const keyring = new Keyring(
+      options.eventStore,
+      options.signingKeySealingKey,
+      keyringPolicyFrom(options.keyActivationDelaySeconds ?? DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, options.lifetimes),
+    );
     const runner = new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger);
     const deps: TokenIssuerDeps & { tenant: TenantId; backgroundWork: boolean } = {
       store: options.eventStore,

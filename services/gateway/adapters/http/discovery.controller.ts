@@ -5,7 +5,7 @@ import { ACR_VALUES_SUPPORTED } from '../../../../contracts/acr.js';
 import { CLAIMS_SUPPORTED } from '../../../../contracts/claims.js';
 import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import { RESPONSE_MODES, RESPONSE_TYPES } from '../../../../contracts/response-types.js';
-import { GetJwks } from '../../../../contracts/messages/token-issuer.js';
+import { GetJwks, JWKS_MAX_AGE_SECONDS } from '../../../../contracts/messages/token-issuer.js';
 import { call } from '../../../../infra/bus/typed.js';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../../app/gateway.options.js';
 import { requestContext } from '../../app/request-context.js';
@@ -62,7 +62,7 @@ export class DiscoveryController {
     try {
       const ctx = requestContext(this.options.tenant, {});
       const { keys } = await call(this.options.bus, GetJwks, { ctx }, { timeoutMs: this.options.requestTimeoutMs });
-      reply.header('Cache-Control', 'public, max-age=300').header('Content-Type', 'application/jwk-set+json').send({ keys });
+      reply.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).header('Content-Type', 'application/jwk-set+json').send({ keys });
     } catch (error) {
       sendOAuthError(reply, error, this.options.logger);
     }
