@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { createLogger } from '../../infra/log/logger.js';
 import { NatsBus } from '../../infra/bus/nats.js';
 import { credentialsFromEnv, natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
@@ -65,6 +66,9 @@ export async function embeddedAdminSession(options: {
 /** Opens the admin session the environment describes (see cli-env.ts). */
 export async function openAdminSessionFromEnv(env: CliEnv, rawEnv: NodeJS.ProcessEnv): Promise<AdminSession> {
   if (env.BUS_URL.kind === 'nats') {
+    // stdout is the command's output (`--json` is parsed by scripts): Nest's NATS client must not
+    // print its connection status there. Its warnings and errors go to stderr.
+    Logger.overrideLogger(stderrOnlyNestLogger);
     const bus = await NatsBus.connect(env.BUS_URL.url, {
       name: 'idp-cli',
       connection: natsConnectionOptions(env.BUS_URL.url, credentialsFromEnv('admin', env)),
@@ -108,3 +112,16 @@ export async function openAdminSessionFromEnv(env: CliEnv, rawEnv: NodeJS.Proces
 function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//…@');
 }
+
+const toStderr = (level: string) => (message: unknown, ...context: unknown[]) =>
+  void process.stderr.write(`idp: ${level}: ${String(message)}${context.length > 0 ? ` (${context.map(String).join(', ')})` : ''}\n`);
+
+/** Nest's logger for the `idp` process: warnings and errors on stderr, nothing else. */
+const stderrOnlyNestLogger = {
+  log: () => {},
+  debug: () => {},
+  verbose: () => {},
+  warn: toStderr('warn'),
+  error: toStderr('error'),
+  fatal: toStderr('fatal'),
+};

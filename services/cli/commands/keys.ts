@@ -20,7 +20,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .description('every signing key of the tenant and its state: next, active, retired, removed or revoked')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const { keys: rows } = await withAdmin(ctx, (session) => call(session.bus, ListSigningKeys, { ctx: session.requestContext() }));
+      const { keys: rows } = await withAdmin(ctx, (session) => call(session.bus, ListSigningKeys, { ctx: session.requestContext() }, TIMEOUT));
       printRows(ctx.stdout, options.json === true, rows, COLUMNS);
     });
 
@@ -34,7 +34,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       if (options.compromised !== undefined) {
         if (options.alg !== undefined) throw new CliError(EXIT.usage, '--alg and --compromised do not go together: a compromised key is replaced by a key of its own algorithm');
         const kid = options.compromised;
-        const reply = await withAdmin(ctx, (session) => call(session.bus, RevokeSigningKey, { kid, reason: 'compromised', ctx: session.requestContext() }));
+        const reply = await withAdmin(ctx, (session) => call(session.bus, RevokeSigningKey, { kid, reason: 'compromised', ctx: session.requestContext() }, TIMEOUT));
         if (!reply.found) throw new CliError(EXIT.notFound, `no signing key has kid ${kid}`);
         if (options.json) return printJson(ctx.stdout, { revoked: reply.revoked, replacement: reply.replacement, keys: reply.keys });
         ctx.stdout.write(`revoked ${reply.revoked.alg} key ${reply.revoked.kid} at ${reply.revoked.revokedAt}: out of JWKS, its tokens refused\n`);
@@ -43,12 +43,19 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         return;
       }
       const alg = options.alg;
-      const reply = await withAdmin(ctx, (session) => call(session.bus, RotateSigningKeys, { ...(alg ? { alg } : {}), ctx: session.requestContext() }));
+      const reply = await withAdmin(ctx, (session) => call(session.bus, RotateSigningKeys, { ...(alg ? { alg } : {}), ctx: session.requestContext() }, TIMEOUT));
       if (options.json) return printJson(ctx.stdout, reply);
       for (const key of reply.generated) ctx.stdout.write(`next ${key.alg} key ${key.kid}: in JWKS now, signs from ${key.activatesAt}\n`);
       printRows(ctx.stdout, false, reply.keys, COLUMNS);
     });
 }
+
+/**
+ * Generating an RSA key pair takes a while on a busy machine (seconds on two loaded cores): the
+ * answer is waited for longer than a request's usual 5 s, so that a rotation that will succeed is
+ * not reported as unavailable. A rotation whose answer is lost shows in `idp keys list`.
+ */
+const TIMEOUT = { timeoutMs: 30_000 };
 
 const COLUMNS: ReadonlyArray<Column<SigningKeyView>> = [
   { header: 'KID', value: (k) => k.kid },
