@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerAsOf } from './as-of.js';
+import { registerAudit } from './audit.js';
 import { registerExport } from './export.js';
 import { registerKeys } from './keys.js';
+import { registerTail } from './tail.js';
 
 /**
  * Each command group of `idp` registers itself on the program: one file per group under
@@ -9,4 +12,4 @@ import { registerKeys } from './keys.js';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys];
+export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail];
