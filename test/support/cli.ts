@@ -58,14 +58,27 @@ export interface InProcessOptions {
   tenant?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Sees what the command writes as it writes it (a long-running command such as `tail`). */
+  onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
 }
 
 export async function runIdpInProcess(argv: string[], options: InProcessOptions): Promise<IdpRun> {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
-    stdout: { write: (text) => void (stdout += text) },
-    stderr: { write: (text) => void (stderr += text) },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+        options.onStdout?.(text);
+      },
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+        options.onStderr?.(text);
+      },
+    },
     progressOnTerminal: false,
     now: options.now ?? (() => new Date()),
     tenant: options.tenant ?? 'default',
@@ -80,4 +93,47 @@ export async function runIdpInProcess(argv: string[], options: InProcessOptions)
   };
   const code = await runCli(argv, ctx);
   return { code, stdout, stderr };
+}
+
+/** A long-running `idp` (e.g. `tail`) as a child: its output so far, and a signal to stop it. */
+export interface RunningIdp {
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stderr (or stdout, with `on: 'stdout'`) matches, or rejects after the deadline. */
+  waitFor(pattern: RegExp, options?: { on?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<void>;
+  /** Sends the signal and resolves with the exit code (SIGKILL and a rejection after the deadline). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+export function startIdp(argv: string[], options: { env?: Record<string, string> } = {}): RunningIdp {
+  const child = spawn(process.execPath, [MAIN, ...argv], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async waitFor(pattern, { on = 'stderr', timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(on === 'stderr' ? stderr : stdout)) {
+        if (child.exitCode !== null) throw new Error(`idp ${argv.join(' ')} exited ${child.exitCode}\nstdout: ${stdout}\nstderr: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`idp ${argv.join(' ')}: no ${pattern} on ${on} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async stop(signal = 'SIGINT', timeoutMs = 15_000) {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }

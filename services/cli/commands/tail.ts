@@ -31,21 +31,31 @@ export function registerTail(program: Command, ctx: CliContext): void {
         },
         onFollowing: (where) => ctx.stderr.write(`idp: following ${where} (Ctrl-C to stop)\n`),
       };
-      const bus = BusUrl.safeParse(ctx.env.BUS_URL ?? 'inproc:');
-      if (!bus.success) throw new CliError(EXIT.usage, bus.error.issues.map((issue) => issue.message).join('; '));
-      if (bus.data.kind === 'nats') {
-        const credentials = NatsCredentialsEnv.safeParse(ctx.env);
-        if (!credentials.success) throw new CliError(EXIT.usage, credentials.error.issues.map((issue) => issue.message).join('; '));
-        await followLiveStream(bus.data.url, credentials.data, ctx.tenant, follow);
-        return;
-      }
-      const store = await ctx.openLog();
+      // Nothing else need hold the process open while no event comes (the SQLite poller does not).
+      const keepAlive = setInterval(() => {}, 60_000);
       try {
-        await followStore(store, follow);
+        await followWhatTheEnvironmentNames(ctx, follow);
       } finally {
-        await store.close();
+        clearInterval(keepAlive);
       }
     });
+}
+
+async function followWhatTheEnvironmentNames(ctx: CliContext, follow: FollowOptions): Promise<void> {
+  const bus = BusUrl.safeParse(ctx.env.BUS_URL ?? 'inproc:');
+  if (!bus.success) throw new CliError(EXIT.usage, bus.error.issues.map((issue) => issue.message).join('; '));
+  if (bus.data.kind === 'nats') {
+    const credentials = NatsCredentialsEnv.safeParse(ctx.env);
+    if (!credentials.success) throw new CliError(EXIT.usage, credentials.error.issues.map((issue) => issue.message).join('; '));
+    await followLiveStream(bus.data.url, credentials.data, ctx.tenant, follow);
+    return;
+  }
+  const store = await ctx.openLog();
+  try {
+    await followStore(store, follow);
+  } finally {
+    await store.close();
+  }
 }
 
 function parseSince(text: string): number {
