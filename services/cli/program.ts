@@ -50,7 +50,9 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode>
 
 function reportFailure(error: unknown, ctx: CliContext): ExitCode {
   if (error instanceof CommanderError) {
-    // --help and --version end "with an error" that is none.
+    // --help and --version end "with an error" that is none; a command group without its
+    // subcommand (`idp audit`) shows its help as an error (exit code 1 in commander): usage.
+    if (error.code === 'commander.help' && error.exitCode !== 0) return EXIT.usage;
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return EXIT.ok;
     return EXIT.usage;
   }

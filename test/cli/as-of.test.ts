@@ -250,6 +250,10 @@ describe('idp audit, the same log', () => {
     }
     expect((await idp(['audit', 'client', b.clientId, '--since', iso('19:00'), '--json'])).stdout.trim()).toBe('[]');
     expect((await idp(['audit', 'client', b.clientId, '--until', 'noon'])).code).toBe(EXIT.usage);
+    // A command group without its subcommand shows its help as a usage error.
+    const bare = await idp(['audit']);
+    expect(bare.code).toBe(EXIT.usage);
+    expect(bare.stderr).toMatch(/Usage: idp audit/);
   });
 
   it('prints no hash: no 64-hex value anywhere in any output', async () => {
