@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../contracts/events/metadata.js';
 import type { ClientView } from '../../contracts/messages/client-registry.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
@@ -10,6 +10,9 @@ import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
 import { issueForSession } from '../../services/token-issuer/app/issue-authorization.js';
 import { revokeToken } from '../../services/token-issuer/app/revoke.js';
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
+import { DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, keyringPolicyFrom } from '../../services/token-issuer/adapters/token-issuer-env.js';
+import { Keyring } from '../../services/token-issuer/app/keyring.js';
+import { TOKEN_LIFETIMES, TokenMinter } from '../../services/token-issuer/app/token-minter.js';
 import { runIdpInProcess } from '../support/cli.js';
 import { tokenIssuerOver } from '../support/token-issuer-under-test.js';
 
@@ -272,5 +275,60 @@ describe('idp audit, the same log', () => {
       expect(run.code).toBe(EXIT.ok);
       expect(run.stdout).not.toMatch(/[0-9a-f]{64}/);
     }
+  });
+});
+
+/**
+ * A compromised signing key (`idp keys rotate --compromised`, the token-issuer's keyring handler)
+ * ends the access tokens it signed, from its revocation on; the replacement's tokens stay valid.
+ * The keyring runs on the same pinned clock.
+ */
+describe('idp as-of, a revoked signing key (controlled clock)', () => {
+  const keyStore = new InMemoryEventStore();
+  let clock = at('13:55');
+  let machine: ClientView;
+  let before: string;
+  let after: string;
+  let revokedKid: string;
+  const kidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string }).kid;
+  const keyed = (argv: string[]) => runIdpInProcess(argv, { store: keyStore, now: () => clock });
+
+  beforeAll(async () => {
+    const registry = new ClientRegistryApp({ store: keyStore, projections: new InMemoryProjectionStore(), clock: () => clock });
+    machine = (
+      await registry.register(
+        admin,
+        { client_name: 'D', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'orders:read' },
+        { authorizedBy: 'initial_access_token' },
+      )
+    ).client;
+    const base = tokenIssuerOver(keyStore, { clock: () => clock });
+    const keyring = new Keyring(keyStore, randomBytes(32), keyringPolicyFrom(DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, TOKEN_LIFETIMES), () => clock);
+    const deps: TokenIssuerDeps = { ...base, keyring, minter: new TokenMinter(keyring, base.issuer, TOKEN_LIFETIMES) };
+    clock = at('14:00');
+    before = (await grantTokens(deps, asClient(machine.clientId), machine, { grantType: 'client_credentials', resources: [] })).access_token;
+    revokedKid = kidOf(before);
+    clock = at('14:02');
+    const revoked = await keyring.revoke(admin, revokedKid);
+    expect(revoked).toMatchObject({ found: true, replacement: expect.objectContaining({ alg: 'ES256' }) });
+    clock = at('14:03');
+    after = (await grantTokens(deps, asClient(machine.clientId), machine, { grantType: 'client_credentials', resources: [] })).access_token;
+    expect(kidOf(after)).not.toBe(revokedKid);
+  });
+
+  it('tokens signed by the key are valid until its revocation, invalid after; the replacement key signs valid ones', async () => {
+    const rows = async (time: string) => {
+      const run = await keyed(['as-of', time, '--client', machine.clientId, '--json']);
+      expect(run).toMatchObject({ code: EXIT.ok, stderr: '' });
+      return JSON.parse(run.stdout) as Array<AsOfRow & { signedBy?: string }>;
+    };
+    expect((await rows(iso('14:01'))).map((row) => [row.signedBy, row.valid])).toEqual([[revokedKid, true]]);
+    const later = await rows(iso('14:04'));
+    expect(later.map((row) => [row.signedBy, row.valid])).toEqual([
+      [revokedKid, false],
+      [kidOf(after), true],
+    ]);
+    expect(later[0]!.invalidBecause).toEqual([expect.objectContaining({ kind: 'signing_key_revoked', at: iso('14:02'), actor: 'admin:alice' })]);
+    expect((await keyed(['as-of', iso('14:04'), '--token', jtiOf(before)])).stdout).toContain(`signing key ${revokedKid} revoked at ${iso('14:02')} by admin:alice`);
   });
 });

@@ -77,4 +77,17 @@ describe('as-of fold: user watermark and signing key revocation', () => {
     ]);
     expect(after[0]!.invalidBecause).toEqual([expect.objectContaining({ kind: 'signing_key_revoked', kid: 'k1', at: T('14:04') })]);
   });
+
+  it('a next key revoked before it activated never signed: the active key still signs after its activation time', () => {
+    const fold = foldOf(
+      [
+        event('signing_key.generated', '13:00', { kid: 'k1', alg: 'ES256' }),
+        event('signing_key.generated', '14:00', { kid: 'k2', alg: 'ES256', activatesAt: new Date(T('14:02')).toISOString() }, 2),
+        event('signing_key.revoked', '14:01', { kid: 'k2', revokedAt: new Date(T('14:01')).toISOString(), reason: 'compromised' }),
+        passwordGrant('14:03'),
+      ],
+      { kind: 'user', sub: 'u1' },
+    );
+    expect(fold.validAt(T('14:04')).map((v) => [v.signedBy, v.valid])).toEqual([['k1', true]]);
+  });
 });

@@ -189,11 +189,16 @@ export class AsOfFold {
     return { token, valid: causes.length === 0, invalidBecause: causes, ...(signedBy !== undefined ? { signedBy } : {}) };
   }
 
-  /** The ES256 key that signed at `time`: the one activated last at or before it. */
+  /**
+   * The ES256 key that signed at `time`: of the keys not revoked by then, the one activated last
+   * at or before it (later in the log on a tie), as the keyring picks its signer.
+   */
   private activeKeyAt(time: number): string | undefined {
     let active: KeyActivation | undefined;
     for (const key of this.keyActivations) {
       if (key.activatesAt > time) continue;
+      const revoked = this.keyRevocations.get(key.kid);
+      if (revoked && revoked.at <= time) continue;
       if (!active || key.activatesAt > active.activatesAt || (key.activatesAt === active.activatesAt && key.position > active.position)) active = key;
     }
     return active?.kid;
