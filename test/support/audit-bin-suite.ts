@@ -92,7 +92,7 @@ export function describeAuditOverBin(name: string, start: (options: AuditTargetO
     beforeAll(async () => {
       target = await start({ user, initialAccessToken });
       flows = await runFlowsForSecretsScan({ issuer: target.issuer, initialAccessToken, user });
-    }, 240_000);
+    }, 420_000);
     afterAll(async () => {
       await target?.stop();
     }, 60_000);
