@@ -22,7 +22,7 @@ export interface LogEvent {
   correlationId: string;
   causationId: string | null;
   data: Readonly<Record<string, unknown>>;
-  published: Readonly<Record<string, unknown>>;
+  readonly published: Readonly<Record<string, unknown>>;
 }
 
 export function toLogEvent(event: RecordedEvent): LogEvent {
@@ -30,6 +30,8 @@ export function toLogEvent(event: RecordedEvent): LogEvent {
   if (!parsed.success) throw new CliError(EXIT.failed, `the event at position ${event.position} has no valid metadata`);
   const metadata = parsed.data;
   const data = isRecord(event.data) ? event.data : {};
+  // Projected when first asked for: as-of never prints data, and a timeline only for its rows.
+  let published: Record<string, unknown> | undefined;
   return {
     position: event.position,
     streamName: event.streamName,
@@ -41,7 +43,9 @@ export function toLogEvent(event: RecordedEvent): LogEvent {
     correlationId: metadata.correlationId,
     causationId: metadata.causationId,
     data,
-    published: publishedData(event).data ?? {},
+    get published() {
+      return (published ??= publishedData(event).data ?? {});
+    },
   };
 }
 
