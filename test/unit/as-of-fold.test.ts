@@ -43,15 +43,36 @@ const passwordGrant = (hhmm: string, id = grantId) =>
   });
 
 describe('as-of fold: user watermark and signing key revocation', () => {
-  it('user.disabled ends the tokens of the user issued up to it, from then on; a later token is not covered', () => {
+  it('user.disabled ends the tokens of the user from then on, while it lasts (even one that slipped through after it)', () => {
     const fold = foldOf(
       [passwordGrant('14:00'), event('user.disabled', '14:03', { sub: 'u1', disabledAt: new Date(T('14:03')).toISOString() }), passwordGrant('14:04', '0b7c8c5e-2f0b-4d39-9d3a-6a8f4a1e0002')],
       { kind: 'user', sub: 'u1' },
     );
     expect(fold.validAt(T('14:02')).map((v) => v.valid)).toEqual([true]);
     const after = fold.validAt(T('14:05'));
-    expect(after.map((v) => v.valid)).toEqual([false, true]);
+    expect(after.map((v) => v.valid)).toEqual([false, false]);
     expect(after[0]!.invalidBecause).toEqual([expect.objectContaining({ kind: 'watermark', type: 'user.disabled', actor: 'admin:alice' })]);
+  });
+
+  it('user.enabled lifts the disablement for later tokens only; user.forgotten refuses every token for good', () => {
+    const second = '0b7c8c5e-2f0b-4d39-9d3a-6a8f4a1e0003';
+    const fold = foldOf(
+      [
+        passwordGrant('14:00'),
+        event('user.disabled', '14:03', { sub: 'u1', disabledAt: new Date(T('14:03')).toISOString() }),
+        event('user.enabled', '14:05', { sub: 'u1', enabledAt: new Date(T('14:05')).toISOString() }),
+        passwordGrant('14:06', second),
+      ],
+      { kind: 'user', sub: 'u1' },
+    );
+    const at = fold.validAt(T('14:07'));
+    expect(at.map((v) => v.valid)).toEqual([false, true]);
+    expect(at[0]!.invalidBecause.map((c) => (c.kind === 'watermark' ? c.type : c.kind))).toEqual(['user.disabled', 'user.enabled']);
+    const forgotten = foldOf(
+      [passwordGrant('14:00'), event('user.forgotten', '14:03', { sub: 'u1', forgottenAt: new Date(T('14:03')).toISOString() }), passwordGrant('14:04', second)],
+      { kind: 'user', sub: 'u1' },
+    );
+    expect(forgotten.validAt(T('14:05')).map((v) => v.valid)).toEqual([false, false]);
   });
 
   it('signing_key.revoked ends the access tokens signed while that ES256 key was active, not those of the next key', () => {

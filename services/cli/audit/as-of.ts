@@ -1,5 +1,5 @@
 import { isRecord, textField, type LogEvent } from './log-event.js';
-import { watermarkCovers, watermarkOf, type Watermark } from './watermarks.js';
+import { addWatermark, watermarkCovers, watermarkOf, type Watermark } from './watermarks.js';
 
 /**
  * `idp as-of`: which tokens were valid at an instant, from the log alone. A pure fold: events in
@@ -101,7 +101,7 @@ export class AsOfFold {
     const { data } = event;
     this.notice(event);
     const mark = watermarkOf(event);
-    if (mark) this.watermarks.push(mark);
+    if (mark) addWatermark(this.watermarks, mark);
     const grantType = Object.hasOwn(GRANT_STARTS, event.type) ? GRANT_STARTS[event.type] : undefined;
     if (grantType !== undefined) this.startGrant(event, grantType);
     const grantId = textField(data, 'grantId');

@@ -8,7 +8,8 @@ import { textField, type LogEvent } from './log-event.js';
  *
  * `through` is compared at second precision with the token's issue time, as the token-issuer
  * compares a JWT's `iat` (services/shared/projections/client-watermark.ts): a token of the same
- * second as the watermark is covered. `Infinity`: every token, whenever issued (a deleted client).
+ * second as the watermark is covered. `Infinity`: every token, whenever issued (a deleted client,
+ * a forgotten user, a user while disabled).
  */
 export interface Watermark {
   type: string;
@@ -41,18 +42,44 @@ const user = (event: LogEvent) => {
 const covering = (target: Watermark['target'] | undefined, at: number, through: number) =>
   target === undefined ? undefined : { target, at, through };
 
-export const WATERMARK_EVENTS: Readonly<Record<string, Reader>> = {
-  'client.tokens_revoked': (e) => covering(client(e), timeOf(e, 'revokedAt'), timeOf(e, 'revokedAt')),
-  'client.deleted': (e) => covering(client(e), timeOf(e, 'deletedAt'), Number.POSITIVE_INFINITY),
-  'user.disabled': (e) => covering(user(e), timeOf(e, 'disabledAt'), timeOf(e, 'disabledAt')),
-  'user.forgotten': (e) => covering(user(e), timeOf(e, 'forgottenAt'), timeOf(e, 'forgottenAt')),
+const ALL = Number.POSITIVE_INFINITY;
+
+/**
+ * `closes`: the watermark types of the same client or user that this event ends for tokens issued
+ * after it (`user.enabled` ends a disablement, which refused every token while it lasted; the
+ * enabling is itself a watermark up to its own time, so nothing from before works again).
+ */
+export const WATERMARK_EVENTS: Readonly<Record<string, { read: Reader; closes?: readonly string[] }>> = {
+  'client.tokens_revoked': { read: (e) => covering(client(e), timeOf(e, 'revokedAt'), timeOf(e, 'revokedAt')) },
+  'client.deleted': { read: (e) => covering(client(e), timeOf(e, 'deletedAt'), ALL) },
+  'user.disabled': { read: (e) => covering(user(e), timeOf(e, 'disabledAt'), ALL) },
+  'user.enabled': { read: (e) => covering(user(e), timeOf(e, 'enabledAt'), timeOf(e, 'enabledAt')), closes: ['user.disabled'] },
+  'user.forgotten': { read: (e) => covering(user(e), timeOf(e, 'forgottenAt'), ALL) },
 };
 
 /** The watermark an event sets, if it is one. */
 export function watermarkOf(event: LogEvent): Watermark | undefined {
-  const read = Object.hasOwn(WATERMARK_EVENTS, event.type) ? WATERMARK_EVENTS[event.type] : undefined;
-  const mark = read?.(event);
+  const entry = Object.hasOwn(WATERMARK_EVENTS, event.type) ? WATERMARK_EVENTS[event.type] : undefined;
+  const mark = entry?.read(event);
   return mark === undefined ? undefined : { type: event.type, ...mark, actor: event.actor, correlationId: event.correlationId, position: event.position };
+}
+
+/**
+ * Adds a watermark to those in force: one that closes others (`user.enabled`) caps what they
+ * cover at its own time, so that tokens issued after it are not refused by them.
+ */
+export function addWatermark(marks: Watermark[], mark: Watermark): void {
+  const closes = WATERMARK_EVENTS[mark.type]?.closes ?? [];
+  for (const earlier of marks) {
+    if (closes.includes(earlier.type) && sameTarget(earlier, mark) && earlier.through > mark.at) earlier.through = mark.at;
+  }
+  marks.push(mark);
+}
+
+function sameTarget(a: Watermark, b: Watermark): boolean {
+  if (a.target.kind === 'client' && b.target.kind === 'client') return a.target.clientId === b.target.clientId;
+  if (a.target.kind === 'user' && b.target.kind === 'user') return a.target.sub === b.target.sub;
+  return false;
 }
 
 /** Whether the watermark covers a token issued at `issuedAt` (epoch ms), for this client and user. */
