@@ -19,6 +19,8 @@ export const streams = {
   keyring: (tenant: TenantId) => `keyring-${tenant}`,
   /** The back-channel logout of one ended session to one client (backchannel-logout.ts). */
   backchannelLogout: (tenant: TenantId, sessionId: string, clientId: string) => `backchannel_logout-${tenant}-${sessionId}.${clientId}`,
+  /** The sealed checkpoints of `$all` (contracts/events/log.ts): one stream per tenant. */
+  log: (tenant: TenantId) => `log-${tenant}`,
 } as const;
 
 export type Aggregate = keyof typeof streams;
@@ -40,6 +42,7 @@ export const STREAM_OWNERS = {
   refreshToken: 'token-issuer',
   keyring: 'token-issuer',
   backchannelLogout: 'token-issuer',
+  log: 'token-issuer',
 } as const satisfies Record<Aggregate, ServiceName>;
 
 export function parseStreamName(name: string): { aggregate: string; tenant: string; id: string } | null {

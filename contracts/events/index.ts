@@ -5,6 +5,7 @@ import { ClientEvent } from './client.js';
 import { ConsentEvent } from './consent.js';
 import { GrantEvent } from './grant.js';
 import { KeyringEvent } from './keyring.js';
+import { LogEvent } from './log.js';
 import { RefreshTokenEvent } from './refresh-token.js';
 import { SessionEvent } from './session.js';
 import { UserEvent } from './user.js';
@@ -17,6 +18,7 @@ export * from './consent.js';
 export * from './define.js';
 export * from './grant.js';
 export * from './keyring.js';
+export * from './log.js';
 export * from './metadata.js';
 export * from './published.js';
 export * from './refresh-token.js';
@@ -36,6 +38,7 @@ export const DomainEvent = z.union([
   RefreshTokenEvent,
   KeyringEvent,
   BackchannelLogoutEvent,
+  LogEvent,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type EventType = DomainEvent['type'];

@@ -205,6 +205,18 @@ export const PUBLISHED_DATA: PublishedDataAllowList = {
   'backchannel_logout.delivered@1': { ...delivery, attempt: true, status: true },
   'backchannel_logout.failed@1': { ...delivery, attempt: true, status: true, error: true, nextAttemptAt: true },
   'backchannel_logout.abandoned@1': { ...delivery, attempts: true, reason: true },
+  // A seal holds no secret, but its running hashes are checked against the log, not the live
+  // stream (which redacts what the hashes cover): withheld like every hash, by rule.
+  'log.checkpoint_sealed@1': {
+    upToPosition: true,
+    runningHash: false,
+    eventCount: true,
+    previousSeal: { upToPosition: true, runningHash: false },
+    sealedAt: true,
+    keyId: true,
+    publicKey: true,
+    signature: true,
+  },
 };
 
 /** What the live stream carries of one event: `data` (projected), or nothing (`undefined`). */

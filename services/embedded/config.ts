@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ProfileClaims } from '../../contracts/profile-claims.js';
 import { TenantId } from '../../contracts/tenant.js';
@@ -6,7 +7,7 @@ import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapte
 import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
 import { RegistrationRateEnv } from '../gateway/app/registration-rate-limit.js';
 import { TrustProxyEnv } from '../gateway/app/trusted-proxies.js';
-import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
+import { backchannelLogoutPolicyFrom, lifetimesFrom, logSealPolicyFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -96,6 +97,8 @@ const EmbeddedEnv = z
     keyActivationDelaySeconds: env.IDP_KEY_ACTIVATION_DELAY_SECONDS,
     resourceServers: env.IDP_RESOURCE_SERVERS,
     backchannelLogout: backchannelLogoutPolicyFrom(env),
+    // A log in memory dies with the process: an anchor of it would only mislead the next start.
+    logSeal: logSealPolicyFrom(env, env.EVENT_STORE_URL.kind === 'sqlite' ? join(env.IDP_DATA_DIR, 'log-anchor.json') : undefined),
     logLevel: env.LOG_LEVEL,
   }));
 

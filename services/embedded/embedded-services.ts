@@ -11,6 +11,7 @@ import { PinoNestLogger } from '../../infra/log/nest-logger.js';
 import type { ProjectionStore } from '../../infra/projections/port.js';
 import { AuthnModule } from '../authn/adapters/authn.module.js';
 import { ClientRegistryModule } from '../client-registry/adapters/client-registry.module.js';
+import { sealKeyFromSeed } from '../shared/integrity/seal-key.js';
 import { TokenIssuerModule } from '../token-issuer/adapters/token-issuer.module.js';
 import type { EmbeddedConfig } from './config.js';
 
@@ -99,6 +100,7 @@ export async function startEmbeddedServices(options: EmbeddedServicesOptions): P
         requestTimeoutMs: config.requestTimeoutMs,
         logger,
         backgroundWork: (options.role ?? 'server') === 'server',
+        logSeal: { ...config.logSeal, key: sealKeyFromSeed(deriveKey(kek, 'log-seal')) },
       }),
       'token-issuer',
     );

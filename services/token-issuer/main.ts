@@ -5,7 +5,8 @@ import { openEventStore, openProjectionStore, backendProjectionAccess } from '..
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { IssuerUrl, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { NatsBus } from '../../infra/bus/nats.js';
-import { backchannelLogoutPolicyFrom, lifetimesFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
+import { sealKeyFromSeed } from '../shared/integrity/seal-key.js';
+import { backchannelLogoutPolicyFrom, lifetimesFrom, logSealPolicyFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
@@ -34,6 +35,8 @@ await runBackendService({
     keyActivationDelaySeconds: config.IDP_KEY_ACTIVATION_DELAY_SECONDS,
     resourceServers: config.IDP_RESOURCE_SERVERS,
     backchannelLogout: backchannelLogoutPolicyFrom(config),
+    // Every replica signs seals with the same KEK-derived key; the anchor file only where one is set.
+    logSeal: { ...logSealPolicyFrom(config), key: sealKeyFromSeed(deriveKey(config.IDP_KEK, 'log-seal')) },
     logger,
   }),
   config,

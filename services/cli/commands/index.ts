@@ -5,6 +5,7 @@ import { registerAudit } from './audit.js';
 import { registerExport } from './export.js';
 import { registerKeys } from './keys.js';
 import { registerTail } from './tail.js';
+import { registerVerify } from './verify.js';
 
 /**
  * Each command group of `idp` registers itself on the program: one file per group under
@@ -12,4 +13,4 @@ import { registerTail } from './tail.js';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail];
+export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail, registerVerify];

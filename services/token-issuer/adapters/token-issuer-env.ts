@@ -23,6 +23,26 @@ export const TokenIssuerEnv = z.object({
    * `Cache-Control` max-age, so that no relying party meets a kid it cannot know yet.
    */
   IDP_KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(DEFAULT_KEY_ACTIVATION_DELAY_SECONDS),
+  /** Seal the log at least this often when anything new was appended: `60s`, `500ms`, `5m` (a bare number is seconds). */
+  IDP_LOG_SEAL_INTERVAL: z
+    .string()
+    .default('60s')
+    .transform((value, ctx) => {
+      const match = /^(\d+)(ms|s|m)?$/.exec(value.trim());
+      const ms = match ? Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(match[2] ?? 's') as 'ms' | 's' | 'm'] : NaN;
+      if (!Number.isSafeInteger(ms) || ms < 10 || ms > 24 * 3600_000) {
+        ctx.addIssue({ code: 'custom', message: 'a duration between 10ms and 24h, e.g. 60s, 500ms, 5m' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  /** Seal as soon as this many events were appended since the last seal. */
+  IDP_LOG_SEAL_EVERY: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** Where the latest seal is kept outside the store (embedded default: <IDP_DATA_DIR>/log-anchor.json). */
+  IDP_LOG_ANCHOR_FILE: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   /** RFC 8707 resource servers: `<uri>[=<client id>] ...` (see app/resource-servers.ts). */
   IDP_RESOURCE_SERVERS: z
     .string()
@@ -70,3 +90,16 @@ export function keyringPolicyFrom(activationDelaySeconds: number, lifetimes: Tok
 }
 
 export const KEYRING_REFRESH_INTERVAL_MS = 1_000;
+/** How the token-issuer seals the log (contracts/events/log.ts), without the key. */
+export interface LogSealPolicy {
+  intervalMs: number;
+  everyEvents: number;
+  anchorFile: string | undefined;
+}
+
+export function logSealPolicyFrom(
+  env: Pick<z.infer<typeof TokenIssuerEnv>, 'IDP_LOG_SEAL_INTERVAL' | 'IDP_LOG_SEAL_EVERY' | 'IDP_LOG_ANCHOR_FILE'>,
+  defaultAnchorFile?: string,
+): LogSealPolicy {
+  return { intervalMs: env.IDP_LOG_SEAL_INTERVAL, everyEvents: env.IDP_LOG_SEAL_EVERY, anchorFile: env.IDP_LOG_ANCHOR_FILE ?? defaultAnchorFile };
+}

@@ -9,6 +9,9 @@ import { LOGGER } from '../../shared/adapters/tokens.js';
 import { BackchannelLogoutSender } from '../app/backchannel-logout/sender.js';
 import { DEFAULT_BACKCHANNEL_LOGOUT_POLICY, type BackchannelLogoutPolicy } from '../app/backchannel-logout/delivery-job.js';
 import { Keyring } from '../app/keyring.js';
+import { LogSealer } from '../app/log-sealer.js';
+import type { SealKey } from '../../shared/integrity/seal-key.js';
+import type { LogSealPolicy } from './token-issuer-env.js';
 import { ResourceServers } from '../app/resource-servers.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
@@ -48,16 +51,23 @@ export interface TokenIssuerModuleOptions {
    * (embedded mode) with false, so that it never sends what the server sends.
    */
   backgroundWork?: boolean;
+  /**
+   * Seals the log (background work too): the key from deriveKey(kek, 'log-seal'), the interval,
+   * the count and the anchor file. Absent: this instance does not seal.
+   */
+  logSeal?: (LogSealPolicy & { key: SealKey }) | undefined;
 }
 
 const RUNNER = Symbol('TOKEN_ISSUER_PROJECTIONS');
 const SENDER = Symbol('TOKEN_ISSUER_BACKCHANNEL_LOGOUT');
+const SEALER = Symbol('TOKEN_ISSUER_LOG_SEALER');
 
 @Module({})
 export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(RUNNER) private readonly runner: ProjectionRunner,
     @Inject(SENDER) private readonly sender: BackchannelLogoutSender,
+    @Inject(SEALER) private readonly sealer: { current: LogSealer | undefined },
     @Inject(TOKEN_ISSUER_DEPS) private readonly deps: TokenIssuerDeps & { tenant: TenantId; backgroundWork: boolean },
   ) {}
 
@@ -99,6 +109,21 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       logger: logger.child({ component: 'backchannel-logout' }),
       clock: () => new Date(),
     });
+    const sealer: { current: LogSealer | undefined } = {
+      current:
+        options.logSeal && (options.backgroundWork ?? true)
+          ? new LogSealer({
+              store: options.eventStore,
+              tenant: options.tenant,
+              key: options.logSeal.key,
+              anchorFile: options.logSeal.anchorFile,
+              intervalMs: options.logSeal.intervalMs,
+              everyEvents: options.logSeal.everyEvents,
+              logger: logger.child({ component: 'log-sealer' }),
+              clock: () => new Date(),
+            })
+          : undefined,
+    };
     return {
       module: TokenIssuerModule,
       controllers: [TokenIssuerMessageController],
@@ -107,6 +132,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
         { provide: TOKEN_ISSUER_DEPS, useValue: deps },
         { provide: RUNNER, useValue: runner },
         { provide: SENDER, useValue: sender },
+        { provide: SEALER, useValue: sealer },
       ],
     };
   }
@@ -122,9 +148,13 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
     });
     // Follows the log in the background: logouts ended while it was down are delivered now.
     if (this.deps.backgroundWork) this.sender.start();
+    // Seals the log from the last seal on (DESIGN §4); the admin session of `idp` never seals.
+    this.sealer.current?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // First: its final seal covers what was appended up to the shutdown, and the anchor follows.
+    await this.sealer.current?.stop();
     await this.sender.stop();
     await this.runner.stop();
   }

@@ -1,0 +1,232 @@
+import { LogCheckpointSealedV1 } from '../../../contracts/events/log.js';
+import { parseStreamName } from '../../../contracts/streams.js';
+import type { RecordedEvent } from '../../../infra/event-store/port.js';
+import type { LogAnchor } from './anchor.js';
+import { foldEvent, RUNNING_HASH_START, type RunningHashState } from './running-hash.js';
+import { keyIdOf, sealSignatureValid } from './seal-key.js';
+
+/**
+ * Why the sealed checkpoints or the anchor do not hold (DESIGN §4). Beside the per-stream chain
+ * failures of check-event.ts, these are what catch a log rewritten consistently (every hash
+ * recomputed: only the signature gives it away), an event dropped anywhere, or a tail cut off
+ * (only the anchor kept outside the store gives that away).
+ */
+export const SEAL_FAILURE_REASONS = [
+  /** A `log.checkpoint_sealed` that does not parse, stands outside a `log-<tenant>` stream, or names a key it does not carry. */
+  'seal_malformed',
+  /** The seal's position is not before the seal itself. */
+  'seal_not_after_its_position',
+  /** No event at the position the seal covers up to (dropped), or too far back to check. */
+  'seal_position_unknown',
+  /** The running hash of the log up to the seal's position is not what the seal states. */
+  'seal_running_hash_mismatch',
+  /** The number of events up to the seal's position is not what the seal states. */
+  'seal_event_count_mismatch',
+  /** The signature does not verify over the seal's statement: the seal (or what it states) was edited. */
+  'seal_signature_invalid',
+  /** Signed with another key than the pinned one (the anchor's, else the log's first seal's). */
+  'seal_key_mismatch',
+  /** Not chained to the seal before it on its stream, or not further than it. */
+  'seal_chain_broken',
+  /** The anchored seal is not in the log any more: the log was cut short or rewritten. */
+  'anchor_seal_missing',
+  /** The event at the anchored seal's position is not the anchored seal. */
+  'anchor_seal_changed',
+  /** The running hash of the log at the anchored position is not the anchored one. */
+  'anchor_running_hash_mismatch',
+  /** The anchor file's own signature does not verify: the anchor is not a seal of this key. */
+  'anchor_signature_invalid',
+] as const;
+export type SealFailureReason = (typeof SEAL_FAILURE_REASONS)[number];
+
+export interface SealFailure {
+  reason: SealFailureReason;
+  position: number;
+  streamName: string | null;
+  detail: string;
+}
+
+export interface SealReport {
+  sealsChecked: number;
+  /** The last seal seen: its own position and what it covers. */
+  lastSeal: { position: number; upToPosition: number; keyId: string } | null;
+  /** Events after the last seal's position: not covered by any seal yet. */
+  eventsAfterLastSeal: number;
+  /** The public key seals must carry (the anchor's, else the first seal's). */
+  pinnedKey: string | null;
+  /** Where the log starts when its beginning was archived (cut at a seal), else null. */
+  archiveCut: { upToPosition: number; eventCount: number } | null;
+  /** With an anchor: whether the log still reaches it. */
+  anchor: { sealPosition: number; reached: boolean } | null;
+  runningHash: string;
+  failures: SealFailure[];
+  failureCount: number;
+}
+
+export interface SealVerifierOptions {
+  /** The latest seal kept outside the store (`--anchor`): pins the key, and the log must reach it. */
+  anchor?: LogAnchor | undefined;
+  /** A log whose beginning was archived: start from this seal's statement instead of H0. */
+  archiveCut?: RunningHashState | undefined;
+  /** Running hashes kept back to check a seal against; default 65,536 positions. */
+  historySize?: number;
+  maxFailures?: number;
+}
+
+const SEAL_TYPE = LogCheckpointSealedV1.shape.type.value;
+
+/**
+ * Walks `$all` once with the running hash and checks every seal on the way (and the anchor at
+ * the end). A seal covers a position just before itself, so the running hash of the last
+ * `historySize` positions is kept (a seal written more events than that after its position is
+ * reported as `seal_position_unknown`); memory stays bounded whatever the log's length.
+ */
+export class SealVerifier {
+  private running: RunningHashState;
+  private readonly history = new Map<number, RunningHashState>();
+  private readonly lastSealOfStream = new Map<string, { upToPosition: number; runningHash: string }>();
+  private readonly failures: SealFailure[] = [];
+  private failureCount = 0;
+  private sealsChecked = 0;
+  private lastSeal: SealReport['lastSeal'] = null;
+  private eventsAfterLastSeal = 0;
+  private pinnedKey: string | null;
+  private anchorReached = false;
+  private anchorPositionChecked = false;
+  private anchorSignatureChecked = false;
+  private readonly historySize: number;
+  private readonly maxFailures: number;
+
+  constructor(private readonly options: SealVerifierOptions = {}) {
+    this.running = options.archiveCut ?? RUNNING_HASH_START;
+    this.history.set(this.running.position, this.running);
+    this.pinnedKey = options.anchor?.publicKey ?? null;
+    this.historySize = options.historySize ?? 65_536;
+    this.maxFailures = options.maxFailures ?? 1000;
+  }
+
+  feed(event: RecordedEvent): void {
+    this.running = foldEvent(this.running, event);
+    this.history.set(event.position, this.running);
+    if (this.history.size > this.historySize) this.history.delete(this.history.keys().next().value!);
+    this.eventsAfterLastSeal++;
+
+    const anchor = this.options.anchor;
+    if (anchor && event.position === anchor.upToPosition) this.checkAnchorPosition(this.running, event.position);
+    if (event.type === SEAL_TYPE) this.checkSeal(event);
+    if (anchor && event.position === anchor.sealPosition) {
+      this.anchorReached = true;
+      if (event.hash !== anchor.sealEventHash) {
+        this.fail('anchor_seal_changed', event, `stored hash ${event.hash}, the anchor's ${anchor.sealEventHash}`);
+      } else if (!this.sameStatement(event, anchor)) {
+        this.fail('anchor_seal_changed', event, 'the seal at the anchored position states something else than the anchor');
+      }
+    }
+  }
+
+  report(): SealReport {
+    const anchor = this.options.anchor;
+    if (anchor) {
+      if (!this.anchorSignatureChecked) {
+        this.anchorSignatureChecked = true;
+        if (!sealSignatureValid(anchor.tenant, anchor)) {
+          this.fail('anchor_signature_invalid', { position: anchor.sealPosition, streamName: null }, `the anchor's signature does not verify under its own key ${anchor.keyId}`);
+        }
+      }
+      if (!this.anchorPositionChecked && this.options.archiveCut?.position === anchor.upToPosition) {
+        this.checkAnchorPosition(this.options.archiveCut, anchor.upToPosition);
+      }
+      if (!this.anchorReached) {
+        this.fail('anchor_seal_missing', { position: anchor.sealPosition, streamName: null }, `the log ends at position ${this.running.position}, before the anchored seal at ${anchor.sealPosition} (sealed ${anchor.sealedAt}): it was cut short or rewritten`);
+      } else if (!this.anchorPositionChecked) {
+        this.fail('anchor_running_hash_mismatch', { position: anchor.upToPosition, streamName: null }, `no event at the anchored position ${anchor.upToPosition}`);
+      }
+    }
+    return {
+      sealsChecked: this.sealsChecked,
+      lastSeal: this.lastSeal,
+      eventsAfterLastSeal: this.eventsAfterLastSeal,
+      pinnedKey: this.pinnedKey,
+      archiveCut: this.options.archiveCut ? { upToPosition: this.options.archiveCut.position, eventCount: this.options.archiveCut.eventCount } : null,
+      anchor: anchor ? { sealPosition: anchor.sealPosition, reached: this.anchorReached } : null,
+      runningHash: this.running.runningHash,
+      failures: [...this.failures],
+      failureCount: this.failureCount,
+    };
+  }
+
+  private checkAnchorPosition(state: RunningHashState, position: number): void {
+    const anchor = this.options.anchor!;
+    this.anchorPositionChecked = true;
+    if (state.runningHash !== anchor.runningHash || state.eventCount !== anchor.eventCount) {
+      this.fail('anchor_running_hash_mismatch', { position, streamName: null }, `running hash ${state.runningHash} over ${state.eventCount} events, the anchor's ${anchor.runningHash} over ${anchor.eventCount}`);
+    }
+  }
+
+  private sameStatement(event: RecordedEvent, anchor: LogAnchor): boolean {
+    const parsed = LogCheckpointSealedV1.shape.data.safeParse(event.data);
+    if (!parsed.success) return false;
+    const seal = parsed.data;
+    return (
+      seal.upToPosition === anchor.upToPosition &&
+      seal.runningHash === anchor.runningHash &&
+      seal.eventCount === anchor.eventCount &&
+      seal.signature === anchor.signature &&
+      seal.sealedAt === anchor.sealedAt &&
+      JSON.stringify(seal.previousSeal) === JSON.stringify(anchor.previousSeal) &&
+      seal.publicKey === anchor.publicKey
+    );
+  }
+
+  private checkSeal(event: RecordedEvent): void {
+    this.sealsChecked++;
+    const place = parseStreamName(event.streamName);
+    const parsed = LogCheckpointSealedV1.shape.data.safeParse(event.data);
+    if (!place || place.aggregate !== 'log' || !parsed.success) {
+      this.fail('seal_malformed', event, !parsed.success ? `data: ${parsed.error.issues[0]?.message ?? 'invalid'}` : 'a seal outside a log-<tenant> stream');
+      return;
+    }
+    const seal = parsed.data;
+    this.lastSeal = { position: event.position, upToPosition: seal.upToPosition, keyId: seal.keyId };
+    this.eventsAfterLastSeal = [...this.history.keys()].filter((p) => p > seal.upToPosition).length;
+
+    if (seal.keyId !== keyIdOf(seal.publicKey)) this.fail('seal_malformed', event, `keyId ${seal.keyId} does not name the key it carries`);
+    if (seal.upToPosition >= event.position) {
+      this.fail('seal_not_after_its_position', event, `covers up to ${seal.upToPosition}, stands at ${event.position}`);
+    } else {
+      const at = this.history.get(seal.upToPosition);
+      if (!at) {
+        this.fail('seal_position_unknown', event, `no event at position ${seal.upToPosition}, which the seal covers up to (dropped, or more than ${this.historySize} events back)`);
+      } else if (at.runningHash !== seal.runningHash) {
+        this.fail('seal_running_hash_mismatch', event, `the log's running hash at ${seal.upToPosition} is ${at.runningHash}, the seal states ${seal.runningHash}`);
+      } else if (at.eventCount !== seal.eventCount) {
+        this.fail('seal_event_count_mismatch', event, `${at.eventCount} events up to ${seal.upToPosition}, the seal states ${seal.eventCount}`);
+      }
+    }
+    if (!sealSignatureValid(place.tenant, seal)) this.fail('seal_signature_invalid', event, `the signature of key ${seal.keyId} does not verify over what the seal states`);
+    this.pinnedKey ??= seal.publicKey;
+    if (seal.publicKey !== this.pinnedKey) {
+      this.fail('seal_key_mismatch', event, `signed by key ${seal.keyId}, the ${this.options.anchor ? "anchor's" : "log's first seal's"} key is ${keyIdOf(this.pinnedKey)}`);
+    }
+
+    const previous = this.lastSealOfStream.get(event.streamName);
+    // After an archive cut the first seal of a stream may point at one that was archived.
+    const chainStartsHere = previous === undefined && this.options.archiveCut !== undefined;
+    if (!chainStartsHere) {
+      const stated = seal.previousSeal;
+      const chained =
+        previous === undefined
+          ? stated === null
+          : stated !== null && stated.upToPosition === previous.upToPosition && stated.runningHash === previous.runningHash && seal.upToPosition > previous.upToPosition;
+      if (!chained) {
+        this.fail('seal_chain_broken', event, `previous seal stated ${JSON.stringify(stated)}, the stream's previous seal is ${JSON.stringify(previous ?? null)}`);
+      }
+    }
+    this.lastSealOfStream.set(event.streamName, { upToPosition: seal.upToPosition, runningHash: seal.runningHash });
+  }
+
+  private fail(reason: SealFailureReason, at: { position: number; streamName: string | null }, detail: string): void {
+    this.failureCount++;
+    if (this.failures.length < this.maxFailures) this.failures.push({ reason, position: at.position, streamName: at.streamName, detail });
+  }
+}
