@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerArchive } from './archive.js';
 import { registerAsOf } from './as-of.js';
 import { registerAudit } from './audit.js';
 import { registerExport } from './export.js';
@@ -13,4 +14,4 @@ import { registerVerify } from './verify.js';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail, registerVerify];
+export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail, registerVerify, registerArchive];
