@@ -7,8 +7,10 @@ import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
  * What a deployment's log gained between two looks, read from the log itself: how an end-to-end
  * test checks that a refused request appended nothing, or exactly the events it had to. Appends
  * are durable before the answer is sent, so everything a request caused is in the log when its
- * response arrives.
+ * response arrives. The log sealer's `log.checkpoint_sealed` events are left out: background work
+ * of the token-issuer, caused by no request, that may land between any two looks.
  */
+const causedByRequests = (event: { type: string }) => event.type !== 'log.checkpoint_sealed';
 export interface LogWatch {
   /** The `type`s of the events appended since the previous call (or since opening), in log order. */
   appended(): Promise<string[]>;
@@ -33,7 +35,7 @@ export async function watchSqliteLog(file: string): Promise<LogWatch> {
     async appendedEvents() {
       const events = await store.readAll({ after: position });
       if (events.length > 0) position = events[events.length - 1]!.position;
-      return events.map((event) => ({ type: event.type, data: event.data as Record<string, unknown> }));
+      return events.filter(causedByRequests).map((event) => ({ type: event.type, data: event.data as Record<string, unknown> }));
     },
     close: () => store.close(),
   };
@@ -67,7 +69,7 @@ export async function watchJetStreamLog(natsUrl: string, stream = 'IDP_LOG', con
         events.push(...message.json<LoggedEvent[]>().map(({ type, data }) => ({ type, data })));
       }
       seen = last;
-      return events;
+      return events.filter(causedByRequests);
     },
     close: () => nc.close(),
   };
