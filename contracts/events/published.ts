@@ -97,6 +97,10 @@ export const PUBLISHED_DATA: PublishedDataAllowList = {
   'authentication.failed@2': { sub: true, reason: true, clientId: true, at: true, source: false },
   'user.password_rehashed@1': { sub: true, passwordHash: false },
   'user.password_rehashed@2': { sub: true, sealedPasswordHash: false },
+  'user.disabled@1': { sub: true, disabledAt: true, reason: false },
+  'user.enabled@1': { sub: true, enabledAt: true },
+  'user.password_set@1': { sub: true, sealedPasswordHash: false, setAt: true },
+  'user.forgotten@1': { sub: true, forgottenAt: true },
   'username.claimed@1': { usernameDigest: false, sub: true },
   'session.started@1': {
     sessionId: true,

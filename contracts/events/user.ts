@@ -91,14 +91,51 @@ export const UserPasswordRehashedV2 = eventSchema(
 );
 
 /**
+ * An administrator disabled the user: a revocation watermark (DESIGN §3). Every token of the user
+ * issued at or before `disabledAt` is refused from then on, and while the user stays disabled no
+ * login succeeds, no session resolves and no new grant is made. `reason` is the administrator's
+ * free text (never published on the live stream).
+ */
+export const UserDisabledV1 = eventSchema(
+  'user.disabled',
+  1,
+  z.object({ sub: z.string().min(1), disabledAt: IsoTime, reason: z.string().max(500).optional() }),
+);
+
+/** The user may log in again; tokens issued before `enabledAt` stay refused (the watermark moves up to it). */
+export const UserEnabledV1 = eventSchema('user.enabled', 1, z.object({ sub: z.string().min(1), enabledAt: IsoTime }));
+
+/**
+ * An administrator set a new password: its argon2id hash sealed under the user's data key like
+ * `user.registered` v2's. The login throttle's failure counts start again from zero.
+ */
+export const UserPasswordSetV1 = eventSchema(
+  'user.password_set',
+  1,
+  z.object({ sub: z.string().min(1), sealedPasswordHash: SealedJson, setAt: IsoTime }),
+);
+
+/**
+ * The user was forgotten (DESIGN §4, crypto-shredding): their data key is destroyed, so the sealed
+ * profile and password hash in the log can never be opened again. Also a watermark, for good:
+ * every token of the user is refused, no login, no enabling.
+ */
+export const UserForgottenV1 = eventSchema('user.forgotten', 1, z.object({ sub: z.string().min(1), forgottenAt: IsoTime }));
+
+/**
  * The user's stream: registration, failed logins (bounded by the throttle), the successes that
- * change state (a reset failure count, a rehash) and rehashes. Other successes are not here.
+ * change state (a reset failure count, a rehash) and rehashes, and what administrators decide
+ * (disable, enable, a new password, forget). Other successes are not here.
  */
 export const UserEvent = z.discriminatedUnion('type', [
   z.discriminatedUnion('schemaVersion', [UserRegisteredV1, UserRegisteredV2]),
   z.discriminatedUnion('schemaVersion', [AuthenticationSucceededV1, AuthenticationSucceededV2]),
   z.discriminatedUnion('schemaVersion', [AuthenticationFailedV1, AuthenticationFailedV2]),
   z.discriminatedUnion('schemaVersion', [UserPasswordRehashedV1, UserPasswordRehashedV2]),
+  UserDisabledV1,
+  UserEnabledV1,
+  UserPasswordSetV1,
+  UserForgottenV1,
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 

@@ -128,3 +128,76 @@ export const UserClaims = message(
   z.object({ claims: z.record(z.string(), z.unknown()).nullable() }),
   { callers: ['gateway', 'token-issuer'] },
 );
+
+/**
+ * A user id as authn makes them (a UUID; letters, digits, '-' and '_' in general): what names a
+ * user's stream, so nothing else is taken where a command appends or reads by `sub`.
+ */
+export const UserSub = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a user id (sub)');
+
+/**
+ * A user as an administrator sees them (`idp user show|list`): never a password hash. `status`:
+ * `active`, `disabled` (user.disabled, until user.enabled), `forgotten` (data key destroyed).
+ * `username` and `claims` come from the sealed profile: null once the user is forgotten.
+ * `lastLoginAt`: the last successful password login; `failedLogins`: consecutive failures since
+ * the last success (what the login throttle counts).
+ */
+export const UserView = z.object({
+  sub: z.string(),
+  username: z.string().nullable(),
+  status: z.enum(['active', 'disabled', 'forgotten']),
+  registeredAt: z.string(),
+  lastLoginAt: z.string().nullable(),
+  failedLogins: z.number().int(),
+  disabledAt: z.string().nullable(),
+  disabledReason: z.string().nullable(),
+  forgottenAt: z.string().nullable(),
+  /** Whether the data key still exists: a forgotten user whose key is still there was interrupted (forget again). */
+  dataKey: z.enum(['present', 'destroyed']),
+});
+export type UserView = z.infer<typeof UserView>;
+
+/** One user by `sub`, or else by username; `user: null` when neither names one. With the claims (none once forgotten). */
+export const GetUser = message(
+  'idp.authn.get_user',
+  { subOrUsername: z.string().min(1).max(256) },
+  z.object({ user: UserView.extend({ claims: z.record(z.string(), z.unknown()).nullable() }).nullable() }),
+  { callers: ['admin'] },
+);
+
+/** Every user of the tenant, in registration order (read from the log: an administrator's command, not a hot path). */
+export const ListUsers = message('idp.authn.list_users', {}, z.object({ users: z.array(UserView) }), { callers: ['admin'] });
+
+/**
+ * The outcome of an administrator's decision about a user: `found: false` when no user has this
+ * `sub`; `changed: false` when the user was in that state already (nothing appended).
+ */
+const UserAdminOutcome = z.union([
+  z.object({ found: z.literal(false) }),
+  z.object({ found: z.literal(true), changed: z.boolean(), user: UserView }),
+]);
+
+/** `user.disabled`: a watermark over every token of the user so far; no login, session or grant while disabled. */
+export const DisableUser = message(
+  'idp.authn.disable_user',
+  { sub: UserSub, reason: z.string().min(1).max(500).optional() },
+  UserAdminOutcome,
+  { callers: ['admin'] },
+);
+
+/** `user.enabled`: logins work again; tokens issued before stay refused. A forgotten user cannot be enabled. */
+export const EnableUser = message('idp.authn.enable_user', { sub: UserSub }, UserAdminOutcome, { callers: ['admin'] });
+
+/** `user.password_set`: a new password, hashed and sealed like a registration's. Refused for a forgotten user. */
+export const SetUserPassword = message(
+  'idp.authn.set_user_password',
+  { sub: UserSub, password: z.string().min(1).max(1024) },
+  UserAdminOutcome,
+  { callers: ['admin'] },
+);
+
+/**
+ * `user.forgotten`, then the user's data key destroyed (in that order: a retry after a crash in
+ * between finds the user forgotten and destroys the key). Forgetting again destroys again.
+ */
+export const ForgetUser = message('idp.authn.forget_user', { sub: UserSub }, UserAdminOutcome, { callers: ['admin'] });

@@ -164,3 +164,15 @@ export const RevokeClientTokens = message(
   z.object({ revokedAt: z.string() }),
   { callers: ['gateway', 'admin'] },
 );
+
+/**
+ * Every client of the tenant that is not deleted, in registration order, with whether its tokens
+ * were revoked and when (`idp client list`). Read from the log: an administrator's command, not a
+ * hot path.
+ */
+export const ListClients = message(
+  'idp.client-registry.list_clients',
+  {},
+  z.object({ clients: z.array(ClientView.extend({ tokensRevokedAt: z.string().nullable() })) }),
+  { callers: ['admin'] },
+);

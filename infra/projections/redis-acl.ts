@@ -20,12 +20,14 @@ export const REDIS_KEY_PREFIXES: Readonly<Record<RedisBackend, string>> = Object
 );
 
 /**
- * The one key family read across a namespace: the token-issuer reads the client watermarks that
+ * The key families read across a namespace: the token-issuer reads the client watermarks that
  * the client-registry writes through at once (services/shared/projections/client-watermark.ts),
  * so that "revoke all tokens of a client" holds at the very next request. Read-only: a
  * watermark from there can only refuse more tokens, never accept one.
  */
 export const CLIENT_WATERMARK_KEY_PREFIX = 'client-watermark:';
+/** The same for the user watermarks authn writes through (services/shared/projections/user-watermark.ts). */
+export const USER_WATERMARK_KEY_PREFIX = 'user-watermark:';
 
 /**
  * Every command RedisProjectionStore sends, and nothing else: HGET/HMGET (get, checkpoint),
@@ -46,7 +48,8 @@ export function redisKeyPatterns(user: RedisAclUserName): string[] {
   const own = `~${escapeRedisGlob(redisNamespace(redisKeyPrefix(user)))}*`;
   if (user !== 'token-issuer') return [own];
   const watermarks = escapeRedisGlob(redisEntryKeyPrefix(redisKeyPrefix('client-registry')) + CLIENT_WATERMARK_KEY_PREFIX);
-  return [own, `%R~${watermarks}*`];
+  const userWatermarks = escapeRedisGlob(redisEntryKeyPrefix(redisKeyPrefix('authn')) + USER_WATERMARK_KEY_PREFIX);
+  return [own, `%R~${watermarks}*`, `%R~${userWatermarks}*`];
 }
 
 export interface RedisAclUser {

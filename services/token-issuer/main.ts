@@ -17,6 +17,8 @@ const eventStore = await openEventStore(config.EVENT_STORE_URL, { logger: logger
 const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config));
 // The client watermarks the client-registry writes through in its own namespace (read-only).
 const clientWatermarks = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config, 'client-registry'));
+// The user watermarks authn writes through in its own namespace (read-only).
+const userWatermarks = await openProjectionStore(config.PROJECTIONS_URL, backendProjectionAccess('token-issuer', config, 'authn'));
 // The token-issuer's own calls to the other services (authn, for the password grant).
 const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-client', connection: nats });
 
@@ -26,6 +28,7 @@ await runBackendService({
     eventStore,
     projectionStore,
     clientWatermarks,
+    userWatermarks,
     issuer: config.ISSUER,
     tenant: config.IDP_TENANT,
     signingKeySealingKey: deriveKey(config.IDP_KEK, 'signing-keys'),
@@ -42,7 +45,7 @@ await runBackendService({
   config,
   eventStore,
   projectionStore,
-  closeables: [bus, clientWatermarks],
+  closeables: [bus, clientWatermarks, userWatermarks],
   logger,
   nats,
 });

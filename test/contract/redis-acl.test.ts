@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import {
   CLIENT_WATERMARK_KEY_PREFIX,
+  USER_WATERMARK_KEY_PREFIX,
   REDIS_BACKENDS,
   REDIS_KEY_PREFIXES,
   redisAclFileLines,
@@ -13,6 +14,7 @@ import {
 } from '../../infra/projections/redis-acl.js';
 import { RedisProjectionStore } from '../../infra/projections/redis.js';
 import { clientWatermarkKey } from '../../services/shared/projections/client-watermark.js';
+import { userWatermarkKey } from '../../services/shared/projections/user-watermark.js';
 import { startRedis, type TestServer } from '../support/servers.js';
 import { describeProjectionStoreContract } from './projection-store.contract.js';
 
@@ -105,7 +107,7 @@ describe('redisAclFileLines', () => {
         '+ping +hget +hmget +hset +del +pttl +pexpireat +evalsha +eval +scan +unlink',
     );
     expect(lines.find((line) => line.startsWith('user token-issuer '))).toContain(
-      '~{idp:proj:token-issuer:}* %R~{idp:proj:client-registry:}k:client-watermark:* resetchannels -@all',
+      '~{idp:proj:token-issuer:}* %R~{idp:proj:client-registry:}k:client-watermark:* %R~{idp:proj:authn:}k:user-watermark:* resetchannels -@all',
     );
     expect(lines.find((line) => line.startsWith('user admin '))).toMatch(/ %R~\{idp:proj:\* resetchannels -@all \+ping \+hget \+hmget \+scan$/);
     for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'debug', 'acl', 'script', 'info', 'client', 'select', '@']) {
@@ -115,6 +117,7 @@ describe('redisAclFileLines', () => {
 
   it('names the watermark key family the services write', () => {
     expect(clientWatermarkKey('t', 'c').startsWith(CLIENT_WATERMARK_KEY_PREFIX)).toBe(true);
+    expect(userWatermarkKey('t', 'u').startsWith(USER_WATERMARK_KEY_PREFIX)).toBe(true);
     expect(REDIS_BACKENDS.map(redisKeyPrefix)).toEqual(['idp:proj:authn:', 'idp:proj:client-registry:', 'idp:proj:token-issuer:']);
   });
 
@@ -200,6 +203,29 @@ describe('the Redis ACL at a real server', () => {
       await view.close();
     }
     expect(await registry.get(clientWatermarkKey('default', 'c1'))).toEqual(mark);
+  });
+
+  it('lets the token-issuer read, not write, authn\'s user watermarks, and nothing else of it', async () => {
+    const authn = await open('authn', REDIS_KEY_PREFIXES.authn);
+    const mark = { revokedThrough: 1_800_000_000, refusesAll: 'disabled' };
+    await authn.apply(
+      [
+        { kind: 'put', key: userWatermarkKey('default', 'u1'), value: mark },
+        { kind: 'put', key: 'user:default:u1', value: { sub: 'u1' } },
+      ],
+      8,
+      'authn',
+    );
+    const view = await as('token-issuer', REDIS_KEY_PREFIXES.authn);
+    try {
+      expect(await view.get(userWatermarkKey('default', 'u1'))).toEqual(mark);
+      await expect(view.get('user:default:u1')).rejects.toThrow(/NOPERM/);
+      await expect(view.get('session:default:s1')).rejects.toThrow(/NOPERM/);
+      await expect(view.apply([{ kind: 'put', key: userWatermarkKey('default', 'u1'), value: { revokedThrough: 0, refusesAll: null } }], 99)).rejects.toThrow(/NOPERM|can't access/);
+    } finally {
+      await view.close();
+    }
+    expect(await authn.get(userWatermarkKey('default', 'u1'))).toEqual(mark);
   });
 
   it('lets the admin read every namespace and write none', async () => {

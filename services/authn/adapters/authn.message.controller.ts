@@ -3,7 +3,13 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import {
   CheckConsent,
+  DisableUser,
+  EnableUser,
   EndSession,
+  ForgetUser,
+  GetUser,
+  ListUsers,
+  SetUserPassword,
   GrantConsent,
   Login,
   RegisterUser,
@@ -76,5 +82,36 @@ export class AuthnMessageController {
       async (r) => ({ claims: await this.app.userClaims(r.ctx, r.sub, r) }),
       this.unexpected,
     );
+  }
+
+  // `idp user …` (callers: admin only; NATS refuses any other sender).
+  @MessagePattern(GetUser.subject)
+  getUser(@Payload() payload: unknown) {
+    return serve(GetUser, payload, async (r) => ({ user: await this.app.users.get(r.ctx, r.subOrUsername) }), this.unexpected);
+  }
+
+  @MessagePattern(ListUsers.subject)
+  listUsers(@Payload() payload: unknown) {
+    return serve(ListUsers, payload, async (r) => ({ users: await this.app.users.list(r.ctx) }), this.unexpected);
+  }
+
+  @MessagePattern(DisableUser.subject)
+  disableUser(@Payload() payload: unknown) {
+    return serve(DisableUser, payload, (r) => this.app.users.disable(r.ctx, r.sub, r.reason), this.unexpected);
+  }
+
+  @MessagePattern(EnableUser.subject)
+  enableUser(@Payload() payload: unknown) {
+    return serve(EnableUser, payload, (r) => this.app.users.enable(r.ctx, r.sub), this.unexpected);
+  }
+
+  @MessagePattern(SetUserPassword.subject)
+  setUserPassword(@Payload() payload: unknown) {
+    return serve(SetUserPassword, payload, (r) => this.app.users.setPassword(r.ctx, r.sub, r.password), this.unexpected);
+  }
+
+  @MessagePattern(ForgetUser.subject)
+  forgetUser(@Payload() payload: unknown) {
+    return serve(ForgetUser, payload, (r) => this.app.users.forget(r.ctx, r.sub), this.unexpected);
   }
 }

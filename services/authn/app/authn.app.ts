@@ -23,6 +23,8 @@ import { usernameDecider } from '../domain/username/username.js';
 import { AUTHN_CHECKPOINT, authnProjections, keys, type SessionRecord, type UserRecord } from '../projections/authn.projections.js';
 import { passwordLogin, type LoginDeps } from './login.js';
 import { sealPasswordHash } from './password-hashes.js';
+import { UserAdmin } from './user-admin.js';
+import { userWatermarkKey, userWatermarkRefuses, type UserWatermark } from '../../shared/projections/user-watermark.js';
 
 export interface AuthnDeps {
   store: EventStore;
@@ -50,6 +52,8 @@ export class AuthnApp {
   private readonly handlerDeps: CommandHandlerDeps;
   private readonly clock: () => Date;
   private readonly loginDeps: LoginDeps;
+  /** `idp user …`: disable, enable, set a password, forget, show, list. */
+  readonly users: UserAdmin;
 
   constructor(private readonly deps: AuthnDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -67,6 +71,15 @@ export class AuthnApp {
       decoyHash: hashPassword(randomSecret(), deps.argon2),
       dataKeys: deps.dataKeys,
     };
+    this.users = new UserAdmin({
+      handlerDeps: this.handlerDeps,
+      store: deps.store,
+      projections: deps.projections,
+      dataKeys: deps.dataKeys,
+      argon2: deps.argon2,
+      clock: this.clock,
+      usernameDigest: (tenant, username) => this.usernameDigest(tenant, username),
+    });
   }
 
   usernameDigest(tenant: string, username: string): string {
@@ -157,6 +170,9 @@ export class AuthnApp {
     const sessionId = sessionToken.slice(0, dot);
     const record = await this.deps.projections.get<SessionRecord>(keys.session(ctx.tenant, sessionId), this.clock().getTime());
     if (!record || !constantTimeEqual(sha256Hex(sessionToken.slice(dot + 1)), record.secretHash)) return null;
+    // A disabled or forgotten user has no session; one begun before a watermark is over (DESIGN §3).
+    const mark = await this.deps.projections.get<UserWatermark>(userWatermarkKey(ctx.tenant, record.sub));
+    if (userWatermarkRefuses(mark, record.authTime)) return null;
     const { sub, authTime, acr, amr } = record;
     return { sessionId, sub, authTime, acr, amr };
   }

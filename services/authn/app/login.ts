@@ -73,6 +73,12 @@ export async function passwordLogin(
       await (verification ??= verifyPassword(await deps.decoyHash, input.password));
       return { ...command, passwordMatched: false };
     }
+    // A disabled or forgotten user: refused like a wrong password, unchecked and unrecorded, at the
+    // cost of a checked attempt (the answer and its time do not tell that the account exists).
+    if (state.standing.status !== 'active') {
+      await (verification ??= verifyPassword(await deps.decoyHash, input.password).then(() => false));
+      return { ...command, passwordMatched: null };
+    }
     // Within the throttle's wait the password is not checked and nothing is recorded; argon2 still
     // runs once, on the decoy hash, so that a throttled attempt costs what a checked one does
     // (its answer and its time say nothing about the throttle).

@@ -5,6 +5,7 @@ import {
   AuthenticateClient,
   DeleteClient,
   GetClient,
+  ListClients,
   ReadClientConfiguration,
   RegisterClient,
   RevokeClientTokens,
@@ -78,5 +79,10 @@ export class ClientRegistryMessageController {
   @MessagePattern(RevokeClientTokens.subject)
   revokeTokens(@Payload() payload: unknown) {
     return serve(RevokeClientTokens, payload, (r) => this.management.revokeTokens(r.ctx, r.clientId), this.unexpected);
+  }
+
+  @MessagePattern(ListClients.subject)
+  list(@Payload() payload: unknown) {
+    return serve(ListClients, payload, async (r) => ({ clients: await this.management.list(r.ctx) }), this.unexpected);
   }
 }

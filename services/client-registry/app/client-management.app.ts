@@ -2,6 +2,8 @@ import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
 import { randomSecret, sha256Hex } from '../../../infra/crypto/secrets.js';
 import { authorizeClientAccess, type ClientAccess } from '../domain/client/management-access.js';
+import { streams } from '../../../contracts/streams.js';
+import { clientWatermarkKey, type ClientWatermark } from '../../shared/projections/client-watermark.js';
 import { readClient } from '../projections/client-by-id.js';
 import { decideOnClient, toView, type ClientRegistryDeps } from './client-registry.app.js';
 
@@ -72,4 +74,35 @@ export class ClientManagementApp {
     if (decision.rejection) throw decision.rejection;
     return { revokedAt };
   }
+
+  /**
+   * Every client not deleted, in registration order (`idp client list`): the log's
+   * `client.registered` events name them, the projection has each one now. An administrator's
+   * command, so a scan of `$all` is acceptable; no hot path lists clients.
+   */
+  async list(ctx: RequestContext): Promise<Array<ClientView & { tokensRevokedAt: string | null }>> {
+    const prefix = streams.client(ctx.tenant, '');
+    const ids: string[] = [];
+    for (let after = 0; ; ) {
+      const page = await this.deps.store.readAll({ after, limit: LIST_PAGE });
+      for (const event of page) {
+        if (event.type === 'client.registered' && event.streamName.startsWith(prefix)) ids.push(event.streamName.slice(prefix.length));
+      }
+      if (page.length < LIST_PAGE) break;
+      after = page.at(-1)!.position;
+    }
+    const clients = [];
+    for (const clientId of ids) {
+      const [record, mark] = await Promise.all([
+        readClient(this.deps.projections, ctx.tenant, clientId),
+        this.deps.projections.get<ClientWatermark>(clientWatermarkKey(ctx.tenant, clientId)),
+      ]);
+      if (!record) continue;
+      clients.push({ ...toView(record), tokensRevokedAt: mark ? new Date(mark.revokedThrough * 1000).toISOString() : null });
+    }
+    return clients;
+  }
 }
+
+/** How many `$all` events one read of the client list takes. */
+const LIST_PAGE = 1000;

@@ -27,6 +27,8 @@ export interface TokenIssuerModuleOptions {
    * here); default `projectionStore` (the embedded mode's one store).
    */
   clientWatermarks?: ProjectionStore | undefined;
+  /** authn's namespace, read for the user watermarks it writes through (read-only); default `projectionStore`. */
+  userWatermarks?: ProjectionStore | undefined;
   issuer: string;
   tenant: TenantId;
   /** deriveKey(kek, 'signing-keys') */
@@ -83,6 +85,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       store: options.eventStore,
       projections: options.projectionStore,
       clientWatermarks: options.clientWatermarks ?? options.projectionStore,
+      userWatermarks: options.userWatermarks ?? options.projectionStore,
       projectionFreshness: runner,
       keyring,
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),

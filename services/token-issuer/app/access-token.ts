@@ -5,6 +5,7 @@ import type { ValidateAccessToken } from '../../../contracts/messages/token-issu
 import { codeSubject, isRevoked as grantRevoked } from '../domain/grant/state.js';
 import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
 import { refusedByClientWatermark } from './client-watermark.js';
+import { refusedByUserWatermark } from './user-watermark.js';
 import { loadGrant, splitGrantSecret } from './grant-stream.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
@@ -38,7 +39,7 @@ export interface VerifiedAccessToken {
 
 /**
  * Checks an access token: our signature, `typ: at+jwt`, issuer, expiry (RFC 9068 §4), and that
- * its grant was not revoked since, nor its client's tokens (the client watermark). Undefined for anything else, garbage included.
+ * its grant was not revoked since, nor its client's tokens (the client watermark), nor its user's (the user watermark: disabled, forgotten). Undefined for anything else, garbage included.
  */
 export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string): Promise<VerifiedAccessToken | undefined> {
   let payload;
@@ -62,6 +63,7 @@ export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestConte
   if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
   if (await grantRevokedNow(deps, ctx, parts.grantId)) return undefined;
   if (await refusedByClientWatermark(deps, ctx, clientId, iat)) return undefined;
+  if (await refusedByUserWatermark(deps, ctx, { sub, clientId }, iat)) return undefined;
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };
 }

@@ -4,6 +4,7 @@ import type { ClientView } from '../../../contracts/messages/client-registry.js'
 import type { IntrospectionResponse } from '../../../contracts/messages/token-issuer.js';
 import { verifyAccessToken } from './access-token.js';
 import { refusedByClientWatermark } from './client-watermark.js';
+import { refusedByUserWatermark } from './user-watermark.js';
 import { loadRefreshEpoch } from './grant-stream.js';
 import { findRefreshToken, lineageBegan } from './refresh-token-lookup.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
@@ -82,7 +83,7 @@ const asAccessToken: Lookup = async (deps, ctx, caller, token) => {
 
 /**
  * A refresh token is active while it is its lineage's current generation (not yet rotated), within
- * its idle and absolute lifetimes, its grant not revoked and not under its client's watermark.
+ * its idle and absolute lifetimes, its grant not revoked and not under its client's or its user's watermark.
  * Only the client it was issued to may learn about it: no resource server ever holds one.
  */
 const asRefreshToken: Lookup = async (deps, ctx, caller, token) => {
@@ -96,6 +97,7 @@ const asRefreshToken: Lookup = async (deps, ctx, caller, token) => {
   if (grant.subject.clientId !== caller.clientId || grant.revocation !== null || now >= exp) return { active: false };
   if ((await loadRefreshEpoch(deps, ctx, grant.grantId, presented.generation)).status !== 'unused') return { active: false };
   if (await refusedByClientWatermark(deps, ctx, caller.clientId, lineageBegan(grant))) return { active: false };
+  if (await refusedByUserWatermark(deps, ctx, grant.subject, lineageBegan(grant))) return { active: false };
   const audience = grant.subject.audience.length > 0 ? grant.subject.audience : [deps.issuer];
   return {
     active: true,

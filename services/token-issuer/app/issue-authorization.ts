@@ -10,6 +10,8 @@ import { planAccessToken } from './grants/sign-tokens.js';
 import { idTokenUserClaims } from './id-token-claims.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 import { verifiedAuthorization } from './verify-authorization.js';
+import { refusedByUserWatermark } from './user-watermark.js';
+import { OAuthError } from '../../../contracts/oauth-error.js';
 
 type Request = RequestOf<typeof IssueAuthorization>;
 type Reply = ReplyOf<typeof IssueAuthorization>;
@@ -28,6 +30,11 @@ type VerifiedRequest = Omit<Request, 'sessionToken'>;
 export async function issueAuthorization(deps: TokenIssuerDeps, given: RequestContext, request: Request): Promise<Reply> {
   const { sessionToken: _sessionToken, ...rest } = request;
   const { session, ctx } = await verifiedAuthorization(deps, given, request);
+  // No new grant for a disabled or forgotten user, nor from a session begun before a watermark
+  // (authn refuses to resolve such a session already; this holds whatever it answered).
+  if (await refusedByUserWatermark(deps, ctx, { sub: session.sub, clientId: request.clientId }, session.authTime)) {
+    throw new OAuthError('login_required', 'the user must log in', { detail: 'issue_authorization: the session is under the user watermark' });
+  }
   return issueForSession(deps, ctx, rest, session);
 }
 

@@ -22,6 +22,11 @@ export interface TokenIssuerDeps {
    * (the embedded mode: the same store as `projections`). Read-only (README, "Security").
    */
   clientWatermarks?: ProjectionStore;
+  /**
+   * authn's namespace, read for the user watermarks it writes through at once (user.disabled,
+   * user.enabled, user.forgotten); embedded: the same store as `projections`. Read-only.
+   */
+  userWatermarks?: ProjectionStore;
   projectionFreshness: ProjectionFreshness;
   keyring: Keyring;
   minter: TokenMinter;

@@ -1,6 +1,7 @@
 import { GrantEvent } from '../../../contracts/events/grant.js';
 import { clientWatermarks } from '../../shared/projections/client-watermark.js';
 import { combine, projection } from '../../shared/projections/project.js';
+import { userWatermarks } from '../../shared/projections/user-watermark.js';
 
 export const keys = {
   /** Present while the grant is revoked: every token of it is refused. */
@@ -13,8 +14,8 @@ export const grantRevocations = projection(GrantEvent, ['grant.revoked'], (event
     : [],
 );
 
-/** Grant revocations, and the client watermarks (written through by the client-registry too). */
-export const tokenIssuerProjections = combine(grantRevocations, clientWatermarks);
+/** Grant revocations, the client watermarks (written through by the client-registry too) and the user watermarks (by authn too). */
+export const tokenIssuerProjections = combine(grantRevocations, clientWatermarks, userWatermarks);
 
 /** The checkpoint of these projections, shared by the projector and the write-through. */
 export const TOKEN_ISSUER_CHECKPOINT = 'token-issuer';

@@ -34,7 +34,19 @@ export type UserState =
       lastFailureAt?: string;
       /** The same per source (an HMAC of the client IP, or null): the most recent last, at most MAX_TRACKED_SOURCES. */
       sourceFailures: readonly SourceFailures[];
+      /** What administrators decided: only an active user logs in. */
+      standing: UserStanding;
     };
+
+/**
+ * `disabled` until `user.enabled`; `forgotten` for good (the data key is destroyed). Times are the
+ * watermarks' (ISO): tokens issued at or before them are refused (services/shared/projections/
+ * user-watermark.ts).
+ */
+export type UserStanding =
+  | { status: 'active' }
+  | { status: 'disabled'; since: string; reason: string | null }
+  | { status: 'forgotten'; since: string };
 
 export type SourceFailures = { source: string | null; count: number; lastFailureAt: string };
 
@@ -102,7 +114,22 @@ export type UserCommand =
       source: string | null;
       now: Date;
       rehash?: { from: StoredPasswordHash; to: Sealed } | undefined;
-    };
+    }
+  | UserAdminCommand;
+
+/**
+ * What an administrator decides about a user (`idp user …`, authn's admin messages). Time comes
+ * in the command. `set_password.sealedPasswordHash`: the new hash sealed by the caller under the
+ * user's data key, null when the key is gone (then the user is forgotten and it is refused).
+ */
+export type UserAdminCommand =
+  | { type: 'disable_user'; now: Date; reason?: string | undefined }
+  | { type: 'enable_user'; now: Date }
+  | { type: 'set_password'; now: Date; sealedPasswordHash: Sealed | null }
+  | { type: 'forget_user'; now: Date };
+
+/** The refusal of a command about a user who does not exist (the caller answers `found: false`). */
+export const NO_SUCH_USER = 'no such user';
 
 export function decideUser(command: UserCommand, state: UserState): Decision<UserEvent> {
   switch (command.type) {
@@ -121,11 +148,23 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
           profile: command.account.profile,
         },
       });
+    case 'disable_user':
+    case 'enable_user':
+    case 'set_password':
+    case 'forget_user':
+      return decideUserAdmin(command, state);
     case 'record_authentication':
       if (state.status !== 'registered') {
         // The same answer as a wrong password, so it does not tell which usernames exist.
         return reject(
           new OAuthError('access_denied', 'invalid username or password', { mayRedirect: false, detail: 'unknown user' }),
+        );
+      }
+      if (state.standing.status !== 'active') {
+        // Disabled or forgotten: the same answer as a wrong password, unchecked and unrecorded
+        // (the caller paid for one argon2 verify on the decoy, so the time says nothing either).
+        return reject(
+          new OAuthError('access_denied', 'invalid username or password', { mayRedirect: false, detail: `user ${state.standing.status}` }),
         );
       }
       {
@@ -179,6 +218,36 @@ export function decideUser(command: UserCommand, state: UserState): Decision<Use
   }
 }
 
+function decideUserAdmin(command: UserAdminCommand, state: UserState): Decision<UserEvent> {
+  if (state.status !== 'registered') {
+    return reject(new OAuthError('invalid_request', NO_SUCH_USER, { mayRedirect: false }));
+  }
+  const { sub, standing } = state;
+  const at = command.now.toISOString();
+  const forgotten = () =>
+    reject<UserEvent>(new OAuthError('invalid_request', 'the user was forgotten: their data is destroyed for good', { mayRedirect: false }));
+  switch (command.type) {
+    case 'disable_user':
+      // Disabling again keeps the first watermark; a forgotten user is refused everything already.
+      if (standing.status !== 'active') return accept();
+      return accept({
+        type: 'user.disabled',
+        schemaVersion: 1,
+        data: { sub, disabledAt: at, ...(command.reason !== undefined ? { reason: command.reason } : {}) },
+      });
+    case 'enable_user':
+      if (standing.status === 'forgotten') return forgotten();
+      if (standing.status === 'active') return accept();
+      return accept({ type: 'user.enabled', schemaVersion: 1, data: { sub, enabledAt: at } });
+    case 'set_password':
+      if (standing.status === 'forgotten' || command.sealedPasswordHash === null) return forgotten();
+      return accept({ type: 'user.password_set', schemaVersion: 1, data: { sub, sealedPasswordHash: command.sealedPasswordHash, setAt: at } });
+    case 'forget_user':
+      if (standing.status === 'forgotten') return accept();
+      return accept({ type: 'user.forgotten', schemaVersion: 1, data: { sub, forgottenAt: at } });
+  }
+}
+
 /** Whether this decision recorded the login on the user's stream (else its caller records it). */
 export function recordedLogin(decision: Decision<UserEvent>): boolean {
   return decision.events.some((event) => event.type === 'authentication.succeeded');
@@ -190,7 +259,16 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       const { sub, usernameDigest, profile } = event.data;
       const passwordHash: StoredPasswordHash =
         event.schemaVersion === 2 ? { kind: 'sealed', sealed: event.data.sealedPasswordHash } : { kind: 'plaintext', phc: event.data.passwordHash };
-      return { status: 'registered', sub, usernameDigest, passwordHash, profile, failedAttempts: 0, sourceFailures: [] };
+      return {
+        status: 'registered',
+        sub,
+        usernameDigest,
+        passwordHash,
+        profile,
+        failedAttempts: 0,
+        sourceFailures: [],
+        standing: { status: 'active' },
+      };
     }
     case 'authentication.succeeded': {
       // Resets the account-wide count and its own source's, not the others' (V1: source null).
@@ -218,6 +296,21 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
         event.schemaVersion === 2 ? { kind: 'sealed', sealed: event.data.sealedPasswordHash } : { kind: 'plaintext', phc: event.data.passwordHash };
       return { ...state, passwordHash };
     }
+    case 'user.disabled':
+      if (state.status !== 'registered') return state;
+      return { ...state, standing: { status: 'disabled', since: event.data.disabledAt, reason: event.data.reason ?? null } };
+    case 'user.enabled':
+      if (state.status !== 'registered' || state.standing.status === 'forgotten') return state;
+      return { ...state, standing: { status: 'active' } };
+    case 'user.password_set': {
+      // A new password: the throttle's counts start again (the administrator's reset unlocks).
+      if (state.status !== 'registered') return state;
+      const { lastFailureAt: _cleared, ...rest } = state;
+      return { ...rest, passwordHash: { kind: 'sealed', sealed: event.data.sealedPasswordHash }, failedAttempts: 0, sourceFailures: [] };
+    }
+    case 'user.forgotten':
+      if (state.status !== 'registered') return state;
+      return { ...state, standing: { status: 'forgotten', since: event.data.forgottenAt } };
     default: {
       const exhaustive: never = event;
       return exhaustive;

@@ -9,6 +9,7 @@ import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
 import { codeSubject, type GrantState, type IssuedCode } from '../../domain/grant/state.js';
 import { refusedByClientWatermark } from '../client-watermark.js';
+import { refusedByUserWatermark } from '../user-watermark.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
@@ -44,6 +45,10 @@ export async function redeemAuthorizationCode(
       const issuedAt = Math.floor(Date.parse(state.code.expiresAt) / 1000) - deps.minter.lifetimes.codeSeconds;
       if (await refusedByClientWatermark(deps, ctx, client.clientId, issuedAt)) {
         throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail: 'code older than the client watermark' });
+      }
+      // A code of a user disabled or forgotten since (or before an enabling) is refused the same way.
+      if (await refusedByUserWatermark(deps, ctx, { sub: codeSubject(state.code).sub, clientId: client.clientId }, issuedAt)) {
+        throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail: 'code under the user watermark' });
       }
     }
     const refresh = state.status === 'code_issued' && refreshTokenPolicy(client, state.code.scope)

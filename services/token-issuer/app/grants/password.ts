@@ -9,6 +9,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { call } from '../../../../infra/bus/typed.js';
 import type { GrantSubject } from '../../domain/grant/state.js';
 import { decideOnGrant } from '../grant-stream.js';
+import { refusedByUserWatermark } from '../user-watermark.js';
 import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
 import { grantedScope } from './scopes.js';
@@ -47,6 +48,10 @@ export async function grantPassword(
 
   const grantId = randomUUID();
   const now = deps.clock();
+  // authn refuses a disabled user's login; a disable that committed meanwhile refuses the grant here.
+  if (await refusedByUserWatermark(deps, ctx, { sub: login.sub, clientId: client.clientId }, Math.floor(now.getTime() / 1000))) {
+    throw new OAuthError('invalid_grant', 'invalid username or password', { detail: 'user under the watermark' });
+  }
   const planned = planAccessToken(deps, grantId, now);
   const authentication = { authTime: login.authTime, acr: login.acr, amr: login.amr };
   const subject: GrantSubject = { clientId: client.clientId, sub: login.sub, authentication, scope, audience };

@@ -9,6 +9,7 @@ import type { GrantSubject } from '../../domain/grant/state.js';
 import { refreshedScope, RefreshTokenReused, useOutcome, type UseRefreshTokenCommand } from '../../domain/refresh-token/refresh-token.js';
 import { grantRevokedNow } from '../access-token.js';
 import { refusedByClientWatermark } from '../client-watermark.js';
+import { refusedByUserWatermark } from '../user-watermark.js';
 import { decideOnGrant, decideOnRefreshEpoch, loadRefreshEpoch } from '../grant-stream.js';
 import { findRefreshToken, lineageBegan } from '../refresh-token-lookup.js';
 import { formatRefreshToken, idleExpiry, refreshTokenPolicy, successorSecret, type RefreshTokenParts } from '../refresh-tokens.js';
@@ -39,6 +40,8 @@ export async function refreshTokens(
   if (grant.subject.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
   // "Revoke every token of this client" (or its deletion) ends the lineages begun before it.
   if (await refusedByClientWatermark(deps, ctx, client.clientId, lineageBegan(grant))) throw invalidGrant('lineage older than the client watermark');
+  // A disabled or forgotten user's lineages end too; one begun before an enabling stays ended.
+  if (await refusedByUserWatermark(deps, ctx, grant.subject, lineageBegan(grant))) throw invalidGrant('lineage under the user watermark');
 
   const now = deps.clock();
   const successor: RefreshTokenParts = {
