@@ -3,6 +3,7 @@ import type { EventStore } from '../../infra/event-store/port.js';
 import type { RequestContext } from '../../contracts/events/metadata.js';
 import type { TenantId } from '../../contracts/tenant.js';
 import type { TextSink } from './output.js';
+import type { SecretInput } from './secret-input.js';
 
 /**
  * Where administrative commands go (DESIGN §9): to the owning service as a bus command, as the
@@ -38,4 +39,6 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: long commands (`tail`) stop and exit cleanly. */
   signal: AbortSignal;
+  /** Where passwords are read from (`--password-stdin`, or a prompt without echo); absent: none can be. */
+  secretInput?: SecretInput;
 }

@@ -5,6 +5,7 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { openLogFromEnv } from './open-log.js';
 import { runCli } from './program.js';
+import { processSecretInput } from './secret-input.js';
 
 /** `idp`: the package's bin (README, "Audit and administration"). */
 let env;
@@ -30,6 +31,7 @@ const ctx: CliContext = {
   openAdmin: async () => (await import('./admin-session.js')).openAdminSessionFromEnv(cliEnv, process.env),
   env: process.env,
   signal: stop.signal,
+  secretInput: processSecretInput(),
 };
 const code = await runCli(process.argv.slice(2), ctx);
 // Let stdout drain (a pipe into `head` may have closed it: that is not a failure of ours).

@@ -61,6 +61,8 @@ export interface InProcessOptions {
   /** Sees what the command writes as it writes it (a long-running command such as `tail`). */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
+  /** What the command reads on stdin (`--password-stdin`); stdin is never a terminal here. */
+  stdin?: string;
 }
 
 export async function runIdpInProcess(argv: string[], options: InProcessOptions): Promise<IdpRun> {
@@ -90,6 +92,13 @@ export async function runIdpInProcess(argv: string[], options: InProcessOptions)
     },
     env: options.env ?? {},
     signal: options.signal ?? new AbortController().signal,
+    secretInput: {
+      isTTY: false,
+      readAll: async () => options.stdin ?? '',
+      promptHidden: async () => {
+        throw new Error('stdin is not a terminal in runIdpInProcess');
+      },
+    },
   };
   const code = await runCli(argv, ctx);
   return { code, stdout, stderr };

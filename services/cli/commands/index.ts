@@ -3,9 +3,11 @@ import type { CliContext } from '../context.js';
 import { registerArchive } from './archive.js';
 import { registerAsOf } from './as-of.js';
 import { registerAudit } from './audit.js';
+import { registerClients } from './clients.js';
 import { registerExport } from './export.js';
 import { registerKeys } from './keys.js';
 import { registerTail } from './tail.js';
+import { registerUsers } from './users.js';
 import { registerVerify } from './verify.js';
 
 /**
@@ -14,4 +16,14 @@ import { registerVerify } from './verify.js';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const COMMAND_GROUPS: CommandGroup[] = [registerExport, registerKeys, registerAudit, registerAsOf, registerTail, registerVerify, registerArchive];
+export const COMMAND_GROUPS: CommandGroup[] = [
+  registerExport,
+  registerKeys,
+  registerAudit,
+  registerAsOf,
+  registerTail,
+  registerVerify,
+  registerArchive,
+  registerUsers,
+  registerClients,
+];
