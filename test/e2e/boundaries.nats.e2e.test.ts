@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, errors, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { natsConnectionOptions } from '../../infra/bus/nats-connection-options.js';
 import { Login } from '../../contracts/messages/authn.js';
-import { GrantTokens, IssueAuthorization } from '../../contracts/messages/token-issuer.js';
+import { GrantTokens, IssueAuthorization, ListSigningKeys, RevokeSigningKey, RotateSigningKeys } from '../../contracts/messages/token-issuer.js';
 import { NATS_IDENTITIES, type NatsIdentity } from '../../infra/bus/permissions.js';
 import { createClient } from 'redis';
 import { startDistributed, type DistributedTopology } from '../support/distributed-topology.js';
@@ -165,6 +165,32 @@ describe('NATS boundaries of a distributed deployment (generated NKeys, permissi
     const packet = JSON.stringify({ pattern: GrantTokens.subject, data: forged[GrantTokens.subject], id: randomUUID() });
     const reply = (await gateway.request(GrantTokens.subject, packet, { timeout: 20_000 })).json<{ response?: { ok: boolean } }>();
     expect(reply.response).toMatchObject({ ok: false });
+    expect(await logLastSequence()).toBe(before);
+  });
+});
+
+describe('NATS boundaries: the keyring is administered by the admin identity alone', () => {
+  it('list, rotate and revoke signing keys from any other identity are refused by the server, and nothing is appended', async () => {
+    // What a compromised gateway or backend would send, with a context that claims to be the admin.
+    const ctx = { tenant: 'default', correlationId: 'forged', causationId: null, actor: { kind: 'admin', id: 'forger' } };
+    const forged = {
+      [ListSigningKeys.subject]: { ctx },
+      [RotateSigningKeys.subject]: { ctx },
+      [RevokeSigningKey.subject]: { ctx, kid: 'any', reason: 'compromised' },
+    };
+    const before = await logLastSequence();
+    for (const identity of NATS_IDENTITIES.filter((id) => id !== 'admin')) {
+      const nc = await as(identity);
+      for (const [subject, data] of Object.entries(forged)) {
+        const packet = JSON.stringify({ pattern: subject, data, id: randomUUID() });
+        expect([identity, await publishRefusal(nc, subject, packet)]).toEqual([identity, permissionViolation('publish', subject)]);
+      }
+    }
+    // The admin identity is served.
+    const admin = await as('admin');
+    const packet = JSON.stringify({ pattern: ListSigningKeys.subject, data: forged[ListSigningKeys.subject], id: randomUUID() });
+    const reply = (await admin.request(ListSigningKeys.subject, packet, { timeout: 20_000 })).json<{ response?: { ok: boolean; value?: { keys: unknown[] } } }>();
+    expect(reply.response).toMatchObject({ ok: true, value: { keys: expect.any(Array) } });
     expect(await logLastSequence()).toBe(before);
   });
 });

@@ -124,6 +124,24 @@ describe.each([
     expect((await sign(b)).kid).toBe(replacement.kid);
   });
 
+  test('two replicas rotating at once: one next key per algorithm, the other rotation refused', async () => {
+    await until('the first next key activated', async () => ((await a.list(admin())).some((k) => k.state === 'next') ? undefined : true));
+    const outcomes = await Promise.allSettled([a.rotate(admin(), 'RS256'), b.rotate(admin(), 'RS256')]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { code: 'invalid_request' } });
+    expect((await b.list(admin())).filter((k) => k.alg === 'RS256' && k.state === 'next')).toHaveLength(1);
+  });
+
+  test('two replicas revoking the same active key at once: revoked once, one replacement, the other refused', async () => {
+    const target = (await a.list(admin())).find((k) => k.alg === 'ES256' && k.state === 'active')!;
+    const outcomes = await Promise.allSettled([a.revoke(admin(), target.kid), b.revoke(admin(), target.kid)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const keys = await a.list(admin());
+    expect(keys.filter((k) => k.alg === 'ES256' && k.state === 'active')).toHaveLength(1);
+    const events = (await stores.first.readStream(streams.keyring('default'))).events;
+    expect(events.filter((e) => e.type === 'signing_key.revoked' && (e.data as { kid: string }).kid === target.kid)).toHaveLength(1);
+  });
+
   test('a revoked key cannot be revoked again, and an unknown kid is not found; neither appends', async () => {
     const stream = streams.keyring('default');
     const length = (await stores.first.readStream(stream)).events.length;
