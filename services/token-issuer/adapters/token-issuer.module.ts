@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { TenantId } from '../../../contracts/tenant.js';
+import { JWKS_MAX_AGE_SECONDS } from '../../../contracts/messages/token-issuer.js';
 import type { Bus } from '../../../infra/bus/port.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
@@ -75,11 +76,14 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
 
   static forRoot(options: TokenIssuerModuleOptions): DynamicModule {
     const logger = options.logger.child({ service: 'token-issuer' });
-    const keyring = new Keyring(
-      options.eventStore,
-      options.signingKeySealingKey,
-      keyringPolicyFrom(options.keyActivationDelaySeconds ?? DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, options.lifetimes),
-    );
+    const activationDelay = options.keyActivationDelaySeconds ?? DEFAULT_KEY_ACTIVATION_DELAY_SECONDS;
+    if (activationDelay < JWKS_MAX_AGE_SECONDS && (options.backgroundWork ?? true)) {
+      logger.warn(
+        { activationDelaySeconds: activationDelay, jwksMaxAgeSeconds: JWKS_MAX_AGE_SECONDS },
+        'IDP_KEY_ACTIVATION_DELAY_SECONDS is below the JWKS max-age: after a rotation, relying parties may meet a kid their cached JWKS does not have yet',
+      );
+    }
+    const keyring = new Keyring(options.eventStore, options.signingKeySealingKey, keyringPolicyFrom(activationDelay, options.lifetimes));
     const runner = new ProjectionRunner(TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections, options.eventStore, options.projectionStore, logger);
     const deps: TokenIssuerDeps & { tenant: TenantId; backgroundWork: boolean } = {
       store: options.eventStore,
