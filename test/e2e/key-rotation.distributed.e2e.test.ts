@@ -17,8 +17,9 @@ describeKeyRotation('distributed, two token-issuers', async () => {
     env: { IDP_KEY_ACTIVATION_DELAY_SECONDS: String(TEST_ACTIVATION_DELAY_SECONDS) },
     user: { ...user, ...DEMO_USER_CLAIMS },
   });
+  let replica: { stop(): Promise<void> };
   try {
-    await topology.startReplica('token-issuer');
+    replica = await topology.startReplica('token-issuer');
   } catch (error) {
     await topology.stop();
     throw error;
@@ -27,6 +28,10 @@ describeKeyRotation('distributed, two token-issuers', async () => {
     issuer: topology.issuer,
     user,
     idp: (argv) => runIdp(argv, { env: { BUS_URL: topology.natsUrl, IDP_NATS_SEED: topology.secrets.nats.admin.seed, IDP_ADMIN_ACTOR: 'ops' } }),
-    stop: () => topology.stop(),
+    // The topology stops the processes it started with; a replica is its starter's to stop.
+    async stop() {
+      await replica.stop();
+      await topology.stop();
+    },
   };
 });
