@@ -29,6 +29,12 @@ export interface CheckpointedApply {
   /** Default true. */
   advance?: boolean;
   expectAtLeast?: number;
+  /**
+   * The time (epoch ms, from the event's metadata) of the event being applied. A store that
+   * collects dead entries itself (the in-memory one) uses the latest such time as its clock:
+   * what it forgets then depends on the log alone, so a rebuild and the live state agree.
+   */
+  at?: number;
 }
 
 export function checkpointOf(option: string | CheckpointedApply | undefined): CheckpointedApply | undefined {
@@ -61,6 +67,19 @@ export class CheckpointLostError extends Error {
   }
 }
 
+/** A digest of live entries, and how far the entries it covers reach in `$all`. */
+export interface DigestReport {
+  /** digestLiveEntries (digest.ts) of the live entries selected. */
+  digest: string;
+  /** How many live entries the digest covers. */
+  entries: number;
+  /**
+   * The highest position of any entry selected, live, expired or tombstone: above the
+   * projection's checkpoint, the state holds a write-through the checkpoint does not cover yet.
+   */
+  highestPosition: number;
+}
+
 export interface ProjectionStore {
   /**
    * Applies the writes of one event at `position`. With a checkpoint (a name means
@@ -74,6 +93,8 @@ export interface ProjectionStore {
   checkpoint(name: string): Promise<number>;
   /** A digest of all live (unexpired) entries: equal digests mean equal live state. */
   digest(now?: number): Promise<string>;
+  /** The digest of the live entries (at `now`) whose key `include` accepts (default all). */
+  digestOf(now: number, include?: (key: string) => boolean): Promise<DigestReport>;
   /** Drops every key and checkpoint. */
   clear(): Promise<void>;
   ping(): Promise<void>;

@@ -165,7 +165,7 @@ class ResilientProjector implements Projector {
           throw PoisonEventError.at(event, error);
         }
         try {
-          await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position });
+          await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position, at: eventTime(event) });
         } catch (error) {
           // The store refuses these writes as invalid, not for being down: they never will fit.
           if (error instanceof ProjectionWriteRejectedError) throw PoisonEventError.at(event, error);
@@ -229,4 +229,12 @@ class ResilientProjector implements Projector {
     );
     if (!this.isCaughtUp) this.rejectCaughtUp(error);
   }
+}
+
+/** The event's time (epoch ms) from its metadata, undefined if it has none: the clock of a collecting store. */
+export function eventTime(event: RecordedEvent): number | undefined {
+  const time = (event.metadata as { time?: unknown } | null | undefined)?.time;
+  if (typeof time !== 'string') return undefined;
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? ms : undefined;
 }

@@ -7,6 +7,7 @@ import {
   checkpointOf,
   ProjectionStoreUnavailableError,
   type CheckpointedApply,
+  type DigestReport,
   type ProjectionStore,
   type ProjectionWrite,
 } from './port.js';
@@ -212,20 +213,32 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   async digest(now = Date.now()): Promise<string> {
+    return (await this.digestOf(now)).digest;
+  }
+
+  /**
+   * SCAN over the namespace with the read commands only (the read-only `admin` ACL user may run
+   * it). Not one snapshot: a caller that needs one compares the checkpoint before and after, and
+   * `highestPosition` with it (idp rebuild --verify).
+   */
+  async digestOf(now: number, include: (key: string) => boolean = () => true): Promise<DigestReport> {
     // SCAN may return a key twice; the map keeps one entry per key.
     const live = new Map<string, LiveEntry>();
+    let highestPosition = 0;
     const match = `${escapeRedisGlob(this.entryPrefix)}*`;
     for await (const batch of this.client.scanIterator({ MATCH: match, COUNT: 500 })) {
-      const rows = await Promise.all(batch.map((redisKey) => this.client.hmGet(redisKey, ['v', 'x'])));
+      const rows = await unlessUnavailable(() => Promise.all(batch.map((redisKey) => this.client.hmGet(redisKey, ['v', 'x', 'p']))));
       batch.forEach((redisKey, i) => {
-        const [json, expiresAt] = rows[i] ?? [];
+        const key = redisKey.slice(this.entryPrefix.length);
+        if (!include(key)) return;
+        const [json, expiresAt, position] = rows[i] ?? [];
+        if (position != null && Number(position) > highestPosition) highestPosition = Number(position);
         if (json == null) return;
         if (expiresAt != null && Number(expiresAt) <= now) return;
-        const key = redisKey.slice(this.entryPrefix.length);
         live.set(key, { key, value: JSON.parse(json), expiresAt: expiresAt == null ? undefined : Number(expiresAt) });
       });
     }
-    return digestLiveEntries(live.values());
+    return { digest: digestLiveEntries(live.values()), entries: live.size, highestPosition };
   }
 
   async clear(): Promise<void> {

@@ -202,6 +202,43 @@ export function describeProjectionStoreContract(
       }
     });
 
+    it('collecting what expired (by the log clock here, by the wall clock in Redis) leaves the digest of the live state as it is', async () => {
+      const gc = await factory({ gcGraceMs: 0 });
+      const reference = new InMemoryProjectionStore();
+      try {
+        const now = Date.now();
+        const hour = 3_600_000;
+        // Two hours of events, one every 3.6 s: sessions of 30 minutes, a logout now and then, a write-through ahead.
+        const history = async (s: ProjectionStore) => {
+          for (let i = 1; i <= 2000; i++) {
+            const at = now - 2 * hour + i * 3_600;
+            const writes: ProjectionWrite[] = [put(`session:${i}`, { i }, at + hour / 2)];
+            if (i % 10 === 0) writes.push(del(`session:${i - 5}`));
+            if (i % 100 === 0) writes.push(put(`user:${i}`, { i }));
+            await s.apply(writes, i, { name: 'p', at });
+          }
+          await s.apply([put('session:ahead', 'through', now + hour)], 2005, { name: 'p', advance: false, at: now });
+        };
+        await history(gc.store);
+        await history(reference);
+        for (const at of [now, now + hour / 4]) expect(await gc.store.digest(at)).toBe(await reference.digest(at));
+        expect((await gc.store.digestOf(now)).entries).toBe((await reference.digestOf(now)).entries);
+      } finally {
+        await gc.cleanup();
+      }
+    });
+
+    it('reports the digest of selected keys, their live count and the highest position written, tombstones included', async () => {
+      await store.apply([put('a:1', 1), put('b:1', 2), put('a:2', 3, NOW - 1)], 3, 'p');
+      await store.apply([del('a:3')], 7, { name: 'p', advance: false });
+      const onlyA = await store.digestOf(NOW, (key) => key.startsWith('a:'));
+      expect(onlyA).toEqual({ digest: expect.stringMatching(/^[0-9a-f]{64}$/), entries: 1, highestPosition: 7 });
+      const reference = new InMemoryProjectionStore();
+      await reference.apply([put('a:1', 1)], 1);
+      expect(onlyA.digest).toBe(await reference.digest(NOW));
+      expect(await store.digestOf(NOW)).toMatchObject({ entries: 2, highestPosition: 7 });
+    });
+
     it('gives a 64-hex digest that does not depend on write order or positions', async () => {
       await store.apply([put('a', { x: 1, y: [1, 2] }), put('b', 'B', NOW + 1000)], 1);
       const first = await store.digest(NOW);

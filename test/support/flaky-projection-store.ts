@@ -1,4 +1,4 @@
-import type { CheckpointedApply, ProjectionStore, ProjectionWrite } from '../../infra/projections/port.js';
+import type { CheckpointedApply, DigestReport, ProjectionStore, ProjectionWrite } from '../../infra/projections/port.js';
 
 /**
  * Fault injection around a real projection store: while `down`, every call fails the way an
@@ -33,6 +33,10 @@ export class FlakyProjectionStore implements ProjectionStore {
   async digest(now?: number): Promise<string> {
     this.check();
     return this.inner.digest(now);
+  }
+  async digestOf(now: number, include?: (key: string) => boolean): Promise<DigestReport> {
+    this.check();
+    return this.inner.digestOf(now, include);
   }
   async clear(): Promise<void> {
     this.check();

@@ -48,10 +48,14 @@ export interface ProjectionStoreAccess {
   ca?: string;
 }
 
+/** How long after expiry (by the log's clock) the in-memory projections forget an entry; Redis's default is the same. */
+export const MEMORY_GC_GRACE_MS = 60_000;
+
 export async function openProjectionStore(url: ProjectionsUrl, access: ProjectionStoreAccess = {}): Promise<ProjectionStore> {
   switch (url.kind) {
     case 'memory':
-      return new InMemoryProjectionStore();
+      // Forgets expired entries a minute after the log's clock passed them: memory follows the live state.
+      return new InMemoryProjectionStore({ gcGraceMs: MEMORY_GC_GRACE_MS });
     case 'redis':
       return RedisProjectionStore.connect(url.url, access);
   }

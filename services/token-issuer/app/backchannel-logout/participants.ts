@@ -18,11 +18,13 @@ export async function addParticipant(
   at: { tenant: string; sessionId: string; clientId: string; position: number; time: number },
 ): Promise<void> {
   const key = participantsKey(at.tenant, at.sessionId);
-  const known = (await store.get<string[]>(key)) ?? [];
+  // Read as of the event's time, not the wall clock: a replay of the log long after builds the same set.
+  const known = (await store.get<string[]>(key, at.time)) ?? [];
   if (known.includes(at.clientId)) return;
   await store.apply([{ kind: 'put', key, value: [...known, at.clientId], expiresAt: at.time + PARTICIPANTS_TTL_MS }], at.position, {
     name: checkpoint,
     advance: false,
+    at: at.time,
   });
 }
 
