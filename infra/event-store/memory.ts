@@ -72,6 +72,11 @@ export class InMemoryEventStore implements EventStore {
     return { events: stream.map(toRecorded), version: versionAt(stream.length - 1) };
   }
 
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.log.length;
+  }
+
   async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readAfter(options.after ?? 0, options.limit);

@@ -106,6 +106,11 @@ export interface EventStore {
    * in order, each exactly once. The handler is awaited before the next event is delivered.
    */
   subscribeToAll(handler: (event: RecordedEvent) => Promise<void> | void, options?: SubscribeOptions): Subscription;
+  /**
+   * The position of the last event in `$all` (0 when empty), where the adapter knows it cheaply:
+   * what a long read shows its progress against. Optional: a reader without it shows none.
+   */
+  headPosition?(): Promise<number>;
   /** Whether the store answers (for readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ export function readOnlyView(store: EventStore): EventStore {
     readStream: (name) => store.readStream(name),
     readAll: (options) => store.readAll(options),
     subscribeToAll: (handler, options) => store.subscribeToAll(handler, options),
+    ...(store.headPosition ? { headPosition: () => store.headPosition!() } : {}),
     ping: () => store.ping(),
     close: () => store.close(),
   };

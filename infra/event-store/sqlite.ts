@@ -205,6 +205,11 @@ export class SqliteEventStore implements EventStore {
     return this.readAfter(options.after ?? 0, options.limit);
   }
 
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return (this.db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number | null }).head ?? 0;
+  }
+
   subscribeToAll(
     handler: (event: RecordedEvent) => Promise<void> | void,
     options: SubscribeOptions = {},

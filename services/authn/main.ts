@@ -5,6 +5,7 @@ import { openDataKeyStore, openEventStore, openProjectionStore, backendProjectio
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { Argon2Env, argon2From, DataKeysEnv, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { AuthnModule } from './adapters/authn.module.js';
+import { AUTHN_CHECKPOINT } from './projections/authn.projections.js';
 
 const SESSION_TTL_SECONDS = 8 * 3600;
 
@@ -31,6 +32,7 @@ await runBackendService({
   config,
   eventStore,
   projectionStore,
+  projectionCheckpoints: [AUTHN_CHECKPOINT],
   ...(dataKeys.ping ? { extraChecks: { dataKeys: () => dataKeys.ping!() } } : {}),
   closeables: [dataKeys],
   logger,

@@ -4,6 +4,7 @@ import { openEventStore, openProjectionStore, backendProjectionAccess } from '..
 import { runBackendService } from '../shared/adapters/run-service.js';
 import { parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { ClientRegistryModule } from './adapters/client-registry.module.js';
+import { CLIENT_REGISTRY_CHECKPOINT } from './projections/client-by-id.js';
 
 const config = parseEnv(ServiceEnv, process.env, 'client-registry');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'client-registry' });
@@ -18,6 +19,7 @@ await runBackendService({
   config,
   eventStore,
   projectionStore,
+  projectionCheckpoints: [CLIENT_REGISTRY_CHECKPOINT],
   logger,
   nats,
 });

@@ -12,12 +12,14 @@ import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
 import { checkFollowers } from '../../infra/followers/registry.js';
+import { settledDigest, type LiveDigest } from '../../infra/projections/live-digest.js';
 import { createGatewayHttpApp } from '../gateway/adapters/gateway-http-app.js';
 import { HealthEndpoints } from '../shared/adapters/health-server.js';
 import { openProjectionStore } from '../shared/adapters/open-adapters.js';
 import type { EmbeddedConfig } from './config.js';
 import { seedDemo, type DemoInfo } from './demo-seed.js';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.js';
+import { inNamespace, PROJECTIONS } from './projection-catalogue.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -61,6 +63,15 @@ export async function startEmbeddedServer(config: EmbeddedConfig, logger: Logger
         followers: () => checkFollowers(config.followerMaxLagMs),
       },
       logger,
+      // One store holds every namespace here: each digest takes its key families.
+      async (now) => {
+        const digests: LiveDigest[] = [];
+        for (const namespace of PROJECTIONS) {
+          const include = (key: string) => inNamespace(namespace, key);
+          digests.push(await settledDigest(projectionStore, { name: namespace.service, checkpoints: namespace.checkpoints, include }, now));
+        }
+        return digests;
+      },
     );
     const gateway = await createGatewayHttpApp(
       {

@@ -8,6 +8,8 @@ import { NatsBus } from '../../infra/bus/nats.js';
 import { sealKeyFromSeed } from '../shared/integrity/seal-key.js';
 import { backchannelLogoutPolicyFrom, lifetimesFrom, logSealPolicyFrom, TokenIssuerEnv } from './adapters/token-issuer-env.js';
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
+import { TOKEN_ISSUER_CHECKPOINT } from './projections/token-issuer.projections.js';
+import { BACKCHANNEL_LOGOUT_CHECKPOINT } from './app/backchannel-logout/sender.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
@@ -45,6 +47,7 @@ await runBackendService({
   config,
   eventStore,
   projectionStore,
+  projectionCheckpoints: [TOKEN_ISSUER_CHECKPOINT, BACKCHANNEL_LOGOUT_CHECKPOINT],
   closeables: [bus, clientWatermarks, userWatermarks],
   logger,
   nats,

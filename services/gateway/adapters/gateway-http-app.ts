@@ -35,7 +35,7 @@ const CORS_PATHS = new Set(['/.well-known/openid-configuration', '/jwks', '/toke
 export async function createGatewayHttpApp(
   options: GatewayOptions & { demoCallback?: boolean },
   health: HealthEndpoints,
-  publicHealthPaths: string[] = ['/healthz', '/readyz', '/metrics'],
+  publicHealthPaths: string[] = ['/healthz', '/readyz', '/metrics', '/projections/digest'],
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(options),
@@ -76,10 +76,18 @@ export async function createGatewayHttpApp(
     httpRequests.inc({ method: request.method, route: routeOf(request), status: String(reply.statusCode) });
   });
   for (const path of publicHealthPaths) {
-    fastify.get(path, async (_request: FastifyRequest, reply: FastifyReply) => {
-      await health.handle('GET', path, (status, type, body) => {
-        reply.status(status).header('Content-Type', type).header('Cache-Control', 'no-store').send(body);
-      });
+    fastify.get(path, async (request: FastifyRequest, reply: FastifyReply) => {
+      const forwarded = request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined;
+      const handled = await health.handle(
+        'GET',
+        path,
+        (status, type, body) => {
+          reply.status(status).header('Content-Type', type).header('Cache-Control', 'no-store').send(body);
+        },
+        // The TCP peer, not request.ip: a trusted proxy's forwarded address must not pass as this host.
+        { query: (request.url ?? '').split('?')[1] ?? '', peer: request.socket.remoteAddress, forwarded },
+      );
+      if (!handled) reply.status(404).header('Content-Type', 'application/json').send('{"error":"not_found"}');
       return reply;
     });
   }

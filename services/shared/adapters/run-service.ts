@@ -8,6 +8,7 @@ import type { EventStore } from '../../../infra/event-store/port.js';
 import { EventRelay } from '../../../infra/event-relay/relay.js';
 import { checkFollowers } from '../../../infra/followers/registry.js';
 import { PinoNestLogger } from '../../../infra/log/nest-logger.js';
+import { settledDigest } from '../../../infra/projections/live-digest.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
 import { exitGracefullyOnSignal } from './graceful-shutdown.js';
 import { HealthEndpoints, type ReadinessCheck } from './health-server.js';
@@ -20,6 +21,11 @@ export interface BackendService {
   config: z.infer<typeof ServiceEnv> & Partial<z.infer<typeof KekEnv>>;
   eventStore: EventStore;
   projectionStore: ProjectionStore;
+  /**
+   * The checkpoints that write the service's projection namespace (its projector's first): the
+   * live digest on HEALTH_PORT (/projections/digest) is settled when they agree.
+   */
+  projectionCheckpoints: readonly string[];
   extraChecks?: Record<string, ReadinessCheck>;
   /** Closed last, after the service stopped taking requests. */
   closeables?: Array<{ close(): Promise<void> }>;
@@ -57,6 +63,7 @@ export async function runBackendService(service: BackendService): Promise<void> 
       ...service.extraChecks,
     },
     logger,
+    async (now) => [await settledDigest(service.projectionStore, { name: service.name, checkpoints: service.projectionCheckpoints }, now)],
   );
   const healthServer = await health.listen(config.HEALTH_PORT, config.HEALTH_HOST);
   await app.listen();
