@@ -30,6 +30,11 @@ export interface IdpUnderTest {
   natsAs?(identity: NatsIdentity): NatsConnectionOptions;
   /** Set when started with one: registration then needs it (and may register `password` clients). */
   initialAccessToken?: string;
+  /**
+   * How `idp` reaches this deployment: the environment that points it at the log (and, distributed,
+   * at Redis as the admin user), and what `rebuild --verify` needs besides to find the live state.
+   */
+  idp?: { env: Record<string, string>; verifyArgs: string[] };
 }
 
 export type StartIdp = (options: {
@@ -72,6 +77,7 @@ export const startEmbeddedIdp: StartIdp = async ({ user, env: given, initialAcce
     issuer: process.issuer,
     logs: process.logs,
     watchLog: () => watchSqliteLog(path.join(process.dataDir, 'idp.db')),
+    idp: { env: { EVENT_STORE_URL: `sqlite:${path.join(process.dataDir, 'idp.db')}`, IDP_DATA_DIR: process.dataDir }, verifyArgs: ['--server', process.issuer] },
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
     async stop() {
       await process.stop();
@@ -101,6 +107,16 @@ const startDistributedIdpWith = async (
     natsUrl: topology.natsUrl,
     topology,
     natsAs: topology.natsAs,
+    idp: {
+      env: {
+        EVENT_STORE_URL: topology.eventStoreUrl,
+        IDP_NATS_SEED: topology.secrets.nats.admin.seed,
+        PROJECTIONS_URL: topology.redisUrl,
+        // An open Redis (not secured) knows only the default user: no credentials then.
+        ...(secured ? { IDP_REDIS_PASSWORD: topology.secrets.redis.admin } : {}),
+      },
+      verifyArgs: [],
+    },
     ...(initialAccessToken !== undefined ? { initialAccessToken } : {}),
   };
 };

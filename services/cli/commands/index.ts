@@ -6,6 +6,7 @@ import { registerAudit } from './audit.js';
 import { registerClients } from './clients.js';
 import { registerExport } from './export.js';
 import { registerKeys } from './keys.js';
+import { registerRebuild } from './rebuild.js';
 import { registerTail } from './tail.js';
 import { registerUsers } from './users.js';
 import { registerVerify } from './verify.js';
@@ -26,4 +27,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerArchive,
   registerUsers,
   registerClients,
+  registerRebuild,
 ];

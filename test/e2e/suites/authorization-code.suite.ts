@@ -17,6 +17,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Browser, hiddenRid, type AuthorizeResult } from '../../support/browser.js';
 import type { IdpUnderTest, StartIdp } from '../../support/idp-under-test.js';
+import { describeRebuildVerify } from './rebuild-verify.suite.js';
 
 /**
  * The authorization code flow (RFC 6749 §4.1, OIDC Core §3.1, RFC 7636), end to end against an
@@ -647,5 +648,7 @@ describe(`authorization code flow (${topology} IdP over HTTP)`, () => {
   describeUserClaims(() => server, { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS });
   describeOidcRequestParameters(() => server, { username: USERNAME, password: PASSWORD, claims: E2E_USER_CLAIMS });
   hooks.afterFlows?.(() => server);
+  // Last: after every flow, the log rebuilds the live state exactly.
+  describeRebuildVerify(() => server);
 });
 }
