@@ -72,6 +72,16 @@ export class InMemoryEventStore implements EventStore {
     return { events: stream.map(toRecorded), version: versionAt(stream.length - 1) };
   }
 
+  async readAllOfTypes(types: readonly string[], options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    const wanted = new Set(types);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const events: RecordedEvent[] = [];
+    for (let i = Math.max(0, Math.floor(options.after ?? 0)); i < this.log.length && events.length < limit; i++) {
+      if (wanted.has(this.log[i]!.type)) events.push(toRecorded(this.log[i]!));
+    }
+    return events;
+  }
+
   async headPosition(): Promise<number> {
     this.assertOpen();
     return this.log.length;

@@ -111,6 +111,12 @@ export interface EventStore {
    * what a long read shows its progress against. Optional: a reader without it shows none.
    */
   headPosition?(): Promise<number>;
+  /**
+   * Like readAll, but only events of these types (the positions of the others are skipped):
+   * where the adapter can leave the others unread and undecoded (SQLite). A replay of a few
+   * projections reads the fraction of the log they look at. Optional.
+   */
+  readAllOfTypes?(types: readonly string[], options?: { after?: number; limit?: number }): Promise<RecordedEvent[]>;
   /** Whether the store answers (for readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

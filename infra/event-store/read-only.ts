@@ -14,6 +14,7 @@ export function readOnlyView(store: EventStore): EventStore {
     readAll: (options) => store.readAll(options),
     subscribeToAll: (handler, options) => store.subscribeToAll(handler, options),
     ...(store.headPosition ? { headPosition: () => store.headPosition!() } : {}),
+    ...(store.readAllOfTypes ? { readAllOfTypes: (types, options) => store.readAllOfTypes!(types, options) } : {}),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -75,6 +75,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insertStmt;
   private readonly streamStmt;
   private readonly afterStmt;
+  private readonly typedStmts = new Map<string, Database.Statement<[number, string, number], EventRow>>();
   private readonly appendTx;
 
   private constructor(
@@ -203,6 +204,32 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readAfter(options.after ?? 0, options.limit);
+  }
+
+  async readAllOfTypes(types: readonly string[], options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const after = options.after ?? 0;
+    if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+    const key = JSON.stringify(types);
+    let statement = this.typedStmts.get(key);
+    if (statement === undefined) {
+      // The type list travels as one JSON parameter: one prepared statement per list, no SQL built from values.
+      statement = this.db.prepare<[number, string, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
+      );
+      this.typedStmts.set(key, statement);
+    }
+    const rows = statement.all(after, key, options.limit ?? -1);
+    const events: RecordedEvent[] = [];
+    for (const row of rows) {
+      try {
+        events.push(toRecorded(row));
+      } catch (error) {
+        if (events.length > 0) return events;
+        throw new UndecodableEventError(row.position, row.stream_name, error);
+      }
+    }
+    return events;
   }
 
   async headPosition(): Promise<number> {

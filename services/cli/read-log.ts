@@ -7,6 +7,8 @@ export interface ReadLogOptions {
   upTo?: number;
   /** Events per `readAll` page; default 1000. */
   pageSize?: number;
+  /** Only events of these types, read through the store's readAllOfTypes (which leaves the others undecoded). */
+  types?: readonly string[];
 }
 
 /**
@@ -17,8 +19,10 @@ export async function* readLog(store: EventStore, options: ReadLogOptions = {}):
   const pageSize = options.pageSize ?? 1000;
   const upTo = options.upTo ?? Number.POSITIVE_INFINITY;
   let after = options.after ?? 0;
+  const types = options.types;
+  if (types !== undefined && store.readAllOfTypes === undefined) throw new Error('this store cannot read by type');
   for (;;) {
-    const page = await store.readAll({ after, limit: pageSize });
+    const page = types === undefined ? await store.readAll({ after, limit: pageSize }) : await store.readAllOfTypes!(types, { after, limit: pageSize });
     if (page.length === 0) return;
     for (const event of page) {
       if (event.position <= after) throw new Error(`readAll after ${after} returned position ${event.position}`);

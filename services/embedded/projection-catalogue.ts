@@ -26,7 +26,12 @@ export interface ProjectionNamespace {
   checkpoints: readonly string[];
   /** The first segment (before ':') of every key the namespace holds. */
   keyFamilies: readonly string[];
+  /** Every event type that writes the namespace: a replay may leave the others unread. */
+  types: ReadonlySet<string>;
 }
+
+/** The events the back-channel sender notes a session's clients from. */
+const PARTICIPANT_TYPES = ['authorization_code.issued', 'implicit.granted'];
 
 export const PROJECTIONS: readonly ProjectionNamespace[] = [
   {
@@ -35,6 +40,7 @@ export const PROJECTIONS: readonly ProjectionNamespace[] = [
     project: authnProjections,
     checkpoints: [AUTHN_CHECKPOINT],
     keyFamilies: ['user-by-username', 'user', 'session', 'consent'],
+    types: authnProjections.types,
   },
   {
     service: 'client-registry',
@@ -42,6 +48,7 @@ export const PROJECTIONS: readonly ProjectionNamespace[] = [
     project: clientRegistryProjections,
     checkpoints: [CLIENT_REGISTRY_CHECKPOINT],
     keyFamilies: ['client', 'client-registration', 'client-secret', 'client-watermark'],
+    types: clientRegistryProjections.types,
   },
   {
     service: 'token-issuer',
@@ -49,6 +56,7 @@ export const PROJECTIONS: readonly ProjectionNamespace[] = [
     project: tokenIssuerProjections,
     checkpoints: [TOKEN_ISSUER_CHECKPOINT, BACKCHANNEL_LOGOUT_CHECKPOINT],
     keyFamilies: ['grant-revoked', 'client-watermark', 'session-clients'],
+    types: new Set([...tokenIssuerProjections.types, ...PARTICIPANT_TYPES]),
   },
 ];
 
@@ -90,9 +98,19 @@ export class ProjectionReplay {
 
   private readonly tenant: string | undefined;
 
+  /** Every event type that writes one of the replayed namespaces: events of other types change nothing. */
+  get types(): ReadonlySet<string> {
+    return new Set(this.namespaces.flatMap((n) => [...n.types]));
+  }
+
   async apply(event: RecordedEvent): Promise<void> {
     const at = eventTime(event);
     for (const namespace of this.namespaces) {
+      if (!namespace.types.has(event.type)) {
+        // No writes: only the checkpoint moves (and the collecting clock), as the projector's would.
+        await this.store.apply([], event.position, { name: namespace.checkpoint, at });
+        continue;
+      }
       const writes = namespace.project(event);
       for (const write of writes) {
         if (!inNamespace(namespace, write.key)) throw new Error(`projection ${namespace.service} wrote "${write.key}", outside its key families`);
@@ -100,7 +118,7 @@ export class ProjectionReplay {
       await this.store.apply(writes, event.position, { name: namespace.checkpoint, at });
     }
     if (!this.participants) return;
-    if (event.type === 'authorization_code.issued' || event.type === 'implicit.granted') {
+    if (PARTICIPANT_TYPES.includes(event.type)) {
       const data = event.data as { sessionId: string; clientId: string };
       const meta = EventMetadata.parse(event.metadata);
       if (this.tenant === undefined || meta.tenant === this.tenant) {

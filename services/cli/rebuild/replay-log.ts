@@ -13,9 +13,9 @@ export interface ReplayTarget {
 
 export interface RebuiltProjection {
   projection: string;
-  /** The last position replayed into it. */
+  /** The position of the log the rebuilt state stands for. */
   position: number;
-  /** Events read from the log up to that position. */
+  /** Events of the log up to that position that write this projection (the others change nothing). */
   events: number;
   /** Live entries at `now`. */
   entries: number;
@@ -29,7 +29,8 @@ const PAGE_SIZE = 5_000;
  * Replays `$all` once into a fresh in-memory store (the embedded mode's, collecting what expires,
  * so that memory follows the live state and not the length of the log), and takes each target's
  * digest when the replay reaches its position: one pass for every projection, whatever their
- * positions.
+ * positions. A store that can read by type and knows its head (SQLite) hands over only the
+ * events the projections read; the positions of the others are skipped, not decoded.
  */
 export async function replayLog(
   store: EventStore,
@@ -40,26 +41,31 @@ export async function replayLog(
   const replay = new ProjectionReplay(projections, { services: targets.map((t) => t.namespace.service), tenant: options.tenant });
   const pending = [...targets].sort((a, b) => (a.upTo ?? Infinity) - (b.upTo ?? Infinity));
   const last = pending[pending.length - 1]?.upTo;
-  const head = last ?? (await store.headPosition?.());
+  const head = await store.headPosition?.();
+  const byType = head !== undefined && store.readAllOfTypes !== undefined;
   const results = new Map<string, RebuiltProjection>();
-  let events = 0;
+  const counts = new Map<string, number>(targets.map((t) => [t.namespace.service, 0]));
   let position = 0;
   const finish = async (target: ReplayTarget) => {
     const include = (key: string) => inNamespace(target.namespace, key);
     const { digest, entries } = await projections.digestOf(options.now, include);
-    results.set(target.namespace.service, { projection: target.namespace.service, position, events, entries, digest });
+    // Read by type, the last event read is not the end of the log: the head is (as far as the target asks).
+    const reached = byType ? Math.min(target.upTo ?? head!, head!) : position;
+    const service = target.namespace.service;
+    results.set(service, { projection: service, position: reached, events: counts.get(service)!, entries, digest });
   };
-  for await (const event of readLog(store, { upTo: last, pageSize: PAGE_SIZE })) {
+  let read = 0;
+  for await (const event of readLog(store, { upTo: last, pageSize: PAGE_SIZE, ...(byType ? { types: [...replay.types] } : {}) })) {
     while (pending[0]?.upTo !== undefined && event.position > pending[0].upTo) await finish(pending.shift()!);
     await replay.apply(event);
-    events++;
+    for (const target of pending) if (target.namespace.types.has(event.type)) counts.set(target.namespace.service, counts.get(target.namespace.service)! + 1);
     position = event.position;
-    if ((events & 0x3ff) === 0) {
-      options.progress.update(position, head);
+    if ((++read & 0x3ff) === 0) {
+      options.progress.update(position, last ?? head);
       if (options.signal?.aborted) throw new Error('interrupted');
     }
   }
   for (const target of pending) await finish(target);
-  options.progress.update(position, head);
+  options.progress.update(last ?? head ?? position, last ?? head);
   return targets.map((t) => results.get(t.namespace.service)!);
 }

@@ -3,7 +3,8 @@ import { EventMetadata } from '../../../contracts/events/metadata.js';
 import type { RecordedEvent } from '../../../infra/event-store/port.js';
 import type { ProjectionWrite } from '../../../infra/projections/port.js';
 
-export type Projection = (event: RecordedEvent) => ProjectionWrite[];
+/** A projection, and the event types it reads (any other event gives no writes): what a rebuild must read. */
+export type Projection = ((event: RecordedEvent) => ProjectionWrite[]) & { readonly types: ReadonlySet<string> };
 
 /**
  * Builds a projection over the events of one schema union: events of other types are ignored,
@@ -15,13 +16,15 @@ export function projection<E extends { type: string }>(
   writes: (event: E, meta: EventMetadata, recorded: RecordedEvent) => ProjectionWrite[],
 ): Projection {
   const known = new Set<string>(types);
-  return (recorded) => {
+  const project = (recorded: RecordedEvent): ProjectionWrite[] => {
     if (!known.has(recorded.type)) return [];
     const event = schema.parse({ type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data });
     return writes(event, EventMetadata.parse(recorded.metadata), recorded);
   };
+  return Object.assign(project, { types: known });
 }
 
 export function combine(...projections: Projection[]): Projection {
-  return (event) => projections.flatMap((p) => p(event));
+  const project = (event: RecordedEvent): ProjectionWrite[] => projections.flatMap((p) => p(event));
+  return Object.assign(project, { types: new Set(projections.flatMap((p) => [...p.types])) });
 }
