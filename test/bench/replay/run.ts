@@ -10,7 +10,7 @@ import { FLOWS_PER_1000 } from './traffic-mix.js';
  * `npm run bench:replay [-- --events N] [--keep] [--profile]`: writes a realistic log of N events
  * (default 1,000,000; traffic-mix.ts) into SQLite, then measures, each as its own process:
  * - `idp rebuild` (the real bin): events/s and peak RSS (VmHWM of /proc/<pid>/status);
- * - the integrity walk of every hash chain (LogVerifier, what `idp verify` runs), events/s and RSS.
+ * - `idp verify` (every hash chain and seal), events/s and RSS.
  * `--profile` runs the rebuild once more under `node --cpu-prof` and prints the top functions.
  * Results go to stdout; bench/RESULTS.md records them.
  */
@@ -23,7 +23,6 @@ const events = Number(option('--events') ?? 1_000_000);
 const dir = option('--dir') ?? join(tmpdir(), 'idp-bench-replay');
 const file = join(dir, `idp-${events}.db`);
 const IDP = fileURLToPath(new URL('../../../services/cli/main.js', import.meta.url));
-const VERIFY = fileURLToPath(new URL('./verify-main.js', import.meta.url));
 const PROFILE_SUMMARY = fileURLToPath(new URL('../profile-summary.js', import.meta.url));
 
 interface Measured {
@@ -76,8 +75,8 @@ const rebuild = await measure(IDP, ['rebuild', '--json'], env);
 if (rebuild.code !== 0) throw new Error(`idp rebuild exited ${rebuild.code}: ${rebuild.stderr}`);
 const rows = JSON.parse(rebuild.stdout) as Array<{ projection: string; events: number; entries: number }>;
 const replayed = rows[0]!.events;
-const verify = await measure(VERIFY, [file], {});
-if (verify.code !== 0) throw new Error(`verify exited ${verify.code}: ${verify.stdout} ${verify.stderr}`);
+const verify = await measure(IDP, ['verify', '--json'], env);
+if (verify.code !== 0) throw new Error(`idp verify exited ${verify.code}: ${verify.stdout.slice(0, 2000)} ${verify.stderr}`);
 const verified = JSON.parse(verify.stdout) as { eventsChecked: number; streamsChecked: number };
 
 const result = {
