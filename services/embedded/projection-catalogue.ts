@@ -39,7 +39,7 @@ export const PROJECTIONS: readonly ProjectionNamespace[] = [
     checkpoint: AUTHN_CHECKPOINT,
     project: authnProjections,
     checkpoints: [AUTHN_CHECKPOINT],
-    keyFamilies: ['user-by-username', 'user', 'session', 'consent'],
+    keyFamilies: ['user-by-username', 'user', 'session', 'consent', 'user-last-login', 'user-watermark'],
     types: authnProjections.types,
   },
   {
@@ -55,7 +55,7 @@ export const PROJECTIONS: readonly ProjectionNamespace[] = [
     checkpoint: TOKEN_ISSUER_CHECKPOINT,
     project: tokenIssuerProjections,
     checkpoints: [TOKEN_ISSUER_CHECKPOINT, BACKCHANNEL_LOGOUT_CHECKPOINT],
-    keyFamilies: ['grant-revoked', 'client-watermark', 'session-clients'],
+    keyFamilies: ['grant-revoked', 'client-watermark', 'user-watermark', 'session-clients'],
     types: new Set([...tokenIssuerProjections.types, ...PARTICIPANT_TYPES]),
   },
 ];
