@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLog } from './generate-log.js';
@@ -30,8 +30,13 @@ interface Measured {
   stdout: string;
   stderr: string;
   seconds: number;
+  /** User + system CPU time of the process (its last sample): what a busy machine does not inflate. */
+  cpuSeconds: number;
   peakRssMb: number;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
 
 /** Runs a node script, sampling its VmHWM (peak resident set) until it exits. */
 function measure(script: string, scriptArgs: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Measured> {
@@ -41,12 +46,17 @@ function measure(script: string, scriptArgs: string[], env: Record<string, strin
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
+    let cpuTicks = 0;
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const sample = () => {
       try {
         const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (match) peakKb = Math.max(peakKb, Number(match[1]));
+        // Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
       } catch {
         // gone
       }
@@ -55,7 +65,14 @@ function measure(script: string, scriptArgs: string[], env: Record<string, strin
     child.once('error', reject);
     child.once('exit', (code) => {
       clearInterval(timer);
-      resolve({ code, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: Math.round(peakKb / 1024) });
+      resolve({
+        code,
+        stdout,
+        stderr,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        cpuSeconds: cpuTicks / TICKS_PER_SECOND,
+        peakRssMb: Math.round(peakKb / 1024),
+      });
     });
   });
 }
@@ -73,8 +90,9 @@ const env = { EVENT_STORE_URL: `sqlite:${file}` };
 
 const rebuild = await measure(IDP, ['rebuild', '--json'], env);
 if (rebuild.code !== 0) throw new Error(`idp rebuild exited ${rebuild.code}: ${rebuild.stderr}`);
-const rows = JSON.parse(rebuild.stdout) as Array<{ projection: string; events: number; entries: number }>;
-const replayed = rows[0]!.events;
+const rows = JSON.parse(rebuild.stdout) as Array<{ projection: string; position: number; events: number; entries: number }>;
+// A fresh SQLite file numbers its events 1..N: the head position is the size of the log.
+const replayed = rows[0]!.position;
 const verify = await measure(IDP, ['verify', '--json'], env);
 if (verify.code !== 0) throw new Error(`idp verify exited ${verify.code}: ${verify.stdout.slice(0, 2000)} ${verify.stderr}`);
 const verified = JSON.parse(verify.stdout) as { eventsChecked: number; streamsChecked: number };
@@ -82,6 +100,7 @@ const verified = JSON.parse(verify.stdout) as { eventsChecked: number; streamsCh
 const result = {
   date: new Date().toISOString(),
   node: process.version,
+  loadAverage: loadavg().map((n) => Number(n.toFixed(1))),
   events: replayed,
   sqliteBytes: bytes,
   bytesPerEvent: Math.round(bytes / replayed),
@@ -89,12 +108,17 @@ const result = {
   rebuild: {
     seconds: Number(rebuild.seconds.toFixed(2)),
     eventsPerSecond: Math.round(replayed / rebuild.seconds),
+    cpuSeconds: rebuild.cpuSeconds,
+    eventsPerCpuSecond: Math.round(replayed / rebuild.cpuSeconds),
     peakRssMb: rebuild.peakRssMb,
     liveEntries: Object.fromEntries(rows.map((r) => [r.projection, r.entries])),
+    eventsRead: Object.fromEntries(rows.map((r) => [r.projection, r.events])),
   },
   verify: {
     seconds: Number(verify.seconds.toFixed(2)),
     eventsPerSecond: Math.round(verified.eventsChecked / verify.seconds),
+    cpuSeconds: verify.cpuSeconds,
+    eventsPerCpuSecond: Math.round(verified.eventsChecked / verify.cpuSeconds),
     peakRssMb: verify.peakRssMb,
     streams: verified.streamsChecked,
   },

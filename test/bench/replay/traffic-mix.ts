@@ -6,8 +6,9 @@
  *
  * Events per flow (the same types, versions and shapes the services write):
  * - registration: username.claimed, user.registered (2);
- * - login: authentication.succeeded, session.started (2), plus consent.granted the first time a
- *   user meets a client (about one login in seven here);
+ * - login: authentication.succeeded, session.started (2); consent.granted comes the first time a
+ *   user meets a client, at a code (most codes here: thousands of users and 150 relying parties
+ *   rarely meet twice);
  * - code: authorization_code.issued, authorization_code.redeemed, tokens.issued (3), under a
  *   live session (a login just before, or single sign-on);
  * - failed login: authentication.failed (1);
