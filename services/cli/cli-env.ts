@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { TenantId } from '../../contracts/tenant.js';
 import { BusUrl, EventStoreUrl } from '../../infra/config/adapter-urls.js';
-import { parseKek } from '../../infra/crypto/kek.js';
+import { OptionalKek } from '../shared/adapters/service-config.js';
 import { NatsCredentialsEnv } from '../../infra/bus/nats-connection-options.js';
 
 /**
@@ -20,18 +20,7 @@ export const CliEnv = z.object({
   IDP_DATA_DIR: z.string().default('./data'),
   IDP_TENANT: TenantId.default('default'),
   /** The KEK as the server has it (base64url); unset: the file `<IDP_DATA_DIR>/kek`, which must exist. */
-  IDP_KEK: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === '') return undefined;
-      try {
-        return parseKek(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  IDP_KEK: OptionalKek,
   /** Who the events of an administrative command name as their actor (`admin:<id>`); default the login name. */
   IDP_ADMIN_ACTOR: z
     .string()

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ProfileClaims } from '../../contracts/profile-claims.js';
 import { TenantId } from '../../contracts/tenant.js';
-import { parseKek } from '../../infra/crypto/kek.js';
 import { BusUrl, EventStoreUrl, ProjectionsUrl } from '../../infra/config/adapter-urls.js';
-import { Argon2Env, argon2From, FollowerMaxLagMs } from '../shared/adapters/service-config.js';
+import { Argon2Env, argon2From, FollowerMaxLagMs, OptionalKek } from '../shared/adapters/service-config.js';
 import { RegistrationRateEnv } from '../gateway/app/registration-rate-limit.js';
 import { TrustProxyEnv } from '../gateway/app/trusted-proxies.js';
 import { backchannelLogoutPolicyFrom, lifetimesFrom, logSealPolicyFrom, TokenIssuerEnv } from '../token-issuer/adapters/token-issuer-env.js';
@@ -31,18 +30,7 @@ const EmbeddedEnv = z
       .refine((bus) => bus.kind === 'inproc', { message: 'the embedded mode runs its services on BUS_URL=inproc:' }),
     PROJECTIONS_URL: z.string().default('memory:').pipe(ProjectionsUrl),
     IDP_DATA_DIR: z.string().default('./data'),
-    IDP_KEK: z
-      .string()
-      .optional()
-      .transform((value, ctx) => {
-        if (value === undefined || value === '') return undefined;
-        try {
-          return parseKek(value);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
+    IDP_KEK: OptionalKek,
     IDP_TENANT: TenantId.default('default'),
     IDP_DEMO: z.enum(['on', 'off']).default('on'),
     IDP_DEMO_USERNAME: z.string().min(1).default('demo'),

@@ -15,6 +15,13 @@ export const Kek = z.string().transform((value, ctx) => {
   }
 });
 
+/** IDP_KEK where it may be absent (the embedded mode and `idp` then read the KEK file); '' counts as unset. */
+export const OptionalKek = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(Kek.optional());
+
 /**
  * Readiness fails when a log follower (projector, relay) is further behind the log than this:
  * the age of the oldest event it has not applied yet (README, "When a follower's target fails").
