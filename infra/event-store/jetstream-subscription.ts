@@ -34,6 +34,11 @@ export class ConsumerSubscription implements Subscription {
   private readonly finished: Promise<void>;
 
   constructor(
+    /**
+     * The stream's last sequence now. Read before the consumer is made: once a message at or past
+     * it was handled, everything that existed at the start was, since the consumer is ordered.
+     */
+    private readonly lastSequence: () => Promise<number>,
     private readonly openConsumer: () => Promise<Consumer>,
     private readonly decode: (message: LogMessage) => RecordedEvent[],
     private readonly handler: (event: RecordedEvent) => Promise<void> | void,
@@ -53,11 +58,21 @@ export class ConsumerSubscription implements Subscription {
   private async run(): Promise<void> {
     let consumer: Consumer | undefined;
     try {
+      // Caught up once the message at the stream's last sequence of now is handled. Not the
+      // consumer's `num_pending` at creation: nats-server may count a message more than it
+      // delivers when one is stored while the consumer is made, and the subscription would then
+      // never say it caught up.
+      const target = await this.lastSequence();
       consumer = await this.openConsumer();
-      // Messages that existed when the consumer was created; once they are handled, we caught up.
-      let toCatchUp = (await consumer.info(true)).num_pending;
+      let caughtUp = false;
+      const reached = (sequence: number) => {
+        if (caughtUp || sequence < target) return;
+        caughtUp = true;
+        this.options.onCaughtUp?.();
+      };
       if (this.stopped) return;
-      if (toCatchUp === 0) this.options.onCaughtUp?.();
+      // Starting past the target (the subscription begins after the log's last event): caught up.
+      reached((await consumer.info(true)).delivered.stream_seq);
       this.messages = await consumer.consume({ max_messages: PULL_BATCH });
       // stop() may have come while consume() was starting, before there was anything to close.
       if (this.stopped) return;
@@ -74,7 +89,7 @@ export class ConsumerSubscription implements Subscription {
           await this.handler(event);
         }
         if (this.stopped) return;
-        if (--toCatchUp === 0) this.options.onCaughtUp?.();
+        reached(message.seq);
       }
       if (!this.stopped) throw lost.reason ?? new Error('the JetStream consumer behind a subscription ended');
     } catch (error) {

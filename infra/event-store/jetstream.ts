@@ -291,6 +291,7 @@ export class JetStreamEventStore implements EventStore {
     const after = options.after ?? 0;
     checkReadRange(after, undefined);
     const subscription = new ConsumerSubscription(
+      async () => (await this.jsm.streams.info(this.streamName)).state.last_seq,
       () => this.orderedConsumer(`${this.subjectPrefix}.>`, firstSequenceAfter(after)),
       (message) => this.decode(message).filter((event) => event.position > after),
       handler,

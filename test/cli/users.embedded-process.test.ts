@@ -62,7 +62,7 @@ describe('idp user / idp client, the bin on the SQLite file of an embedded serve
 
   it('the running server sees `idp user disable` within a second: introspection inactive, userinfo 401, refresh invalid_grant, no login', async () => {
     const user = await newUser();
-    const tokens = await passwordGrant(server.issuer, app, user.username, user.password);
+    const tokens = await firstGrant(user);
     expect(await introspectionActive(server.issuer, app, tokens.access_token)).toBe(true);
     expect(await introspectionActive(server.issuer, app, tokens.refresh_token!)).toBe(true);
     expect(await userinfoStatus(server.issuer, tokens.access_token)).toBe(200);
@@ -87,7 +87,7 @@ describe('idp user / idp client, the bin on the SQLite file of an embedded serve
 
   it('with the server stopped the commands work alone, and after a restart their effect holds', async () => {
     const user = await newUser();
-    const tokens = await passwordGrant(server.issuer, app, user.username, user.password);
+    const tokens = await firstGrant(user);
     // The client credentials token of a second later than the previous test's watermark.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const { access_token: machineToken } = await clientCredentials(server.issuer, machine, 'orders:read');
@@ -115,6 +115,23 @@ describe('idp user / idp client, the bin on the SQLite file of an embedded serve
     expect(await introspectionActive(server.issuer, app, fresh.access_token)).toBe(true);
     expect(await introspectionActive(server.issuer, app, tokens.access_token)).toBe(false);
   }, 180_000);
+
+  /**
+   * The user `idp user create` just appended reaches the running server's projections within a
+   * second (it polls the log): the first login waits for that, as a login right after `enable` does.
+   */
+  async function firstGrant(user: { username: string; password: string }) {
+    let tokens: Awaited<ReturnType<typeof passwordGrant>> | undefined;
+    await takesEffect(
+      async () => {
+        tokens = await passwordGrant(server.issuer, app, user.username, user.password).catch(() => undefined);
+        return tokens !== undefined;
+      },
+      'the first login of a user created by idp',
+      10_000,
+    );
+    return tokens!;
+  }
 
   /** A login right after `enable` waits for the server to follow, and for the watermark's second to pass. */
   async function takesEffectGrant(user: { username: string; password: string }) {
