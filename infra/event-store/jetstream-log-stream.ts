@@ -25,6 +25,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import type { Logger } from '../log/logger.js';
+import { oldSchemeFilter } from './jetstream-subjects.js';
 
 /** nats-server's StreamMaxReplicas. */
 export const MAX_REPLICAS = 5;
@@ -163,4 +164,20 @@ function hint(error: unknown): string {
     return '. The cluster has fewer JetStream servers (or less storage) than the replicas need: lower ?replicas= or add servers.';
   }
   return '';
+}
+
+/**
+ * A log that still holds subjects of the older scheme `<prefix>.<token>` would be read only in
+ * part (its streams look empty): refuse it, saying how to move on (README, "Distributed mode").
+ */
+export async function refuseOldSubjectScheme(jsm: JetStreamManager, streamName: string, subjectPrefix: string): Promise<void> {
+  const filter = oldSchemeFilter(subjectPrefix);
+  const info = await jsm.streams.info(streamName, { subjects_filter: filter });
+  const old = Object.keys(info.state.subjects ?? {});
+  if (old.length === 0) return;
+  throw new Error(
+    `JetStream stream ${streamName} holds ${old.length} event stream(s) under the old subject scheme ${filter} ` +
+      `(e.g. ${old[0]}); this version writes ${subjectPrefix}.<aggregate>.<stream>. Export the log and import it into a ` +
+      `fresh stream, or start with a fresh one (README, "Log subjects, and moving an older log").`,
+  );
 }

@@ -6,7 +6,7 @@
  * jetstream-log-stream.ts) holds every event stream. Event stream `name` is the subject
  * `<prefix>.<aggregate>.<token>` (jetstream-subjects.ts): `grant-t-42` is `idp.log.grant.grant-t-42`,
  * `consent-t-u1.web:app` is `idp.log.consent.consent-t-u1%2Eweb%3Aapp`. A log written with the
- * older scheme `<prefix>.<token>` is refused at start (see `refuseOldSubjectScheme`).
+ * older scheme `<prefix>.<token>` is refused at start (see `refuseOldSubjectScheme` in jetstream-log-stream.ts).
  *
  * One append is one message. NATS 2.9 has no atomic batch publish, so all events of an append go
  * into a single message, a JSON array, which JetStream stores whole or not at all. The message
@@ -67,11 +67,11 @@ import {
 } from './port.js';
 import { checkReadRange, versionMatches } from './expectations.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { ensureLogStream } from './jetstream-log-stream.js';
+import { ensureLogStream, refuseOldSubjectScheme } from './jetstream-log-stream.js';
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
 import { ConnectionDroppedError, ConnectionState } from './nats-connection-state.js';
 import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
-import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, oldSchemeFilter, streamNameOfSubject } from './jetstream-subjects.js';
+import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, streamNameOfSubject } from './jetstream-subjects.js';
 import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
 
@@ -408,22 +408,6 @@ export class JetStreamEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
   }
-}
-
-/**
- * A log that still holds subjects of the older scheme `<prefix>.<token>` would be read only in
- * part (its streams look empty): refuse it, saying how to move on (README, "Distributed mode").
- */
-async function refuseOldSubjectScheme(jsm: JetStreamManager, streamName: string, subjectPrefix: string): Promise<void> {
-  const filter = oldSchemeFilter(subjectPrefix);
-  const info = await jsm.streams.info(streamName, { subjects_filter: filter });
-  const old = Object.keys(info.state.subjects ?? {});
-  if (old.length === 0) return;
-  throw new Error(
-    `JetStream stream ${streamName} holds ${old.length} event stream(s) under the old subject scheme ${filter} ` +
-      `(e.g. ${old[0]}); this version writes ${subjectPrefix}.<aggregate>.<stream>. Export the log and import it into a ` +
-      `fresh stream, or start with a fresh one (README, "Log subjects, and moving an older log").`,
-  );
 }
 
 /** Position of the first event after `after` lives in this message or a later one. */
