@@ -37,6 +37,40 @@ export const LogCheckpointSealedV1 = eventSchema(
   }),
 );
 
-export const LogEvent = z.discriminatedUnion('type', [LogCheckpointSealedV1]);
+/**
+ * The beginning of the log was archived (`idp archive`, README "Verify and archive"): the ended
+ * business that the seal at `sealPosition` covers (every event of it at or before
+ * `upToPosition`, that seal's position) was moved into an archive file and deleted from the
+ * log, in the same SQLite transaction that appends this event. Every other event up to
+ * `upToPosition` stays (users, clients, the keyring, consents, seals, and whatever still lives).
+ *
+ * From here on the log can be checked without what was archived: the running hash starts from
+ * the seal's statement, and what stayed before the cut is held to `kept` (its count and its
+ * digest, services/shared/integrity/archive-digest.ts), so a kept event deleted later is caught.
+ * This event is itself in the running hash, so the next seal vouches for it.
+ */
+const SubsetDigest = z.object({ events: z.number().int().nonnegative(), digest: Sha256Hex });
+
+export const LogArchivedV1 = eventSchema(
+  'log.archived',
+  1,
+  z.object({
+    /** The `$all` position of the seal that vouches for the cut. */
+    sealPosition: z.number().int().positive(),
+    /** That seal's `upToPosition`: nothing after it was archived. */
+    upToPosition: z.number().int().positive(),
+    /** Business that ended before this time was archived (the command's clock). */
+    endedBefore: IsoTime,
+    /** What was moved out: its events in position order, and its streams by aggregate. */
+    archived: SubsetDigest.extend({ streams: z.record(z.string(), z.number().int().nonnegative()) }),
+    /** What stayed at or before `upToPosition`, in position order. */
+    kept: SubsetDigest,
+    /** SHA-256 (hex) of the archive file as written. */
+    fileSha256: Sha256Hex,
+  }),
+);
+
+export const LogEvent = z.discriminatedUnion('type', [LogCheckpointSealedV1, LogArchivedV1]);
 export type LogEvent = z.infer<typeof LogEvent>;
 export type LogCheckpointSealed = z.infer<typeof LogCheckpointSealedV1>['data'];
+export type LogArchived = z.infer<typeof LogArchivedV1>['data'];

@@ -221,6 +221,15 @@ export const PUBLISHED_DATA: PublishedDataAllowList = {
     publicKey: true,
     signature: true,
   },
+  // Digests of what was kept and archived are checked against the log, like the running hashes.
+  'log.archived@1': {
+    sealPosition: true,
+    upToPosition: true,
+    endedBefore: true,
+    archived: { events: true, digest: false, streams: true },
+    kept: { events: true, digest: false },
+    fileSha256: true,
+  },
 };
 
 /** What the live stream carries of one event: `data` (projected), or nothing (`undefined`). */

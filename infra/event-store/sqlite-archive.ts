@@ -1,78 +1,52 @@
-import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { PRIVATE_FILE_MODE } from '../files/private-files.js';
+import type Database from 'better-sqlite3';
 
 /**
- * Cuts the beginning of a SQLite log off into an archive file (README, "Verify and archive"):
- * every event at or before `upToPosition` is written to `archiveFile` as one JSON line each
- * (the stored record whole: position, stream, index, type, version, data, metadata, hash), the
- * file is fsynced, and only then are those rows deleted, in the same write transaction, so
- * the archive and the cut are one step: no event is ever in neither. The archive file must not
- * exist yet (it is created 0600). Positions are never reused (AUTOINCREMENT), so the remaining
- * log keeps its positions.
+ * The deletion half of `idp archive` on a SQLite log (README, "Verify and archive"). It runs
+ * inside the write transaction that appends the `log.archived` event
+ * (`SqliteEventStore.appendWith`), so the cut and its record are one commit: the log is never
+ * cut without saying so, nor says so uncut.
+ *
+ * Before deleting it checks, under the write lock, that the rows it is about to delete are still
+ * exactly the ones the archive file holds (their count and digest in position order) and that
+ * none of their streams has grown past the cut since the plan was made; otherwise it throws and
+ * the transaction, the append with it, rolls back.
  */
-export interface ArchiveCut {
-  /** Events moved into the archive file. */
-  archived: number;
-  /** SHA-256 (hex) of the archive file as written. */
-  sha256: string;
+export interface ArchiveCutPlan {
+  /** Nothing after this `$all` position is deleted. */
+  upToPosition: number;
+  /** The streams to delete whole. */
+  streams: Iterable<string>;
+  /**
+   * Given the hashes of the rows about to be deleted, in position order: throws (an
+   * ArchiveChangedError) unless they are what the archive file holds.
+   */
+  checkRows: (rows: Iterable<{ hash: string }>) => void;
 }
 
-interface Row {
-  position: number;
-  stream_name: string;
-  stream_index: number;
-  type: string;
-  schema_version: number;
-  data: string | null;
-  metadata: string | null;
-  hash: string;
+export class ArchiveChangedError extends Error {
+  override readonly name = 'ArchiveChangedError';
 }
 
-export function cutSqliteLog(logFile: string, upToPosition: number, archiveFile: string, header: Record<string, unknown>): ArchiveCut {
-  const db = new Database(logFile, { fileMustExist: true });
+export function deleteArchivedStreams(db: Database.Database, plan: ArchiveCutPlan): void {
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS archive_cut_streams (name TEXT PRIMARY KEY) WITHOUT ROWID');
   try {
-    db.pragma('busy_timeout = 5000');
-    db.pragma('synchronous = FULL');
-    const fd = openSync(archiveFile, 'wx', PRIVATE_FILE_MODE);
-    const digest = createHash('sha256');
-    const write = (line: string) => {
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
-      digest.update(bytes);
-      writeSync(fd, bytes);
-    };
-    let archived = 0;
+    db.exec('DELETE FROM archive_cut_streams');
+    const insert = db.prepare<[string]>('INSERT OR IGNORE INTO archive_cut_streams (name) VALUES (?)');
+    for (const name of plan.streams) insert.run(name);
+
+    const grown = db
+      .prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM events WHERE position > ? AND stream_name IN (SELECT name FROM archive_cut_streams)')
+      .get(plan.upToPosition)!.n;
+    if (grown > 0) throw new ArchiveChangedError(`${grown} events were appended after position ${plan.upToPosition} to streams planned for the archive; plan again`);
+
+    const rows = db.prepare<[], { hash: string }>('SELECT hash FROM events WHERE stream_name IN (SELECT name FROM archive_cut_streams) ORDER BY position').iterate();
     try {
-      db.transaction(() => {
-        write(JSON.stringify({ ...header, kind: 'idp-log-archive', upToPosition }));
-        const rows = db.prepare<[number], Row>('SELECT * FROM events WHERE position <= ? ORDER BY position').iterate(upToPosition);
-        for (const row of rows) {
-          write(
-            JSON.stringify({
-              position: row.position,
-              streamName: row.stream_name,
-              streamIndex: row.stream_index,
-              type: row.type,
-              schemaVersion: row.schema_version,
-              data: row.data === null ? undefined : JSON.parse(row.data),
-              metadata: row.metadata === null ? undefined : JSON.parse(row.metadata),
-              hash: row.hash,
-            }),
-          );
-          archived++;
-        }
-        fsyncSync(fd);
-        db.prepare('DELETE FROM events WHERE position <= ?').run(upToPosition);
-      }).immediate();
-    } catch (error) {
-      closeSync(fd);
-      unlinkSync(archiveFile);
-      throw error;
+      plan.checkRows(rows);
+    } finally {
+      rows.return?.(); // a check that stopped early must not leave the statement open
     }
-    closeSync(fd);
-    return { archived, sha256: digest.digest('hex') };
+    db.exec('DELETE FROM events WHERE stream_name IN (SELECT name FROM archive_cut_streams)');
   } finally {
-    db.close();
+    db.exec('DELETE FROM archive_cut_streams');
   }
 }

@@ -94,9 +94,10 @@ export class SqliteEventStore implements EventStore {
     this.afterStmt = db.prepare<[number, number], EventRow>(
       'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
     );
-    this.appendTx = db.transaction((streamName: string, rows: EventRow[], expected: ExpectedVersion) => {
+    this.appendTx = db.transaction((streamName: string, rows: EventRow[], expected: ExpectedVersion, alsoInTransaction?: (db: Database.Database) => void) => {
       const actual = this.currentVersion(streamName);
       if (!versionMatches(expected, actual)) throw new WrongExpectedVersionError(streamName, expected, actual);
+      alsoInTransaction?.(db);
       const next = actual === null ? 0 : Number(actual) + 1;
       return rows.map((row, i): EventRow => {
         const streamIndex = next + i;
@@ -160,6 +161,21 @@ export class SqliteEventStore implements EventStore {
   }
 
   async append(streamName: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    return this.appendWith(streamName, events, expected);
+  }
+
+  /**
+   * `append`, with `alsoInTransaction` run inside the same write transaction after the version
+   * check and before the insert: both commit, or neither (`idp archive` records its cut this way,
+   * infra/event-store/sqlite-archive.ts). If it throws, nothing is written and the error is the
+   * append's.
+   */
+  async appendWith(
+    streamName: string,
+    events: NewEvent[],
+    expected: ExpectedVersion,
+    alsoInTransaction?: (db: Database.Database) => void,
+  ): Promise<AppendResult> {
     this.assertOpen();
     if (this.readOnly) throw new Error('this event store was opened read-only');
     if (events.length === 0) throw new RangeError('append needs at least one event');
@@ -179,7 +195,7 @@ export class SqliteEventStore implements EventStore {
 
     let stored: EventRow[];
     try {
-      stored = this.appendTx.immediate(streamName, rows, expected);
+      stored = this.appendTx.immediate(streamName, rows, expected, alsoInTransaction);
     } catch (error) {
       // The version check runs inside the write lock, so this only fires if some writer skipped it.
       if (isUniqueViolation(error)) {

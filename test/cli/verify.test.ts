@@ -16,7 +16,7 @@ import { runIdp, runIdpInProcess } from '../support/cli.js';
 import { consentStream, ctxFor, grantConsent, writeLog } from '../support/hash-chain.js';
 import { startNats, type TestServer } from '../support/servers.js';
 
-/** `idp verify` on memory (in process) and JetStream (the bin), and `idp archive` on SQLite. */
+/** `idp verify` on memory (in process) and JetStream (the bin); `idp archive` is test/cli/archive.test.ts. */
 const logger = pino({ level: 'silent' });
 const key = sealKeyFromSeed(randomBytes(32));
 
@@ -90,79 +90,5 @@ describe('idp verify, JetStream log (the bin)', () => {
     const run = await runIdp(['verify', '--anchor', join(dir, 'log-anchor.json')], { env: { EVENT_STORE_URL: nats.url } });
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain('the anchor is of tenant acme, IDP_TENANT is default');
-  });
-});
-
-describe('idp archive, SQLite log (the bin)', () => {
-  let dir: string;
-  let file: string;
-  let anchorFile: string;
-  let seals: RecordedEvent[];
-  const env = () => ({ EVENT_STORE_URL: `sqlite:${file}`, IDP_TENANT: 'acme' });
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'idp-archive-'));
-    file = join(dir, 'idp.db');
-    anchorFile = join(dir, 'log-anchor.json');
-    const store = SqliteEventStore.open(file);
-    await writeLog(store);
-    seals = [await seal(store)];
-    await grantMore(store);
-    await grantConsent(store, consentStream('acme', 'alice'), ['address'], ctxFor('acme'));
-    seals.push(await seal(store));
-    await grantMore(store);
-    await grantConsent(store, consentStream('acme', 'alice'), ['offline_access'], ctxFor('acme'));
-    seals.push(await seal(store, anchorFile));
-    await store.close();
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('refuses what is not a seal (exit 3), an archive file that exists (exit 2), and another store (exit 2)', async () => {
-    const notSeal = await runIdp(['archive', '--before-seal', String(seals[1]!.position - 1), '--out', join(dir, 'a.jsonl')], { env: env() });
-    expect(notSeal.code).toBe(EXIT.notFound);
-    expect(notSeal.stderr).toContain('no seal of tenant acme at position');
-    const exists = await runIdp(['archive', '--before-seal', String(seals[1]!.position), '--out', file], { env: env() });
-    expect(exists.code).toBe(EXIT.usage);
-    const nats = await runIdp(['archive', '--before-seal', '1', '--out', join(dir, 'b.jsonl')], { env: { EVENT_STORE_URL: 'nats://127.0.0.1:1' } });
-    expect(nats.code).toBe(EXIT.usage);
-    expect(nats.stderr).toContain('SQLite logs only');
-  });
-
-  it('cuts the log before a seal into a 0600 archive file, and idp verify (with the anchor) still passes', async () => {
-    const cutAt = seals[1]!;
-    const upTo = (cutAt.data as { upToPosition: number }).upToPosition;
-    const out = join(dir, 'archive-1.jsonl');
-    const run = await runIdp(['archive', '--before-seal', String(cutAt.position), '--out', out, '--json'], { env: env() });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(EXIT.ok);
-    const summary = JSON.parse(run.stdout) as { archived: number; upToPosition: number; sha256: string; continuingStreams: Record<string, number> };
-    expect(summary).toMatchObject({ upToPosition: upTo, continuingStreams: { consent: 1, log: 1 } });
-
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { position?: number; kind?: string });
-    expect(lines[0]).toMatchObject({ kind: 'idp-log-archive', tenant: 'acme', sealPosition: cutAt.position, upToPosition: upTo });
-    expect(lines.slice(1).map((l) => l.position)).toEqual([...Array(summary.archived).keys()].map((i) => i + 1));
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-    const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT MIN(position) AS first FROM events').get()).toEqual({ first: upTo + 1 });
-    db.close();
-
-    const verify = await runIdp(['verify', '--json', '--anchor', anchorFile], { env: env() });
-    const report = JSON.parse(verify.stdout) as VerifyRunReport;
-    expect(report.failures).toEqual([]);
-    expect(verify.code).toBe(EXIT.ok);
-    expect(report.seals).toMatchObject({ archiveCut: { upToPosition: upTo }, sealsChecked: 2, anchor: { reached: true } });
-  });
-
-  it('after the cut, a dropped event is still caught', async () => {
-    const copy = join(dir, 'copy.db');
-    const db = new Database(file, { readonly: true });
-    await db.backup(copy);
-    db.close();
-    const tampered = new Database(copy);
-    const { first } = tampered.prepare('SELECT MIN(position) AS first FROM events WHERE type != ?').get('log.checkpoint_sealed') as { first: number };
-    tampered.prepare('DELETE FROM events WHERE position = ?').run(first);
-    tampered.close();
-    const run = await runIdp(['verify', '--json'], { env: { EVENT_STORE_URL: `sqlite:${copy}`, IDP_TENANT: 'acme' } });
-    expect(run.code).toBe(EXIT.failed);
-    expect((JSON.parse(run.stdout) as VerifyRunReport).failures.map((f) => f.reason)).toContain('seal_running_hash_mismatch');
   });
 });

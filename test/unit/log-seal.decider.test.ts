@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LogCheckpointSealed, LogEvent } from '../../contracts/events/log.js';
+import type { LogArchived, LogCheckpointSealed, LogEvent } from '../../contracts/events/log.js';
 import { RUNNING_HASH_GENESIS, nextRunningHash } from '../../services/shared/integrity/running-hash.js';
 import { keyIdOf, sealKeyFromSeed, sealSignatureValid, signSeal } from '../../services/shared/integrity/seal-key.js';
 import { logSealDecider } from '../../services/token-issuer/domain/log-seal/log-seal.js';
@@ -35,6 +35,42 @@ describe('log seal decider', () => {
   it('a seal chained to another head than the stream\'s (built on stale state) writes nothing', () => {
     spec(logSealDecider).given([sealed(first)]).when({ type: 'seal_log', seal: seal(20, 19, null) }).then([]);
     spec(logSealDecider).given([]).when({ type: 'seal_log', seal: second }).then([]);
+  });
+});
+
+describe('log seal decider: archive records', () => {
+  const first = seal(10, 10, null);
+  const second = seal(20, 19, { upToPosition: 10, runningHash: h(10) });
+  const archive = (sealPosition: number, upToPosition: number): LogArchived => ({
+    sealPosition,
+    upToPosition,
+    endedBefore: '2026-11-30T07:00:00.000Z',
+    archived: { events: 3, digest: h(1), streams: { grant: 2 } },
+    kept: { events: 7, digest: h(2) },
+    fileSha256: h(3),
+  });
+  const archived = (data: LogArchived): LogEvent => ({ type: 'log.archived', schemaVersion: 1, data });
+
+  it('records a cut the stream is sealed that far for, standing after its position', () => {
+    spec(logSealDecider).given([sealed(first), sealed(second)]).when({ type: 'record_archive', archive: archive(11, 10) }).then([archived(archive(11, 10))]);
+    spec(logSealDecider).given([sealed(first), sealed(second)]).when({ type: 'record_archive', archive: archive(21, 20) }).then([archived(archive(21, 20))]);
+  });
+
+  it('refuses a cut beyond the last seal, on an unsealed stream, or a seal not after what it covers', () => {
+    spec(logSealDecider).given([]).when({ type: 'record_archive', archive: archive(11, 10) }).then([], { error: 'invalid_request' });
+    spec(logSealDecider).given([sealed(first)]).when({ type: 'record_archive', archive: archive(21, 20) }).then([], { error: 'invalid_request' });
+    spec(logSealDecider).given([sealed(first)]).when({ type: 'record_archive', archive: archive(10, 10) }).then([], { error: 'invalid_request' });
+  });
+
+  it('cuts only go forward: not at or before the last cut', () => {
+    const given = [sealed(first), sealed(second), archived(archive(21, 20))];
+    spec(logSealDecider).given(given).when({ type: 'record_archive', archive: archive(21, 20) }).then([], { error: 'invalid_request' });
+    spec(logSealDecider).given(given).when({ type: 'record_archive', archive: archive(11, 10) }).then([], { error: 'invalid_request' });
+  });
+
+  it('a record does not move the seal chain on', () => {
+    const third = seal(30, 29, { upToPosition: 20, runningHash: h(20) });
+    spec(logSealDecider).given([sealed(first), sealed(second), archived(archive(21, 20))]).when({ type: 'seal_log', seal: third }).then([sealed(third)]);
   });
 });
 

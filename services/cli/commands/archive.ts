@@ -1,26 +1,34 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { LogCheckpointSealedV1 } from '../../../contracts/events/log.js';
-import { parseStreamName, streams } from '../../../contracts/streams.js';
+import { existsSync, unlinkSync } from 'node:fs';
+import { LogEvent } from '../../../contracts/events/log.js';
+import { OAuthError } from '../../../contracts/oauth-error.js';
+import { streams } from '../../../contracts/streams.js';
 import { EventStoreUrl } from '../../../infra/config/adapter-urls.js';
-import { cutSqliteLog } from '../../../infra/event-store/sqlite-archive.js';
+import type { EventStore } from '../../../infra/event-store/port.js';
+import { ArchiveChangedError, deleteArchivedStreams } from '../../../infra/event-store/sqlite-archive.js';
+import { SqliteEventStore } from '../../../infra/event-store/sqlite.js';
+import { handleCommand } from '../../shared/app/command-handler.js';
+import { SubsetDigest } from '../../shared/integrity/archive-digest.js';
+import { logSealDecider } from '../../token-issuer/domain/log-seal/log-seal.js';
+import { adminRequestContext } from '../admin-session.js';
+import { planArchive, writeArchiveFile } from '../archive/archive-plan.js';
+import { parseCliEnv } from '../cli-env.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { verifyLogAndSeals } from '../integrity/verify-run.js';
 import { printJson, renderRecord } from '../output.js';
-import { readLog } from '../read-log.js';
 
 /**
- * `idp archive --before-seal POSITION --out FILE` (SQLite logs): moves every event the seal at
- * POSITION covers into FILE (raw records, JSON lines) and deletes them from the log, so that
- * the log starts right after that seal's position. `idp verify` then starts from the seal's
- * running hash (the seal itself stays, signed) and takes up the streams that continue from
- * before the cut. Refused on a log that does not verify, or at a position that is not a seal.
+ * `idp archive --before-seal POSITION --out FILE` (SQLite logs): moves the business that has
+ * ended and that the seal at POSITION covers (archive/ended-business.ts) into FILE and deletes it
+ * from the log, recording the cut as a `log.archived` event in the same transaction. Users,
+ * clients, the keyring, consents and whatever still lives stay, so the server runs on as before,
+ * and `idp verify` checks what stayed against the record. Refused on a log that does not verify.
  */
 export function registerArchive(program: Command, ctx: CliContext): void {
   program
     .command('archive')
-    .description('cut the log before a seal: move the events it covers into an archive file (SQLite logs; stop the server first)')
+    .description('move ended business (expired grants, ended sessions, old logins, done logouts) before a seal into an archive file (SQLite logs)')
     .requiredOption('--before-seal <position>', 'the $all position of a log.checkpoint_sealed event (idp export --type log.checkpoint_sealed)')
     .requiredOption('--out <file>', 'the archive file to create (JSON lines: a header, then every archived record whole)')
     .option('--json', 'print the summary as JSON')
@@ -32,70 +40,73 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         throw new CliError(EXIT.usage, 'idp archive cuts SQLite logs only (EVENT_STORE_URL=sqlite:…); JetStream and KurrentDB keep their own retention');
       }
       if (existsSync(options.out)) throw new CliError(EXIT.usage, `${options.out} exists already; the archive file must be new`);
+      if (!existsSync(url.data.path)) throw new CliError(EXIT.notFound, `no log at ${url.data.path} (EVENT_STORE_URL)`);
+      const actor = parseCliEnv(ctx.env).IDP_ADMIN_ACTOR;
 
-      const store = await ctx.openLog();
-      let plan: { upToPosition: number; runningHash: string; eventCount: number; sealEventHash: string; continuing: Map<string, number>; archived: number };
+      const store = SqliteEventStore.open(url.data.path);
+      let fileWritten = false;
       try {
-        const [seal] = await store.readAll({ after: sealPosition - 1, limit: 1 });
-        if (!seal || seal.position !== sealPosition || seal.type !== LogCheckpointSealedV1.shape.type.value || seal.streamName !== streams.log(ctx.tenant)) {
-          throw new CliError(EXIT.notFound, `no seal of tenant ${ctx.tenant} at position ${sealPosition} (idp export --type log.checkpoint_sealed lists them)`);
-        }
-        const statement = LogCheckpointSealedV1.shape.data.parse(seal.data);
         // Never archive what does not verify: the cut would hide the evidence.
         const report = await verifyLogAndSeals(store, { tenant: ctx.tenant });
         if (!report.ok) throw new CliError(EXIT.failed, `the log does not verify (broken at position ${report.firstBrokenPosition}); run idp verify, archive nothing`);
-        // The remaining log must begin with this seal: no other seal of the tenant between what it covers and itself.
-        const { events: seals } = await store.readStream(streams.log(ctx.tenant));
-        const between = seals.filter((s) => s.position > statement.upToPosition && s.position < sealPosition);
-        if (between.length > 0) {
-          throw new CliError(EXIT.usage, `the seal at ${between[0]!.position} stands between position ${statement.upToPosition} and this seal; archive before that seal, or a later one`);
+        const plan = await planArchive(store, { tenant: ctx.tenant, sealPosition, endedBefore: ctx.now() });
+        const written = await writeArchiveFile(store, plan, options.out, ctx.now());
+        fileWritten = true;
+        const archive = { sealPosition, upToPosition: plan.upToPosition, endedBefore: plan.endedBefore.toISOString(), ...written };
+
+        const cutting: EventStore = withCutOnAppend(store, (db) =>
+          deleteArchivedStreams(db, {
+            upToPosition: plan.upToPosition,
+            streams: plan.streams.keys(),
+            checkRows: (rows) => {
+              const found = new SubsetDigest('archived');
+              for (const row of rows) found.add(row);
+              const { events, digest } = found.value();
+              if (events !== archive.archived.events || digest !== archive.archived.digest) {
+                throw new ArchiveChangedError(`the log holds ${events} events of the planned streams, the archive file ${archive.archived.events} (or other ones); run idp archive again`);
+              }
+            },
+          }),
+        );
+        const handled = await handleCommand(
+          { store: cutting, service: 'token-issuer', clock: ctx.now },
+          { streamName: streams.log(ctx.tenant), decider: logSealDecider, schema: LogEvent, command: { type: 'record_archive', archive }, ctx: adminRequestContext(ctx.tenant, actor), maxAttempts: 3 },
+        ).catch((error: unknown) => {
+          if (error instanceof ArchiveChangedError) throw new CliError(EXIT.refused, error.message);
+          throw error;
+        });
+        if (handled.decision.rejection) throw new CliError(EXIT.refused, (handled.decision.rejection as OAuthError).description ?? 'refused');
+        fileWritten = false; // the file is the archive now: keep it whatever follows
+        const recorded = handled.appended[0]!;
+        const summary = { ...archive, file: options.out, recordedAt: recorded.position };
+        if (options.json) {
+          printJson(ctx.stdout, summary);
+          return;
         }
-        const before = new Set<string>();
-        const continuing = new Map<string, number>();
-        let archived = 0;
-        for await (const event of readLog(store)) {
-          if (event.position <= statement.upToPosition) {
-            before.add(event.streamName);
-            archived++;
-          } else if (before.has(event.streamName)) {
-            before.delete(event.streamName);
-            const aggregate = parseStreamName(event.streamName)?.aggregate ?? '?';
-            continuing.set(aggregate, (continuing.get(aggregate) ?? 0) + 1);
-          }
-        }
-        plan = { upToPosition: statement.upToPosition, runningHash: statement.runningHash, eventCount: statement.eventCount, sealEventHash: seal.hash, continuing, archived };
+        const byAggregate = Object.entries(archive.archived.streams).map(([aggregate, n]) => `${aggregate} ${n}`).join(', ');
+        ctx.stdout.write(
+          renderRecord([
+            ['archived', `${archive.archived.events} events of ${byAggregate === '' ? 'no streams' : byAggregate}, ended before ${archive.endedBefore}`],
+            ['into', `${options.out} (sha256 ${archive.fileSha256})`],
+            ['kept', `${archive.kept.events} events up to position ${plan.upToPosition} (users, clients, keys, consents, seals, what still lives)`],
+            ['recorded', `log.archived at position ${recorded.position}, vouched for by the next seal`],
+          ]),
+        );
       } finally {
+        if (fileWritten && existsSync(options.out)) unlinkSync(options.out);
         await store.close();
       }
-
-      const cut = cutSqliteLog(url.data.path, plan.upToPosition, options.out, {
-        tenant: ctx.tenant,
-        sealPosition,
-        sealEventHash: plan.sealEventHash,
-        runningHash: plan.runningHash,
-        eventCount: plan.eventCount,
-        archivedAt: ctx.now().toISOString(),
-      });
-      const summary = {
-        archived: cut.archived,
-        upToPosition: plan.upToPosition,
-        sealPosition,
-        file: options.out,
-        sha256: cut.sha256,
-        continuingStreams: Object.fromEntries([...plan.continuing].sort()),
-      };
-      if (options.json) {
-        printJson(ctx.stdout, summary);
-        return;
-      }
-      const continuing = [...plan.continuing].sort().map(([aggregate, n]) => `${aggregate} ${n}`).join(', ');
-      ctx.stdout.write(
-        renderRecord([
-          ['archived', `${cut.archived} events, positions up to ${plan.upToPosition}`],
-          ['into', `${options.out} (sha256 ${cut.sha256})`],
-          ['the log starts', `after position ${plan.upToPosition}, vouched for by the seal at ${sealPosition}`],
-          ['continuing streams', continuing === '' ? 'none' : `${continuing} (their earlier events are in the archive only)`],
-        ]),
-      );
     });
+}
+
+/** The store, with `alsoInTransaction` run inside the write transaction of its appends. */
+function withCutOnAppend(store: SqliteEventStore, alsoInTransaction: Parameters<SqliteEventStore['appendWith']>[3]): EventStore {
+  return {
+    append: (streamName, events, expected) => store.appendWith(streamName, events, expected, alsoInTransaction),
+    readStream: (streamName) => store.readStream(streamName),
+    readAll: (options) => store.readAll(options),
+    subscribeToAll: (handler, options) => store.subscribeToAll(handler, options),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
 }

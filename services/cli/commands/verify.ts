@@ -54,7 +54,10 @@ function humanReport(report: VerifyRunReport): string {
       : 'none yet (the sealer writes one every IDP_LOG_SEAL_INTERVAL)'],
     ['not sealed yet', `${seals.eventsAfterLastSeal} event${seals.eventsAfterLastSeal === 1 ? '' : 's'} after the last seal's position`],
   ];
-  if (seals.archiveCut) entries.push(['archived', `events up to position ${seals.archiveCut.upToPosition} (${seals.archiveCut.eventCount} events), vouched for by the first seal`]);
+  if (seals.archiveCut) {
+    const cut = seals.archiveCut;
+    entries.push(['archived', `ended business up to position ${cut.upToPosition} (log.archived at ${cut.recordPosition}); ${cut.keptEvents} events kept before the cut, held to its digest`]);
+  }
   entries.push(['anchor', seals.anchor
     ? seals.anchor.reached ? `the log reaches the anchored seal at position ${seals.anchor.sealPosition}` : `the anchored seal at position ${seals.anchor.sealPosition} is missing`
     : 'not given (--anchor FILE also catches a log cut short)']);

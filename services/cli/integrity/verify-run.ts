@@ -1,9 +1,8 @@
-import { LogCheckpointSealedV1 } from '../../../contracts/events/log.js';
+import { LogArchivedV1, LogCheckpointSealedV1 } from '../../../contracts/events/log.js';
 import { streams } from '../../../contracts/streams.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { LogAnchor } from '../../shared/integrity/anchor.js';
-import type { RunningHashState } from '../../shared/integrity/running-hash.js';
-import { SealVerifier, type SealReport } from '../../shared/integrity/seal-verifier.js';
+import { SealVerifier, type ArchiveCut, type SealReport } from '../../shared/integrity/seal-verifier.js';
 import { LogVerifier } from '../../shared/integrity/verify-log.js';
 import { readLog } from '../read-log.js';
 
@@ -39,11 +38,12 @@ export async function verifyLogAndSeals(
   store: EventStore,
   options: { tenant: string; anchor?: LogAnchor | undefined; onProgress?: (eventsChecked: number, position: number) => void },
 ): Promise<VerifyRunReport> {
-  const archiveCut = await findArchiveCut(store, options.tenant);
-  const chains = new LogVerifier({ startsAfterCut: archiveCut !== undefined });
+  const found = await findArchiveCut(store, options.tenant);
+  const archiveCut = found && 'cut' in found ? found.cut : undefined;
+  const chains = new LogVerifier();
   const seals = new SealVerifier({ anchor: options.anchor, archiveCut });
   let count = 0;
-  for await (const event of readLog(store, archiveCut ? { after: 0 } : {})) {
+  for await (const event of readLog(store)) {
     chains.feed(event);
     seals.feed(event);
     if (++count % 1000 === 0) options.onProgress?.(count, event.position);
@@ -51,11 +51,13 @@ export async function verifyLogAndSeals(
   options.onProgress?.(count, chains.progress().position);
   const chainReport = chains.report();
   const { failures: sealFailures, failureCount: sealFailureCount, ...sealSummary } = seals.report();
+  const recordFailures: VerifyFailure[] = found && 'invalid' in found ? [found.invalid] : [];
   const failures: VerifyFailure[] = [
+    ...recordFailures,
     ...chainReport.failures.map((f) => ({ ...f })),
     ...sealFailures.map((f) => ({ ...f, streamIndex: null, eventId: null })),
   ].sort((a, b) => a.position - b.position);
-  const failureCount = chainReport.failureCount + sealFailureCount;
+  const failureCount = recordFailures.length + chainReport.failureCount + sealFailureCount;
   return {
     ok: failureCount === 0,
     firstBrokenPosition: failures[0]?.position ?? null,
@@ -69,17 +71,29 @@ export async function verifyLogAndSeals(
 }
 
 /**
- * A log whose beginning was archived starts after its first seal's position: the events that
- * seal covers are gone, and the walk starts from what it states (its signature is checked on
- * the way like every seal's). In a whole log the first seal covers events that are there.
+ * The last archive cut (`idp archive`): the last `log.archived` record of the tenant's log
+ * stream, and the seal it stands on, which must be in the stream at the position the record names
+ * and cover up to where the record says. Seals and records are never archived themselves.
  */
-async function findArchiveCut(store: EventStore, tenant: string): Promise<RunningHashState | undefined> {
-  const [first] = await store.readAll({ after: 0, limit: 1 });
-  if (!first) return undefined;
+async function findArchiveCut(store: EventStore, tenant: string): Promise<{ cut: ArchiveCut } | { invalid: VerifyFailure } | undefined> {
   const { events } = await store.readStream(streams.log(tenant));
-  const firstSeal = events[0];
-  if (!firstSeal) return undefined;
-  const parsed = LogCheckpointSealedV1.shape.data.safeParse(firstSeal.data);
-  if (!parsed.success || parsed.data.upToPosition >= first.position) return undefined;
-  return { position: parsed.data.upToPosition, runningHash: parsed.data.runningHash, eventCount: parsed.data.eventCount };
+  const record = events.findLast((event) => event.type === LogArchivedV1.shape.type.value);
+  if (!record) return undefined;
+  const invalid = (detail: string) => ({
+    invalid: { reason: 'archive_record_invalid', position: record.position, streamName: record.streamName, streamIndex: record.streamIndex, eventId: null, detail },
+  });
+  const archived = LogArchivedV1.shape.data.safeParse(record.data);
+  if (!archived.success) return invalid(`data: ${archived.error.issues[0]?.message ?? 'invalid'}`);
+  const sealEvent = events.find((event) => event.position === archived.data.sealPosition);
+  const seal = LogCheckpointSealedV1.shape.data.safeParse(sealEvent?.data);
+  if (!sealEvent || sealEvent.type !== LogCheckpointSealedV1.shape.type.value || !seal.success || seal.data.upToPosition !== archived.data.upToPosition) {
+    return invalid(`no seal at position ${archived.data.sealPosition} covering up to ${archived.data.upToPosition}`);
+  }
+  return {
+    cut: {
+      start: { position: seal.data.upToPosition, runningHash: seal.data.runningHash, eventCount: seal.data.eventCount },
+      kept: archived.data.kept,
+      recordPosition: record.position,
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { LogCheckpointSealedV1 } from '../../../contracts/events/log.js';
 import { parseStreamName } from '../../../contracts/streams.js';
 import type { RecordedEvent } from '../../../infra/event-store/port.js';
 import type { LogAnchor } from './anchor.js';
+import { SubsetDigest } from './archive-digest.js';
 import { foldEvent, RUNNING_HASH_START, type RunningHashState } from './running-hash.js';
 import { keyIdOf, sealSignatureValid } from './seal-key.js';
 
@@ -36,6 +37,10 @@ export const SEAL_FAILURE_REASONS = [
   'anchor_running_hash_mismatch',
   /** The anchor file's own signature does not verify: the anchor is not a seal of this key. */
   'anchor_signature_invalid',
+  /** A `log.archived` record that does not parse, or does not stand on the seal it names. */
+  'archive_record_invalid',
+  /** What stayed before an archive cut is not what its record states: a kept event was dropped, added or edited. */
+  'archive_kept_mismatch',
 ] as const;
 export type SealFailureReason = (typeof SEAL_FAILURE_REASONS)[number];
 
@@ -54,8 +59,8 @@ export interface SealReport {
   eventsAfterLastSeal: number;
   /** The public key seals must carry (the anchor's, else the first seal's). */
   pinnedKey: string | null;
-  /** Where the log starts when its beginning was archived (cut at a seal), else null. */
-  archiveCut: { upToPosition: number; eventCount: number } | null;
+  /** Where the running hash starts when ended business before a seal was archived, else null. */
+  archiveCut: { upToPosition: number; eventCount: number; keptEvents: number; recordPosition: number } | null;
   /** With an anchor: whether the log still reaches it. */
   anchor: { sealPosition: number; reached: boolean } | null;
   runningHash: string;
@@ -66,14 +71,25 @@ export interface SealReport {
 export interface SealVerifierOptions {
   /** The latest seal kept outside the store (`--anchor`): pins the key, and the log must reach it. */
   anchor?: LogAnchor | undefined;
-  /** A log whose beginning was archived: start from this seal's statement instead of H0. */
-  archiveCut?: RunningHashState | undefined;
+  /** A log archived up to a seal (verify-run.ts finds its `log.archived` record). */
+  archiveCut?: ArchiveCut | undefined;
   /** Running hashes kept back to check a seal against; default 65,536 positions. */
   historySize?: number;
   maxFailures?: number;
 }
 
 const SEAL_TYPE = LogCheckpointSealedV1.shape.type.value;
+
+/**
+ * The last archive cut (contracts/events/log.ts `log.archived`): the running hash starts from the
+ * seal's statement at `start`, and the events that stayed at or before it are held to `kept`.
+ */
+export interface ArchiveCut {
+  start: RunningHashState;
+  kept: { events: number; digest: string };
+  /** Where the `log.archived` record stands. */
+  recordPosition: number;
+}
 
 /**
  * Walks `$all` once with the running hash and checks every seal on the way (and the anchor at
@@ -96,9 +112,12 @@ export class SealVerifier {
   private anchorSignatureChecked = false;
   private readonly historySize: number;
   private readonly maxFailures: number;
+  /** Before an archive cut: the digest of what stayed, until the walk passes the cut. */
+  private kept: SubsetDigest | null;
 
   constructor(private readonly options: SealVerifierOptions = {}) {
-    this.running = options.archiveCut ?? RUNNING_HASH_START;
+    this.running = options.archiveCut?.start ?? RUNNING_HASH_START;
+    this.kept = options.archiveCut ? new SubsetDigest('kept') : null;
     this.history.set(this.running.position, this.running);
     this.pinnedKey = options.anchor?.publicKey ?? null;
     this.historySize = options.historySize ?? 65_536;
@@ -106,6 +125,16 @@ export class SealVerifier {
   }
 
   feed(event: RecordedEvent): void {
+    if (this.kept) {
+      if (event.position <= this.running.position) {
+        // Before the cut: what stayed is only counted into its digest (the seal vouches for the running hash).
+        this.kept.add(event);
+        if (event.type === SEAL_TYPE) this.checkSeal(event, { beforeCut: true });
+        this.checkAnchoredSeal(event);
+        return;
+      }
+      this.passCut();
+    }
     this.running = foldEvent(this.running, event);
     this.history.set(event.position, this.running);
     if (this.history.size > this.historySize) this.history.delete(this.history.keys().next().value!);
@@ -114,17 +143,22 @@ export class SealVerifier {
     const anchor = this.options.anchor;
     if (anchor && event.position === anchor.upToPosition) this.checkAnchorPosition(this.running, event.position);
     if (event.type === SEAL_TYPE) this.checkSeal(event);
-    if (anchor && event.position === anchor.sealPosition) {
-      this.anchorReached = true;
-      if (event.hash !== anchor.sealEventHash) {
-        this.fail('anchor_seal_changed', event, `stored hash ${event.hash}, the anchor's ${anchor.sealEventHash}`);
-      } else if (!this.sameStatement(event, anchor)) {
-        this.fail('anchor_seal_changed', event, 'the seal at the anchored position states something else than the anchor');
-      }
+    this.checkAnchoredSeal(event);
+  }
+
+  private checkAnchoredSeal(event: RecordedEvent): void {
+    const anchor = this.options.anchor;
+    if (!anchor || event.position !== anchor.sealPosition) return;
+    this.anchorReached = true;
+    if (event.hash !== anchor.sealEventHash) {
+      this.fail('anchor_seal_changed', event, `stored hash ${event.hash}, the anchor's ${anchor.sealEventHash}`);
+    } else if (!this.sameStatement(event, anchor)) {
+      this.fail('anchor_seal_changed', event, 'the seal at the anchored position states something else than the anchor');
     }
   }
 
   report(): SealReport {
+    if (this.kept) this.passCut();
     const anchor = this.options.anchor;
     if (anchor) {
       if (!this.anchorSignatureChecked) {
@@ -133,9 +167,10 @@ export class SealVerifier {
           this.fail('anchor_signature_invalid', { position: anchor.sealPosition, streamName: null }, `the anchor's signature does not verify under its own key ${anchor.keyId}`);
         }
       }
-      if (!this.anchorPositionChecked && this.options.archiveCut?.position === anchor.upToPosition) {
-        this.checkAnchorPosition(this.options.archiveCut, anchor.upToPosition);
-      }
+      const cut = this.options.archiveCut?.start;
+      if (!this.anchorPositionChecked && cut?.position === anchor.upToPosition) this.checkAnchorPosition(cut, anchor.upToPosition);
+      // An anchored seal from before the cut: its running hash is gone with the archive; the seal itself is still checked against the anchor.
+      if (!this.anchorPositionChecked && cut && anchor.upToPosition < cut.position) this.anchorPositionChecked = true;
       if (!this.anchorReached) {
         this.fail('anchor_seal_missing', { position: anchor.sealPosition, streamName: null }, `the log ends at position ${this.running.position}, before the anchored seal at ${anchor.sealPosition} (sealed ${anchor.sealedAt}): it was cut short or rewritten`);
       } else if (!this.anchorPositionChecked) {
@@ -147,12 +182,29 @@ export class SealVerifier {
       lastSeal: this.lastSeal,
       eventsAfterLastSeal: this.eventsAfterLastSeal,
       pinnedKey: this.pinnedKey,
-      archiveCut: this.options.archiveCut ? { upToPosition: this.options.archiveCut.position, eventCount: this.options.archiveCut.eventCount } : null,
+      archiveCut: this.options.archiveCut
+        ? {
+            upToPosition: this.options.archiveCut.start.position,
+            eventCount: this.options.archiveCut.start.eventCount,
+            keptEvents: this.options.archiveCut.kept.events,
+            recordPosition: this.options.archiveCut.recordPosition,
+          }
+        : null,
       anchor: anchor ? { sealPosition: anchor.sealPosition, reached: this.anchorReached } : null,
       runningHash: this.running.runningHash,
       failures: [...this.failures],
       failureCount: this.failureCount,
     };
+  }
+
+  /** Leaving the events before the cut: what stayed must be what the archive record states. */
+  private passCut(): void {
+    const found = this.kept!.value();
+    this.kept = null;
+    const cut = this.options.archiveCut!;
+    if (found.events !== cut.kept.events || found.digest !== cut.kept.digest) {
+      this.fail('archive_kept_mismatch', { position: cut.start.position, streamName: null }, `${found.events} events stayed up to position ${cut.start.position}, the log.archived record at ${cut.recordPosition} states ${cut.kept.events}${found.events === cut.kept.events ? ' with another digest' : ''}`);
+    }
   }
 
   private checkAnchorPosition(state: RunningHashState, position: number): void {
@@ -178,7 +230,7 @@ export class SealVerifier {
     );
   }
 
-  private checkSeal(event: RecordedEvent): void {
+  private checkSeal(event: RecordedEvent, options: { beforeCut?: boolean } = {}): void {
     this.sealsChecked++;
     const place = parseStreamName(event.streamName);
     const parsed = LogCheckpointSealedV1.shape.data.safeParse(event.data);
@@ -193,7 +245,7 @@ export class SealVerifier {
     if (seal.keyId !== keyIdOf(seal.publicKey)) this.fail('seal_malformed', event, `keyId ${seal.keyId} does not name the key it carries`);
     if (seal.upToPosition >= event.position) {
       this.fail('seal_not_after_its_position', event, `covers up to ${seal.upToPosition}, stands at ${event.position}`);
-    } else {
+    } else if (!options.beforeCut) {
       const at = this.history.get(seal.upToPosition);
       if (!at) {
         this.fail('seal_position_unknown', event, `no event at position ${seal.upToPosition}, which the seal covers up to (dropped, or more than ${this.historySize} events back)`);
@@ -209,18 +261,15 @@ export class SealVerifier {
       this.fail('seal_key_mismatch', event, `signed by key ${seal.keyId}, the ${this.options.anchor ? "anchor's" : "log's first seal's"} key is ${keyIdOf(this.pinnedKey)}`);
     }
 
+    // Seals are never archived: every seal's chain is checked from the stream's first.
     const previous = this.lastSealOfStream.get(event.streamName);
-    // After an archive cut the first seal of a stream may point at one that was archived.
-    const chainStartsHere = previous === undefined && this.options.archiveCut !== undefined;
-    if (!chainStartsHere) {
-      const stated = seal.previousSeal;
-      const chained =
-        previous === undefined
-          ? stated === null
-          : stated !== null && stated.upToPosition === previous.upToPosition && stated.runningHash === previous.runningHash && seal.upToPosition > previous.upToPosition;
-      if (!chained) {
-        this.fail('seal_chain_broken', event, `previous seal stated ${JSON.stringify(stated)}, the stream's previous seal is ${JSON.stringify(previous ?? null)}`);
-      }
+    const stated = seal.previousSeal;
+    const chained =
+      previous === undefined
+        ? stated === null
+        : stated !== null && stated.upToPosition === previous.upToPosition && stated.runningHash === previous.runningHash && seal.upToPosition > previous.upToPosition;
+    if (!chained) {
+      this.fail('seal_chain_broken', event, `previous seal stated ${JSON.stringify(stated)}, the stream's previous seal is ${JSON.stringify(previous ?? null)}`);
     }
     this.lastSealOfStream.set(event.streamName, { upToPosition: seal.upToPosition, runningHash: seal.runningHash });
   }

@@ -27,13 +27,6 @@ export interface IntegrityReport {
 export interface VerifyOptions {
   /** Failures kept in the report (all are counted); default 1000, so a wrecked log cannot exhaust memory. */
   maxFailures?: number;
-  /**
-   * The log's beginning was archived (cut at a seal): a stream first met at an index above 0
-   * continues from before the cut, so its chain is taken up from that event's `previousHash`
-   * (the seal's running hash vouches for the cut). A stream first met at index 0 is checked
-   * from its genesis as always.
-   */
-  startsAfterCut?: boolean;
 }
 
 export interface VerifyLogOptions extends VerifyOptions {
@@ -60,10 +53,8 @@ export class LogVerifier {
   private lastPosition = 0;
   private readonly byVersion: Record<HashVersion, number> = { 1: 0, 2: 0 };
   private readonly maxFailures: number;
-  private readonly startsAfterCut: boolean;
 
   constructor(options: VerifyOptions = {}) {
-    this.startsAfterCut = options.startsAfterCut ?? false;
     this.maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
     if (!Number.isInteger(this.maxFailures) || this.maxFailures < 0) {
       throw new RangeError(`maxFailures must be a non-negative integer, got ${options.maxFailures}`);
@@ -71,9 +62,7 @@ export class LogVerifier {
   }
 
   feed(event: RecordedEvent): void {
-    let state = this.streams.get(event.streamName);
-    if (state === undefined && this.startsAfterCut && event.streamIndex > 0) state = continuedStream(event);
-    const check = checkEvent(state, event);
+    const check = checkEvent(this.streams.get(event.streamName), event);
     this.streams.set(event.streamName, check.state);
     this.eventsChecked++;
     this.lastPosition = event.position;
@@ -100,16 +89,6 @@ export class LogVerifier {
       failures: [...this.failures],
     };
   }
-}
-
-/** The chain state of a stream whose earlier events were archived: it continues at this event. */
-function continuedStream(event: RecordedEvent): StreamChainState {
-  const metadata = (typeof event.metadata === 'object' && event.metadata !== null ? event.metadata : {}) as { previousHash?: unknown; hashVersion?: unknown };
-  return {
-    nextIndex: event.streamIndex,
-    lastHash: typeof metadata.previousHash === 'string' ? metadata.previousHash : '',
-    highestVersion: metadata.hashVersion === 2 ? 2 : null,
-  };
 }
 
 /**
