@@ -4,6 +4,14 @@ import { eventSchema, IsoTime, Sha256Hex } from './define.js';
 export const TokenEndpointAuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
 export type TokenEndpointAuthMethod = z.infer<typeof TokenEndpointAuthMethod>;
 
+/**
+ * How a client's ID tokens are signed (OIDC Registration §2 `id_token_signed_response_alg`):
+ * RS256 by default (OIDC Core §15.1), ES256 when the client asks (a smaller token, and about
+ * twenty times cheaper to sign than RSA-2048, issue 12).
+ */
+export const ID_TOKEN_SIGNING_ALGS = ['RS256', 'ES256'] as const;
+export type IdTokenSigningAlg = (typeof ID_TOKEN_SIGNING_ALGS)[number];
+
 export const ClientRegisteredV1 = eventSchema(
   'client.registered',
   1,
@@ -19,7 +27,7 @@ export const ClientRegisteredV1 = eventSchema(
     secretHash: Sha256Hex.nullable(),
     /** Space-separated scopes the client may request. */
     scope: z.string(),
-    idTokenSignedResponseAlg: z.enum(['RS256']),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGS),
   }),
 );
 
@@ -52,7 +60,7 @@ export const ClientRegisteredV2 = eventSchema(
     secretHash: Sha256Hex.nullable(),
     /** Space-separated scopes the client may request. */
     scope: z.string(),
-    idTokenSignedResponseAlg: z.enum(['RS256']),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGS),
     refreshTokenReuseGraceSeconds: RefreshTokenReuseGraceSeconds,
     authorizedBy: RegistrationAuthority,
     /** SHA-256 of the 256-bit registration access token (RFC 7592 §1.2); null: not manageable. */
@@ -76,7 +84,7 @@ export const ClientMetadataUpdatedV1 = eventSchema(
     responseTypes: z.array(z.string()),
     tokenEndpointAuthMethod: TokenEndpointAuthMethod,
     scope: z.string(),
-    idTokenSignedResponseAlg: z.enum(['RS256']),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_SIGNING_ALGS),
     refreshTokenReuseGraceSeconds: RefreshTokenReuseGraceSeconds,
   }),
 );

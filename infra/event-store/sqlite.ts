@@ -14,6 +14,8 @@ import {
   type Subscription,
 } from './port.js';
 import { versionMatches } from './expectations.js';
+import { GroupCommit } from './sqlite-group-commit.js';
+import { RecentTail } from './sqlite-recent-tail.js';
 import { preparePrivateSqliteFile, type TightenedListener } from '../files/private-files.js';
 import {
   DEFAULT_SQLITE_SYNCHRONOUS,
@@ -63,8 +65,10 @@ interface EventRow {
 /**
  * The event store in one SQLite file. Several connections (threads, processes) may share the
  * file: appends run in BEGIN IMMEDIATE transactions, so SQLite's single writer serialises them,
- * and positions become visible in commit order. An append resolves once its transaction has
- * committed at the configured `synchronous` level (FULL by default: fsynced).
+ * and positions become visible in commit order. The appends of one turn of the event loop share
+ * one transaction, each in its own savepoint (group commit, sqlite-group-commit.ts). An append
+ * resolves once its transaction has committed at the configured `synchronous` level (FULL by
+ * default: fsynced).
  */
 export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
@@ -77,6 +81,12 @@ export class SqliteEventStore implements EventStore {
   private readonly afterStmt;
   private readonly typedStmts = new Map<string, Database.Statement<[number, string, number], EventRow>>();
   private readonly appendTx;
+  private readonly commits: GroupCommit;
+  /** What this connection appended last, decoded, for the followers (sqlite-recent-tail.ts). */
+  private readonly tail = new RecentTail(4096);
+  private readonly dataVersionStmt;
+  /** `PRAGMA data_version` when the tail was last known whole: it changes when another connection commits. */
+  private tailDataVersion: number | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -112,6 +122,11 @@ export class SqliteEventStore implements EventStore {
         );
         return { ...row, stream_index: streamIndex, position: Number(lastInsertRowid) };
       });
+    });
+    this.dataVersionStmt = db.prepare<[], { data_version: number }>('PRAGMA data_version');
+    this.commits = new GroupCommit(db, (values) => {
+      this.tail.push((values as RecordedEvent[][]).flat());
+      for (const subscription of this.subscriptions) subscription.notify();
     });
   }
 
@@ -193,9 +208,10 @@ export class SqliteEventStore implements EventStore {
       }),
     );
 
-    let stored: EventRow[];
+    let stored: RecordedEvent[];
     try {
-      stored = this.appendTx.immediate(streamName, rows, expected, alsoInTransaction);
+      // Committed with whatever else was appended in this turn of the event loop (sqlite-group-commit.ts).
+      stored = await this.commits.submit(() => this.appendTx(streamName, rows, expected, alsoInTransaction).map(toRecorded));
     } catch (error) {
       // The version check runs inside the write lock, so this only fires if some writer skipped it.
       if (isUniqueViolation(error)) {
@@ -203,10 +219,9 @@ export class SqliteEventStore implements EventStore {
       }
       throw error;
     }
-    for (const subscription of this.subscriptions) subscription.notify();
 
-    const last = stored[stored.length - 1] as EventRow;
-    return { version: String(last.stream_index) as StreamVersion, events: stored.map(toRecorded) };
+    const last = stored[stored.length - 1]!;
+    return { version: String(last.streamIndex) as StreamVersion, events: stored };
   }
 
   async readStream(streamName: string): Promise<ReadStreamResult> {
@@ -259,7 +274,7 @@ export class SqliteEventStore implements EventStore {
   ): Subscription {
     this.assertOpen();
     const subscription = new CatchUpSubscription(
-      (after, limit) => this.readAfter(after, limit),
+      (after, limit) => this.readAfterForFollower(after, limit),
       handler,
       options,
       () => this.removeSubscription(subscription),
@@ -271,6 +286,11 @@ export class SqliteEventStore implements EventStore {
       for (const s of this.subscriptions) s.notify();
     }, POLL_INTERVAL_MS).unref();
     return subscription;
+  }
+
+  /** Group commit so far (sqlite-group-commit.ts): transactions committed, and the appends they carried. */
+  commitStats(): { commits: number; appends: number } {
+    return this.commits.stats();
   }
 
   /**
@@ -293,9 +313,20 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.commits.flush();
     // Subscriptions must be done reading before the connection goes away.
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.db.close();
+  }
+
+  /** `readAfter` for a subscription: from the recent tail while no other connection has committed. */
+  private readAfterForFollower(after: number, limit: number | undefined): RecordedEvent[] {
+    const dataVersion = this.dataVersionStmt.get()!.data_version;
+    if (dataVersion !== this.tailDataVersion) {
+      this.tail.clear();
+      this.tailDataVersion = dataVersion;
+    }
+    return this.tail.after(after, limit) ?? this.readAfter(after, limit);
   }
 
   private readAfter(after: number, limit: number | undefined): RecordedEvent[] {

@@ -46,6 +46,18 @@ export const eventsAppended = new Counter({
   registers: [registry],
 });
 
+export const sqliteCommits = new Counter({
+  name: 'idp_sqlite_commits_total',
+  help: 'Write transactions the SQLite log committed (group commit: one for all the appends of a turn of the event loop, so one fsync)',
+  registers: [registry],
+});
+
+export const sqliteGroupedAppends = new Counter({
+  name: 'idp_sqlite_grouped_appends_total',
+  help: 'Appends in those transactions, failed ones included (divided by idp_sqlite_commits_total: appends per commit)',
+  registers: [registry],
+});
+
 export const appendConflicts = new Counter({
   name: 'idp_append_conflicts_total',
   help: 'Appends that lost a race on the expected version and were retried',

@@ -50,7 +50,7 @@ export class ClientRegistryApp {
     metadata: Record<string, unknown>,
     options: { fixedClientId?: string; authorizedBy?: RegistrationAuthority } = {},
   ): Promise<{ client: ClientView; clientSecret?: string; registrationAccessToken?: string; created: boolean }> {
-    const clientId = options.fixedClientId ?? randomSecret(16);
+    const clientId = options.fixedClientId ?? newClientId();
     const isPublic = metadata.token_endpoint_auth_method === 'none';
     const clientSecret = isPublic ? undefined : randomSecret(32);
     const registrationAccessToken = options.fixedClientId === undefined ? randomSecret(32) : undefined;
@@ -102,4 +102,15 @@ export class ClientRegistryApp {
 export function toView(record: ClientRecord): ClientView {
   const { secretHash: _secretHash, registrationAccessTokenHash: _tokenHash, authorizedBy: _authorizedBy, ...view } = record;
   return view;
+}
+
+/**
+ * A new client_id: 16 random bytes, base64url, never starting with '-' or '_' (an id that starts
+ * with '-' reads as an option on a command line: `idp audit client -Xy…`).
+ */
+function newClientId(): string {
+  for (;;) {
+    const id = randomSecret(16);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }

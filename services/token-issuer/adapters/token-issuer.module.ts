@@ -16,6 +16,7 @@ import type { LogSealPolicy } from './token-issuer-env.js';
 import { ResourceServers } from '../app/resource-servers.js';
 import type { TokenIssuerDeps } from '../app/token-issuer.deps.js';
 import { TokenMinter, type TokenLifetimes } from '../app/token-minter.js';
+import { VerifiedTokenCache } from '../app/verified-token-cache.js';
 import { TOKEN_ISSUER_CHECKPOINT, tokenIssuerProjections } from '../projections/token-issuer.projections.js';
 import { DEFAULT_KEY_ACTIVATION_DELAY_SECONDS, keyringPolicyFrom } from './token-issuer-env.js';
 import { TOKEN_ISSUER_DEPS, TokenIssuerMessageController } from './token-issuer.message.controller.js';
@@ -95,6 +96,7 @@ export class TokenIssuerModule implements OnApplicationBootstrap, OnApplicationS
       minter: new TokenMinter(keyring, options.issuer, options.lifetimes),
       issuer: options.issuer,
       refreshTokenKey: options.refreshTokenKey,
+      verifiedTokens: new VerifiedTokenCache(),
       resourceServers: options.resourceServers ?? new ResourceServers(),
       bus: options.bus,
       ...(options.requestTimeoutMs !== undefined ? { peerTimeoutMs: options.requestTimeoutMs } : {}),

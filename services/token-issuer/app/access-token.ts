@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
@@ -42,21 +42,8 @@ export interface VerifiedAccessToken {
  * its grant was not revoked since, nor its client's tokens (the client watermark), nor its user's (the user watermark: disabled, forgotten). Undefined for anything else, garbage included.
  */
 export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestContext, token: string): Promise<VerifiedAccessToken | undefined> {
-  let payload;
-  try {
-    ({ payload } = await jwtVerify(
-      token,
-      async (header: JWTHeaderParameters) => {
-        const found = header.kid === undefined ? undefined : await deps.keyring.publicKey(ctx, header.kid);
-        if (!found || found.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
-        return found.key;
-      },
-      { issuer: deps.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: deps.clock() },
-    ));
-  } catch (error) {
-    if (error instanceof errors.JOSEError) return undefined;
-    throw error;
-  }
+  const payload = await verifiedPayload(deps, ctx, token);
+  if (!payload) return undefined;
   const { jti, sub, client_id: clientId, aud, exp, iat } = payload;
   const parts = typeof jti === 'string' ? splitGrantSecret(jti) : null;
   if (!parts || typeof sub !== 'string' || typeof clientId !== 'string' || aud === undefined) return undefined;
@@ -66,6 +53,36 @@ export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestConte
   if (await refusedByUserWatermark(deps, ctx, { sub, clientId }, iat)) return undefined;
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };
+}
+
+/**
+ * The payload of a token that verifies now: signature by a key still in the keyring, `typ`,
+ * issuer, expiry. The signature is checked once per token text (verified-token-cache.ts); the
+ * key and the expiry every time.
+ */
+async function verifiedPayload(deps: TokenIssuerDeps, ctx: RequestContext, token: string): Promise<JWTPayload | undefined> {
+  const now = deps.clock();
+  const cached = deps.verifiedTokens?.get(token, Math.floor(now.getTime() / 1000));
+  if (cached) return (await deps.keyring.publicKey(ctx, cached.kid)) ? (cached.payload as JWTPayload) : undefined;
+  let kid = '';
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(
+      token,
+      async (header: JWTHeaderParameters) => {
+        const found = header.kid === undefined ? undefined : await deps.keyring.publicKey(ctx, header.kid);
+        if (!found || found.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
+        kid = header.kid!;
+        return found.key;
+      },
+      { issuer: deps.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: now },
+    ));
+  } catch (error) {
+    if (error instanceof errors.JOSEError) return undefined;
+    throw error;
+  }
+  if (typeof payload.exp === 'number') deps.verifiedTokens?.set(token, { kid, payload, exp: payload.exp });
+  return payload;
 }
 
 /** An access token presented to userinfo, whose audience is this issuer (OIDC Core §5.3). */

@@ -9,8 +9,8 @@ const INVALID: HintReply = { valid: false };
 
 /**
  * RP-Initiated Logout 1.0 §2 `id_token_hint`: an ID token this OP issued, "previously issued by
- * the OP to the RP": its signature must verify against our own keys (RS256, the ID token key),
- * its issuer must be us. Its expiry is not enforced: an RP logs a user out with the ID token it
+ * the OP to the RP": its signature must verify against our own keys (RS256, or ES256 for a client
+ * that registered it), its issuer must be us. Its expiry is not enforced: an RP logs a user out with the ID token it
  * holds, expired or not (§4). The client it was issued to is `azp`, else its single audience.
  * Anything else signed by us (access tokens: ES256 `at+jwt`; logout tokens: `logout+jwt` with
  * `events`) is no hint.
@@ -22,12 +22,13 @@ export async function verifyIdTokenHint(deps: Pick<TokenIssuerDeps, 'keyring' | 
   } catch {
     return INVALID;
   }
-  if (header.alg !== 'RS256' || typeof header.kid !== 'string' || (header.typ !== undefined && header.typ !== 'JWT')) return INVALID;
+  const alg = header.alg;
+  if ((alg !== 'RS256' && alg !== 'ES256') || typeof header.kid !== 'string' || (header.typ !== undefined && header.typ !== 'JWT')) return INVALID;
   const key = await deps.keyring.publicKey(ctx, header.kid);
-  if (!key || key.alg !== 'RS256') return INVALID;
+  if (!key || key.alg !== alg) return INVALID;
   let payload: Record<string, unknown>;
   try {
-    const verified = await compactVerify(hint, key.key, { algorithms: ['RS256'] });
+    const verified = await compactVerify(hint, key.key, { algorithms: [alg] });
     payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
   } catch {
     return INVALID;

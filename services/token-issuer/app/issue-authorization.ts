@@ -29,20 +29,27 @@ type VerifiedRequest = Omit<Request, 'sessionToken'>;
  */
 export async function issueAuthorization(deps: TokenIssuerDeps, given: RequestContext, request: Request): Promise<Reply> {
   const { sessionToken: _sessionToken, ...rest } = request;
-  const { session, ctx } = await verifiedAuthorization(deps, given, request);
+  const { client, session, ctx } = await verifiedAuthorization(deps, given, request);
   // No new grant for a disabled or forgotten user, nor from a session begun before a watermark
   // (authn refuses to resolve such a session already; this holds whatever it answered).
   if (await refusedByUserWatermark(deps, ctx, { sub: session.sub, clientId: request.clientId }, session.authTime)) {
     throw new OAuthError('login_required', 'the user must log in', { detail: 'issue_authorization: the session is under the user watermark' });
   }
-  return issueForSession(deps, ctx, rest, session);
+  return issueForSession(deps, ctx, rest, session, client.idTokenSignedResponseAlg);
 }
 
 /**
  * Issues for a session and a request already verified (verify-authorization.ts): the grant's
  * first event, and the response. Exported for tests of the grants that follow.
  */
-export async function issueForSession(deps: TokenIssuerDeps, ctx: RequestContext, request: VerifiedRequest, session: SessionView): Promise<Reply> {
+export async function issueForSession(
+  deps: TokenIssuerDeps,
+  ctx: RequestContext,
+  request: VerifiedRequest,
+  session: SessionView,
+  /** The client's `id_token_signed_response_alg`. */
+  idTokenAlg = 'RS256',
+): Promise<Reply> {
   const { grantId, responseType } = request;
   const now = deps.clock();
   const secret = issuesCode(responseType) ? randomSecret() : undefined;
@@ -79,6 +86,7 @@ export async function issueForSession(deps: TokenIssuerDeps, ctx: RequestContext
           claimsLocales: request.claimsLocales,
         }),
         iat: Math.floor(now.getTime() / 1000),
+        alg: idTokenAlg,
       })
     : undefined;
 

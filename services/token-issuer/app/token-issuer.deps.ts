@@ -4,6 +4,7 @@ import type { ProjectionStore } from '../../../infra/projections/port.js';
 import type { Keyring } from './keyring.js';
 import type { ResourceServers } from './resource-servers.js';
 import type { TokenMinter } from './token-minter.js';
+import type { VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
  * Whether the token-issuer's projections can be trusted to hold every revocation: its projector
@@ -40,6 +41,8 @@ export interface TokenIssuerDeps {
    * client-registry (the client's authentication and registration): app/peers.ts.
    */
   bus: Bus;
+  /** Access tokens already verified (verified-token-cache.ts); absent: every one is verified each time. */
+  verifiedTokens?: VerifiedTokenCache;
   /** Deadline of those questions (peers.ts); default PEER_TIMEOUT_MS. */
   peerTimeoutMs?: number;
   clock: () => Date;

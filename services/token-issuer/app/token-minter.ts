@@ -25,7 +25,7 @@ export const TOKEN_LIFETIMES: TokenLifetimes = {
   refreshTokenAbsoluteSeconds: 30 * 24 * 3600,
 };
 
-/** Signs access tokens (RFC 9068 JWT, ES256) and ID tokens (OIDC Core §2, RS256). */
+/** Signs access tokens (RFC 9068 JWT, ES256) and ID tokens (OIDC Core §2, RS256, or ES256 where the client registered it). */
 export class TokenMinter {
   constructor(
     private readonly keyring: Keyring,
@@ -83,9 +83,11 @@ export class TokenMinter {
       /** User claims released into the ID token (OIDC Core §5.4, §5.5); never the protocol claims. */
       userClaims?: Record<string, unknown> | undefined;
       iat: number;
+      /** The client's `id_token_signed_response_alg`; RS256 unless it registered ES256. */
+      alg?: string | undefined;
     },
   ): Promise<string> {
-    const signer = await this.keyring.signer(ctx, 'RS256');
+    const signer = await this.keyring.signer(ctx, claims.alg === 'ES256' ? 'ES256' : 'RS256');
     return new SignJWT({
       ...withoutProtocolClaims(claims.userClaims),
       auth_time: claims.authTime,
@@ -115,7 +117,7 @@ function withoutProtocolClaims(claims: Record<string, unknown> | undefined): Rec
   return Object.fromEntries(Object.entries(claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
 }
 
-/** OIDC Core §3.1.3.6 at_hash and §3.3.2.11 c_hash for RS256: base64url of the left half of SHA-256 of the token. */
+/** OIDC Core §3.1.3.6 at_hash and §3.3.2.11 c_hash for RS256 and ES256 (both SHA-256): base64url of the left half of SHA-256 of the token. */
 function leftHalfHash(token: string): string {
   const digest = createHash('sha256').update(token, 'ascii').digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');

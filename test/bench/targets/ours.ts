@@ -52,6 +52,7 @@ export async function startOurs(options: { pinning: Pinning; http: HttpClient; u
     const discovery = await http.request(`${issuer}/.well-known/openid-configuration`);
     expectStatus(discovery, 200, 'discovery');
     const grantTypes = advertisedGrantTypes(jsonOf(discovery));
+    const algs = jsonOf<{ id_token_signing_alg_values_supported?: string[] }>(discovery).id_token_signing_alg_values_supported ?? [];
     const register = async (metadata: Record<string, unknown>): Promise<BenchClient> => {
       const response = await http.request(`${issuer}/register`, { json: metadata, headers: { authorization: `Bearer ${initialAccessToken}` } });
       expectStatus(response, 201, `registration of ${JSON.stringify(metadata)}`);
@@ -65,6 +66,8 @@ export async function startOurs(options: { pinning: Pinning; http: HttpClient; u
       token_endpoint_auth_method: 'client_secret_basic',
       grant_types: refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       scope: refresh ? 'openid offline_access' : 'openid',
+      // Its ID tokens signed ES256 where the discovery offers it (issue 12: "ES256 rather than RS256 where the client allows").
+      ...(algs.includes('ES256') ? { id_token_signed_response_alg: 'ES256' } : {}),
     });
     const spa = await register({ client_name: 'bench spa', redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
     const machine = grantTypes.has('client_credentials')

@@ -1,7 +1,7 @@
 import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { isApiScope, SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
-import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+import { ID_TOKEN_SIGNING_ALGS, type IdTokenSigningAlg, type RegistrationAuthority, type TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 import { LOOPBACK_HOSTS } from '../../../../contracts/redirect-uris.js';
 import { canonicalResponseType, grantTypesFor, RESPONSE_TYPES, returnsTokens, type ResponseType } from '../../../../contracts/response-types.js';
 
@@ -22,7 +22,7 @@ export interface ValidClientMetadata {
   responseTypes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   scope: string;
-  idTokenSignedResponseAlg: 'RS256';
+  idTokenSignedResponseAlg: IdTokenSigningAlg;
   refreshTokenReuseGraceSeconds: number;
   /** RP-Initiated Logout 1.0 §3.1; validated like redirect URIs. */
   postLogoutRedirectUris: string[];
@@ -101,7 +101,7 @@ export function validateClientMetadata(
   }
 
   const alg = input.id_token_signed_response_alg ?? 'RS256';
-  if (alg !== 'RS256') throw metadataError('id_token_signed_response_alg must be RS256');
+  if (!ID_TOKEN_SIGNING_ALGS.includes(alg as IdTokenSigningAlg)) throw metadataError(`id_token_signed_response_alg must be one of ${ID_TOKEN_SIGNING_ALGS.join(', ')}`);
 
   const grace = input.refresh_token_reuse_grace_seconds ?? 0;
   if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > 60) {
@@ -129,7 +129,7 @@ export function validateClientMetadata(
     responseTypes,
     tokenEndpointAuthMethod: tokenEndpointAuthMethod as TokenEndpointAuthMethod,
     scope: [...new Set(scopes)].join(' '),
-    idTokenSignedResponseAlg: 'RS256',
+    idTokenSignedResponseAlg: alg as IdTokenSigningAlg,
     refreshTokenReuseGraceSeconds: grace,
     ...logout,
   };

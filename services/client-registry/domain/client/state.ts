@@ -1,4 +1,4 @@
-import type { RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
+import type { IdTokenSigningAlg, RegistrationAuthority, TokenEndpointAuthMethod } from '../../../../contracts/events/client.js';
 
 export interface RegisteredClient {
   clientId: string;
@@ -10,7 +10,7 @@ export interface RegisteredClient {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   secretHash: string | null;
   scope: string;
-  idTokenSignedResponseAlg: 'RS256';
+  idTokenSignedResponseAlg: IdTokenSigningAlg;
   refreshTokenReuseGraceSeconds: number;
   /** RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (client.registered v3). */
   postLogoutRedirectUris: string[];

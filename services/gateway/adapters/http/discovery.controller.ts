@@ -2,6 +2,7 @@ import { GRANT_TYPES } from '../../../../contracts/grants/index.js';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ACR_VALUES_SUPPORTED } from '../../../../contracts/acr.js';
+import { ID_TOKEN_SIGNING_ALGS } from '../../../../contracts/events/client.js';
 import { CLAIMS_SUPPORTED } from '../../../../contracts/claims.js';
 import { SUPPORTED_SCOPES } from '../../../../contracts/scopes.js';
 import { RESPONSE_MODES, RESPONSE_TYPES } from '../../../../contracts/response-types.js';
@@ -41,7 +42,7 @@ export class DiscoveryController {
       response_modes_supported: [...RESPONSE_MODES],
       grant_types_supported: [...GRANT_TYPES, 'implicit'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
+      id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGS],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
       claims_supported: [...CLAIMS_SUPPORTED],

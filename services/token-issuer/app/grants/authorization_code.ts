@@ -55,7 +55,7 @@ export async function redeemAuthorizationCode(
       ? firstRefreshToken(parts.grantId, now, deps.minter.lifetimes)
       : undefined;
     // Only a code still waiting to be redeemed gets tokens; every other state is refused below.
-    tokens = state.status === 'code_issued' ? await signCodeTokens(deps, ctx, state.code, planned, refresh?.token) : undefined;
+    tokens = state.status === 'code_issued' ? await signCodeTokens(deps, ctx, state.code, planned, refresh?.token, client.idTokenSignedResponseAlg) : undefined;
     return {
       type: 'redeem_code',
       codeHash: sha256Hex(parts.secret),
@@ -80,6 +80,7 @@ function signCodeTokens(
   code: IssuedCode,
   planned: ReturnType<typeof planAccessToken>,
   refreshToken: string | undefined,
+  idTokenAlg: string,
 ): Promise<TokenResponse> {
   return signTokenResponse(deps, ctx, {
     subject: codeSubject(code),
@@ -87,5 +88,6 @@ function signCodeTokens(
     planned,
     nonce: code.nonce,
     refreshToken,
+    idTokenAlg,
   });
 }

@@ -56,7 +56,7 @@ export async function grantPassword(
   const authentication = { authTime: login.authTime, acr: login.acr, amr: login.amr };
   const subject: GrantSubject = { clientId: client.clientId, sub: login.sub, authentication, scope, audience };
   const refresh = refreshTokenPolicy(client, scope) ? firstRefreshToken(grantId, now, deps.minter.lifetimes) : undefined;
-  const response = await signTokenResponse(deps, ctx, { subject, scope, planned, refreshToken: refresh?.token });
+  const response = await signTokenResponse(deps, ctx, { subject, scope, planned, refreshToken: refresh?.token, idTokenAlg: client.idTokenSignedResponseAlg });
   const { decision } = await decideOnGrant(deps, ctx, grantId, {
     type: 'grant_password',
     grantId,

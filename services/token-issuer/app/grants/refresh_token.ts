@@ -60,7 +60,7 @@ export async function refreshTokens(
     const getsTokens = useOutcome(epoch, { now, graceSeconds, successorUsed }) !== 'reuse';
     const scope = getsTokens ? refreshedScopeFor(grant.subject, client, request) : grant.subject.scope;
     const subject = getsTokens ? { ...grant.subject, audience: narrowedAudience(grant.subject, request.resources) } : grant.subject;
-    response = getsTokens ? await signTokenResponse(deps, ctx, { subject, scope, planned, refreshToken: formatRefreshToken(successor) }) : undefined;
+    response = getsTokens ? await signTokenResponse(deps, ctx, { subject, scope, planned, refreshToken: formatRefreshToken(successor), idTokenAlg: client.idTokenSignedResponseAlg }) : undefined;
     const command: UseRefreshTokenCommand = {
       type: 'use_refresh_token',
       grant,

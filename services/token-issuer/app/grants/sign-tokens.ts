@@ -39,6 +39,8 @@ export async function signTokenResponse(
     /** Only on the ID token of the authorization code flow (OIDC Core §3.1.3.6); never on a refresh (§12.2). */
     nonce?: string | undefined;
     refreshToken?: string | undefined;
+    /** The client's `id_token_signed_response_alg`. */
+    idTokenAlg?: string | undefined;
   },
 ): Promise<TokenResponse> {
   const { subject, scope, planned } = args;
@@ -71,6 +73,7 @@ export async function signTokenResponse(
             claimsLocales: subject.claimsLocales,
           }),
           iat: planned.iat,
+          alg: args.idTokenAlg,
         })
       : undefined;
   return {
