@@ -34,6 +34,8 @@ const BenchOptions = z.object({
   profile: z.enum(['0', '1']).default('0'),
   /** Where the machine-readable results go. */
   out: z.string().default('bench/last-run.json'),
+  /** `--check`: after the run, check issue 12's targets against this run and the one before (targets-check.ts); exit 1 if any is missed. */
+  check: z.enum(['0', '1']).default('0'),
 });
 export type BenchOptions = z.infer<typeof BenchOptions>;
 
@@ -51,6 +53,7 @@ const ENV_NAMES: Record<keyof BenchOptions, string> = {
   targets: 'BENCH_TARGETS',
   profile: 'BENCH_PROFILE',
   out: 'BENCH_OUT',
+  check: 'BENCH_CHECK',
 };
 
 export function parseBenchOptions(env: NodeJS.ProcessEnv, argv: string[]): BenchOptions {
@@ -60,6 +63,10 @@ export function parseBenchOptions(env: NodeJS.ProcessEnv, argv: string[]): Bench
     if (value !== undefined && value !== '') raw[key] = value;
   }
   for (const arg of argv) {
+    if (arg === '--check') {
+      raw.check = '1';
+      continue;
+    }
     const match = /^--([a-z-]+)=(.*)$/.exec(arg);
     const key = match ? match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : undefined;
     if (!match || key === undefined || !(key in ENV_NAMES)) {

@@ -4,9 +4,12 @@ import path from 'node:path';
 import { HttpClient } from './http.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { setUpPinning, type Pinning } from './pinning.js';
+import fs from 'node:fs';
 import { machine, pinningOf, renderReport, writeReport, type BenchReport, type Outcome } from './report.js';
+import { checkTwoRuns, renderCheck } from './targets-check.js';
 import { argon2Verifications } from './scenarios/argon2.js';
 import { clientCredentials } from './scenarios/client-credentials.js';
+import { clientCredentialsOpenLoop } from './scenarios/client-credentials-open-loop.js';
 import { codeFlowManyUsers, codeFlowOneUser } from './scenarios/code-flow.js';
 import { refreshAfterRotations, type HistoryCost } from './scenarios/history.js';
 import { introspection } from './scenarios/introspection.js';
@@ -24,7 +27,7 @@ import type { BenchUser, Target, TargetName } from './targets/target.js';
  * options.ts (BENCH_N, BENCH_FLOWS, BENCH_SCENARIOS...). Nothing here is a test: no figure is
  * asserted, speed is only reported.
  */
-const LOAD_SCENARIOS: Scenario[] = [clientCredentials, introspection, refresh, codeFlowManyUsers, codeFlowOneUser];
+const LOAD_SCENARIOS: Scenario[] = [clientCredentials, clientCredentialsOpenLoop, introspection, refresh, codeFlowManyUsers, codeFlowOneUser];
 const OTHER_SCENARIOS = ['argon2', 'refresh-after-rotations', 'login-after-logins'] as const;
 const ARGON2_SECONDS = 5;
 
@@ -113,8 +116,14 @@ async function main(): Promise<void> {
   http.close();
   report.loadAverage.end = os.loadavg()[0]!;
   process.stdout.write(`\n${renderReport(report)}`);
+  const previous = fs.existsSync(options.out) ? (JSON.parse(fs.readFileSync(options.out, 'utf8')) as BenchReport) : undefined;
   writeReport(report, options.out);
   process.stdout.write(`\nwritten to ${options.out}\n`);
+  if (options.check === '1') {
+    const check = checkTwoRuns(report, previous);
+    process.stdout.write(`\nissue 12 targets (the run before: ${previous ? `${previous.date} at ${previous.machine.commit}` : 'none recorded'}):\n\n${renderCheck(check)}`);
+    if (!check.ok) process.exitCode = 1;
+  }
 }
 
 await main();

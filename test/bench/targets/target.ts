@@ -1,7 +1,10 @@
 import type { CookieJar, HttpClient } from '../http.js';
 
-/** One of the two servers under test, as the scenarios see it. */
-export type TargetName = 'ours' | 'oidc-provider';
+/**
+ * The servers under test. 'ours-distributed' (the four services over NATS, Redis and JetStream)
+ * is in the reports' shape for the distributed target of issue 12; its starter is still to be built.
+ */
+export type TargetName = 'ours' | 'oidc-provider' | 'ours-distributed';
 
 export interface BenchUser {
   username: string;
