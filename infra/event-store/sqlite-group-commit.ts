@@ -3,8 +3,9 @@ import { sqliteCommits, sqliteGroupedAppends } from '../metrics/metrics.js';
 
 /**
  * Group commit for the SQLite log (issue 12): the appends submitted while the event loop runs
- * one turn are written in one write transaction, so they share one commit, and so one fsync
- * under `synchronous=FULL`, instead of one each. Each append still runs in its own savepoint:
+ * one turn are written in one write transaction, so they share one commit, and one fsync
+ * (`durable`, sqlite-wal-sync.ts, which also covers every other commit made before it started),
+ * instead of one each. Each append still runs in its own savepoint:
  * one that fails (a wrong expected version, a check of `appendWith`) rolls back alone and its
  * caller alone gets the error; the others commit. Every caller's promise settles only after the
  * commit, so a response never goes out before its event is durable, and a failed commit fails
@@ -28,10 +29,15 @@ export class GroupCommit {
   private readonly batch: Database.Transaction<(items: Submitted[]) => void>;
   private readonly counts = { commits: 0, appends: 0 };
 
+  /** Commits whose callers still wait for `durable`. */
+  private readonly syncing = new Set<Promise<void>>();
+
   constructor(
     db: Database.Database,
-    /** Called once after each commit, with what each successful work returned, in order (before the callers hear of it). */
+    /** Called once after each commit is durable, with what each successful work returned, in order (before the callers hear of it). */
     private readonly onCommitted: (values: unknown[]) => void,
+    /** Resolves once what was committed is on disk; absent: a commit is as durable as SQLite made it. */
+    private readonly durable?: () => Promise<void>,
   ) {
     this.batch = db.transaction((items: Submitted[]) => {
       for (const item of items) {
@@ -76,11 +82,26 @@ export class GroupCommit {
     sqliteCommits.inc();
     sqliteGroupedAppends.inc(items.length);
     const values = items.flatMap((item) => (item.outcome?.ok ? [item.outcome.value] : []));
-    if (values.length > 0) this.onCommitted(values);
-    for (const item of items) {
-      const outcome = item.outcome!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
+    // What rolled back is answered at once; what committed once it is durable.
+    for (const item of items) if (!item.outcome!.ok) item.reject((item.outcome as { error: unknown }).error);
+    const settle = () => {
+      if (values.length > 0) this.onCommitted(values);
+      for (const item of items) if (item.outcome!.ok) item.resolve((item.outcome as { value: unknown }).value);
+    };
+    if (!this.durable || values.length === 0) {
+      settle();
+      return;
     }
+    const synced = this.durable().then(settle, (error: unknown) => {
+      // Committed but not known to be on disk: no caller may answer as if it were.
+      for (const item of items) if (item.outcome!.ok) item.reject(error);
+    });
+    this.syncing.add(synced);
+    void synced.finally(() => this.syncing.delete(synced));
+  }
+
+  /** Resolves once every commit so far has been made durable and answered. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.syncing]);
   }
 }

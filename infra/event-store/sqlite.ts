@@ -16,10 +16,11 @@ import {
 import { versionMatches } from './expectations.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { RecentTail } from './sqlite-recent-tail.js';
+import { WalSync } from './sqlite-wal-sync.js';
 import { preparePrivateSqliteFile, type TightenedListener } from '../files/private-files.js';
 import {
   DEFAULT_SQLITE_SYNCHRONOUS,
-  SYNCHRONOUS_PRAGMA_VALUE,
+  SYNCHRONOUS_PRAGMA,
   parseSqliteSynchronous,
   type SqliteSynchronous,
 } from './sqlite-synchronous.js';
@@ -92,6 +93,7 @@ export class SqliteEventStore implements EventStore {
     private readonly db: Database.Database,
     /** Opened with `openReadOnly`: every append is refused, by this class and by SQLite. */
     readonly readOnly = false,
+    private readonly walSync?: WalSync,
   ) {
     this.lastIndexStmt = db.prepare<[string], { last: number | null }>(
       'SELECT MAX(stream_index) AS last FROM events WHERE stream_name = ?',
@@ -124,10 +126,14 @@ export class SqliteEventStore implements EventStore {
       });
     });
     this.dataVersionStmt = db.prepare<[], { data_version: number }>('PRAGMA data_version');
-    this.commits = new GroupCommit(db, (values) => {
-      this.tail.push((values as RecordedEvent[][]).flat());
-      for (const subscription of this.subscriptions) subscription.notify();
-    });
+    this.commits = new GroupCommit(
+      db,
+      (values) => {
+        this.tail.push((values as RecordedEvent[][]).flat());
+        for (const subscription of this.subscriptions) subscription.notify();
+      },
+      walSync ? () => walSync.sync() : undefined,
+    );
   }
 
   /**
@@ -144,14 +150,15 @@ export class SqliteEventStore implements EventStore {
       // busy_timeout first: the other pragmas and the schema may have to wait for other connections.
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+      const pragma = SYNCHRONOUS_PRAGMA[synchronous];
+      db.pragma(`synchronous = ${pragma.name}`);
       // Read back: a level SQLite silently ignored would otherwise go unnoticed.
       const inEffect = db.pragma('synchronous', { simple: true });
-      if (inEffect !== SYNCHRONOUS_PRAGMA_VALUE[synchronous]) {
-        throw new Error(`SQLite kept synchronous = ${String(inEffect)} instead of ${synchronous.toUpperCase()}`);
-      }
+      if (inEffect !== pragma.value) throw new Error(`SQLite kept synchronous = ${String(inEffect)} instead of ${pragma.name}`);
       db.exec(SCHEMA);
-      return new SqliteEventStore(db);
+      // `full`: every commit's WAL fsynced before its appends resolve (sqlite-wal-sync.ts).
+      const walSync = synchronous === 'full' && file !== ':memory:' ? new WalSync(file) : undefined;
+      return new SqliteEventStore(db, false, walSync);
     } catch (error) {
       db.close();
       throw error;
@@ -295,13 +302,15 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * The journal mode and `PRAGMA synchronous` (1 NORMAL, 2 FULL) in effect on this store's own
-   * connection: what an append actually waits for, read from SQLite rather than from the options.
+   * connection, read from SQLite rather than from the options, and whether the store fsyncs the
+   * WAL before an append resolves (`full`): together, what an append actually waits for.
    */
-  durability(): { journalMode: string; synchronous: number } {
+  durability(): { journalMode: string; synchronous: number; walFsyncBeforeResolve: boolean } {
     this.assertOpen();
     return {
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      walFsyncBeforeResolve: this.walSync !== undefined,
     };
   }
 
@@ -314,8 +323,10 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.commits.flush();
+    await this.commits.settled();
     // Subscriptions must be done reading before the connection goes away.
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.walSync?.close();
     this.db.close();
   }
 

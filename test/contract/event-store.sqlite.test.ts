@@ -119,17 +119,46 @@ describe('SqliteEventStore durability', () => {
     remove();
   });
 
-  // better-sqlite3's bundled SQLite defaults to NORMAL in WAL mode, so FULL here is the store's doing.
-  it('syncs every commit by default: WAL with PRAGMA synchronous = 2 (FULL) on its connection', () => {
-    expect(open(path.join(dir, 'events.db')).durability()).toEqual({ journalMode: 'wal', synchronous: 2 });
-    expect(open(path.join(dir, 'full.db'), 'full').durability()).toEqual({ journalMode: 'wal', synchronous: 2 });
+  // `full`: SQLite runs NORMAL (the WAL written at commit) and the store fsyncs the WAL before an append resolves.
+  it('syncs every commit by default: WAL, PRAGMA synchronous = 1 on its connection, and the WAL fsynced before an append resolves', () => {
+    expect(open(path.join(dir, 'events.db')).durability()).toEqual({ journalMode: 'wal', synchronous: 1, walFsyncBeforeResolve: true });
+    expect(open(path.join(dir, 'full.db'), 'full').durability()).toEqual({ journalMode: 'wal', synchronous: 1, walFsyncBeforeResolve: true });
   });
 
-  it('runs PRAGMA synchronous = 1 (NORMAL) only when asked, per connection, not per file', () => {
+  it('fsyncs nothing itself only when asked (normal), per connection, not per file', () => {
     const file = path.join(dir, 'events.db');
-    expect(open(file, 'normal').durability()).toEqual({ journalMode: 'wal', synchronous: 1 });
+    expect(open(file, 'normal').durability()).toEqual({ journalMode: 'wal', synchronous: 1, walFsyncBeforeResolve: false });
     // The level is not stored in the file: another connection to it keeps its own.
-    expect(open(file).durability().synchronous).toBe(2);
+    expect(open(file).durability().walFsyncBeforeResolve).toBe(true);
+  });
+
+  it('full: no append resolves before an fsync of the WAL that began after its commit; one fsync serves the commits made while another ran', async () => {
+    const store = open(path.join(dir, 'events.db'));
+    await store.append('warm', [newEvent('E', {})], 'no_stream');
+    const original = fs.fsync;
+    const started: number[] = [];
+    let finished = 0;
+    (fs as { fsync: typeof fs.fsync }).fsync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      started.push(Date.now());
+      setTimeout(() => original(fd, (error) => { finished++; callback(error); }), 100);
+    }) as typeof fs.fsync;
+    try {
+      const t0 = Date.now();
+      const first = store.append('a', [newEvent('A', {})], 'no_stream');
+      // Commits in later turns while the first fsync runs: they wait for one more fsync, together.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const later = Array.from({ length: 10 }, (_, i) => store.append(`b-${i}`, [newEvent('B', {})], 'no_stream'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const last = store.append('c', [newEvent('C', {})], 'no_stream');
+      await first;
+      expect(finished).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
+      await Promise.all([...later, last]);
+      expect(finished).toBe(2);
+      expect(started.length).toBe(2);
+    } finally {
+      (fs as { fsync: typeof fs.fsync }).fsync = original;
+    }
   });
 
   it('refuses an unknown level, naming the accepted ones, before creating anything', () => {

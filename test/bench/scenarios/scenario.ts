@@ -65,12 +65,16 @@ export async function codeFlow(
   return tokens;
 }
 
-/** Requests for request scenarios: a tenth of them to warm up first, at most 200. */
+/**
+ * Requests for request scenarios, after a warm-up of half as many (at least 1,000, on both
+ * servers alike): a server's steady state, not its JIT's first seconds (with 200, the first
+ * scenario of a run measured our server at two thirds of its steady rate).
+ */
 export function requestLoad(options: BenchOptions, concurrency = options.concurrency) {
   return {
     count: options.n,
     concurrency,
-    warmup: Math.min(200, Math.ceil(options.n / 10)),
+    warmup: Math.max(1000, Math.ceil(options.n / 2)),
     deadlineMs: options.deadlineSeconds * 1000,
   };
 }
