@@ -71,6 +71,28 @@ describe('handleCommand: load, decide, append at the expected version', () => {
     expect(eventHashV2({ ...events[1]!, streamIndex: 2 })).not.toBe(events[1]!.hash);
   });
 
+  it('expectNewStream: skips the read on a new stream, and on one that exists after all decides on its real state', async () => {
+    const deps = { store, service: 'authn' as const };
+    const args = { streamName: stream, decider: consentDecider, schema: ConsentEvent, ctx, expectNewStream: true };
+    const reads: string[] = [];
+    const readStream = store.readStream.bind(store);
+    store.readStream = async (name: string) => {
+      reads.push(name);
+      return readStream(name);
+    };
+    await handleCommand(deps, { ...args, command: grant(['openid']) });
+    expect(reads).toEqual([]);
+    expect((await readStream(stream)).events).toHaveLength(1);
+    // The stream exists: the first append (no_stream) fails, the retry reads and folds it.
+    const again = await handleCommand(deps, { ...args, command: grant(['openid', 'email']) });
+    expect(reads).toEqual([stream]);
+    expect(again.state).not.toEqual(consentDecider.initialState());
+    const { events } = await readStream(stream);
+    expect(events).toHaveLength(2);
+    expect(EventMetadata.parse(events[1]!.metadata).previousHash).toBe(events[0]!.hash);
+    expect(events[1]!.streamIndex).toBe(1);
+  });
+
   it('refuses a malformed tenant as invalid_request (it has no genesis), and appends nothing', async () => {
     const error = await handleCommand(
       { store, service: 'authn' },

@@ -1,6 +1,6 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { TenantId } from '../../../contracts/tenant.js';
+import { newUuidV7 } from '../../../infra/crypto/secrets.js';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -13,7 +13,7 @@ export function requestContext(
   const traceparent = headers['traceparent'];
   return {
     tenant,
-    correlationId: uuidv7(),
+    correlationId: newUuidV7(),
     causationId: null,
     actor,
     ...(typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? { traceparent } : {}),

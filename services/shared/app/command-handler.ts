@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { EventMetadata, type RequestContext, type ServiceName } from '../../../contracts/events/metadata.js';
 import { OAuthError } from '../../../contracts/oauth-error.js';
@@ -15,6 +14,7 @@ import {
 } from '../../../infra/event-store/port.js';
 import type { ProjectionStore, ProjectionWrite } from '../../../infra/projections/port.js';
 import { appendConflicts, eventsAppended } from '../../../infra/metrics/metrics.js';
+import { newUuidV7 } from '../../../infra/crypto/secrets.js';
 import type { Decider, Decision } from '../domain/decider.js';
 import { eventHashV2, genesisHash } from './event-hash.js';
 
@@ -85,6 +85,13 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
     ctx: RequestContext;
     /** Decisions tried before lasting contention becomes 503; default 5. */
     maxAttempts?: number;
+    /**
+     * The caller has just made this stream's id (a fresh random grant id): the first attempt
+     * skips the read and decides on the initial state, appending with `no_stream` (issue 12: one
+     * read less per grant). Were the stream there after all, that append fails and the retry
+     * reads it, so the decision is always made on the stream's real state.
+     */
+    expectNewStream?: boolean;
   },
 ): Promise<HandledCommand<S, E>> {
   // DESIGN §3: each service appends to its own aggregates only; the event says who wrote it.
@@ -93,7 +100,8 @@ export async function handleCommand<S, C, E extends DomainEventShape>(
   const maxAttempts = args.maxAttempts ?? MAX_ATTEMPTS;
   const clock = deps.clock ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
-    const { events: stored, version } = await readStream(deps.store, args.streamName);
+    const { events: stored, version } =
+      attempt === 1 && args.expectNewStream ? { events: [] as RecordedEvent[], version: null } : await readStream(deps.store, args.streamName);
     const state = stored.reduce(
       (s, recorded) => args.decider.evolve(s, parseRecorded(args.schema, recorded)),
       args.decider.initialState(),
@@ -172,7 +180,7 @@ function stampEvents(
   const firstIndex = (place.after?.streamIndex ?? -1) + 1;
   return events.map((event, i) => {
     const parsed = EventMetadata.safeParse({
-      eventId: uuidv7(),
+      eventId: newUuidV7(),
       time,
       tenant: ctx.tenant,
       correlationId: ctx.correlationId,

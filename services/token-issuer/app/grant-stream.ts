@@ -29,6 +29,8 @@ export function decideOnGrant(
   ctx: RequestContext,
   grantId: string,
   command: GrantCommand | ((state: GrantState) => Promise<GrantCommand>),
+  /** `newStream`: the grant id was made for this command (handleCommand's `expectNewStream`). */
+  options: { newStream?: boolean } = {},
 ) {
   return handleCommand(
     {
@@ -37,7 +39,7 @@ export function decideOnGrant(
       projections: { store: deps.projections, project: tokenIssuerProjections, checkpoint: TOKEN_ISSUER_CHECKPOINT },
       clock: deps.clock,
     },
-    { streamName: streams.grant(ctx.tenant, grantId), decider: grantDecider, schema: GrantEvent, command, ctx },
+    { streamName: streams.grant(ctx.tenant, grantId), decider: grantDecider, schema: GrantEvent, command, ctx, expectNewStream: options.newStream === true },
   );
 }
 

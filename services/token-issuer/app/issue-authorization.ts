@@ -121,7 +121,8 @@ export async function issueForSession(
           responseType: responseType as GrantImplicitCommand['responseType'],
           accessToken: frontChannelAccessToken,
         };
-  const { decision } = await decideOnGrant(deps, ctx, grantId, command);
+  // The grant's stream is new but for a request completed twice: that append fails, and the retry reads and refuses.
+  const { decision } = await decideOnGrant(deps, ctx, grantId, command, { newStream: true });
   if (decision.rejection) throw decision.rejection;
   return {
     ...(code !== undefined ? { code } : {}),

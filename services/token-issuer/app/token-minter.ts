@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { signCompactEs256 } from './es256-jws.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { Keyring } from './keyring.js';
 
@@ -49,20 +50,23 @@ export class TokenMinter {
   ): Promise<string> {
     const signer = await this.keyring.signer(ctx, 'ES256');
     const audience = claims.audience?.length ? claims.audience : [this.issuer];
-    return new SignJWT({
-      client_id: claims.clientId,
-      scope: claims.scope,
-      ...(claims.authTime !== undefined ? { auth_time: claims.authTime } : {}),
-    })
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'at+jwt' })
-      .setIssuer(this.issuer)
-      .setSubject(claims.sub)
-      // RFC 9068 §3: the resource servers the token is for (RFC 8707), else this issuer.
-      .setAudience(audience.length === 1 ? audience[0]! : audience)
-      .setIssuedAt(claims.iat)
-      .setExpirationTime(claims.iat + this.lifetimes.accessTokenSeconds)
-      .setJti(claims.jti)
-      .sign(signer.key);
+    // Signed in place (es256-jws.ts): the hot path of every grant.
+    return signCompactEs256(
+      { alg: signer.alg, kid: signer.kid, typ: 'at+jwt' },
+      {
+        client_id: claims.clientId,
+        scope: claims.scope,
+        ...(claims.authTime !== undefined ? { auth_time: claims.authTime } : {}),
+        iss: this.issuer,
+        sub: claims.sub,
+        // RFC 9068 §3: the resource servers the token is for (RFC 8707), else this issuer.
+        aud: audience.length === 1 ? audience[0]! : audience,
+        iat: claims.iat,
+        exp: claims.iat + this.lifetimes.accessTokenSeconds,
+        jti: claims.jti,
+      },
+      signer.key,
+    );
   }
 
   async idToken(
@@ -88,7 +92,7 @@ export class TokenMinter {
     },
   ): Promise<string> {
     const signer = await this.keyring.signer(ctx, claims.alg === 'ES256' ? 'ES256' : 'RS256');
-    return new SignJWT({
+    const payload = {
       ...withoutProtocolClaims(claims.userClaims),
       auth_time: claims.authTime,
       acr: claims.acr,
@@ -98,13 +102,18 @@ export class TokenMinter {
       ...(claims.accessToken !== undefined ? { at_hash: leftHalfHash(claims.accessToken) } : {}),
       ...(claims.code !== undefined ? { c_hash: leftHalfHash(claims.code) } : {}),
       ...(claims.nonce !== undefined ? { nonce: claims.nonce } : {}),
-    })
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setSubject(claims.sub)
-      .setAudience(claims.clientId)
-      .setIssuedAt(claims.iat)
-      .setExpirationTime(claims.iat + this.lifetimes.idTokenSeconds)
+    };
+    const header = { alg: signer.alg, kid: signer.kid, typ: 'JWT' };
+    const registered = { iss: this.issuer, sub: claims.sub, aud: claims.clientId, iat: claims.iat, exp: claims.iat + this.lifetimes.idTokenSeconds };
+    // ES256 in place like the access token; RS256 (a millisecond or two of RSA) stays off the event loop, with jose.
+    if (signer.alg === 'ES256') return signCompactEs256(header, { ...payload, ...registered }, signer.key);
+    return new SignJWT(payload)
+      .setProtectedHeader(header)
+      .setIssuer(registered.iss)
+      .setSubject(registered.sub)
+      .setAudience(registered.aud)
+      .setIssuedAt(registered.iat)
+      .setExpirationTime(registered.exp)
       .sign(signer.key);
   }
 }

@@ -40,7 +40,7 @@ export async function grantClientCredentials(
     scope,
     audience,
     tokens: { accessTokenIdHash: planned.idHash, accessTokenExpiresAt: planned.expiresAt },
-  });
+  }, { newStream: true });
   if (decision.rejection) throw decision.rejection;
   return response;
 }

@@ -66,7 +66,7 @@ export async function grantPassword(
     audience: audience.length > 0 ? audience : [deps.issuer],
     authentication,
     tokens: { accessTokenIdHash: planned.idHash, accessTokenExpiresAt: planned.expiresAt, refreshToken: refresh?.issue ?? null },
-  });
+  }, { newStream: true });
   if (decision.rejection) throw decision.rejection;
   return response;
 }
