@@ -6,7 +6,6 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { RequestContext } from '../../contracts/events/metadata.js';
 import type { ClientView } from '../../contracts/messages/client-registry.js';
-import { InMemoryDataKeyStore } from '../../infra/crypto/data-keys/memory.js';
 import type { EventStore, RecordedEvent } from '../../infra/event-store/port.js';
 import { ArchiveChangedError, deleteArchivedStreams } from '../../infra/event-store/sqlite-archive.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
@@ -23,6 +22,7 @@ import { revokeToken } from '../../services/token-issuer/app/revoke.js';
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
 import { runIdp, runIdpInProcess } from '../support/cli.js';
 import { tokenIssuerOver } from '../support/token-issuer-under-test.js';
+import { authnOver } from '../support/authn-under-test.js';
 
 /**
  * `idp archive` (issue 11): only ended business before a seal leaves the log, and the server and
@@ -137,16 +137,7 @@ beforeAll(async () => {
   const old = Date.now() - 31 * DAY;
   now = new Date(old);
   const clock = () => now;
-  authn = new AuthnApp({
-    store,
-    projections: new InMemoryProjectionStore(),
-    dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
-    usernameKey: randomBytes(32),
-    loginSourceKey: randomBytes(32),
-    sessionTtlSeconds: 3600,
-    argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    clock,
-  });
+  authn = authnOver(store, { clock });
   const registry = new ClientRegistryApp({ store, projections: new InMemoryProjectionStore(), clock });
   issuer = tokenIssuerOver(store, { clock });
   const withToken = { authorizedBy: 'initial_access_token' } as const;

@@ -1,10 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../contracts/events/metadata.js';
 import type { ClientView } from '../../contracts/messages/client-registry.js';
-import { InMemoryDataKeyStore } from '../../infra/crypto/data-keys/memory.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
-import { AuthnApp } from '../../services/authn/app/authn.app.js';
 import { ClientRegistryApp } from '../../services/client-registry/app/client-registry.app.js';
 import { EXIT } from '../../services/cli/exit-codes.js';
 import { grantTokens } from '../../services/token-issuer/app/grants/index.js';
@@ -12,6 +10,7 @@ import { issueForSession } from '../../services/token-issuer/app/issue-authoriza
 import type { TokenIssuerDeps } from '../../services/token-issuer/app/token-issuer.deps.js';
 import { runIdpInProcess } from '../support/cli.js';
 import { tokenIssuerOver } from '../support/token-issuer-under-test.js';
+import { authnOver } from '../support/authn-under-test.js';
 
 /**
  * `idp as-of` and the user watermark, with a controlled clock: the log is written by the real
@@ -64,16 +63,7 @@ async function codeGrant(issuer: TokenIssuerDeps, client: ClientView, sub: strin
 beforeAll(async () => {
   store = new InMemoryEventStore();
   now = at('13:50');
-  const authn = new AuthnApp({
-    store,
-    projections: new InMemoryProjectionStore(),
-    dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
-    usernameKey: randomBytes(32),
-    loginSourceKey: randomBytes(32),
-    sessionTtlSeconds: 3600,
-    argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    clock: () => now,
-  });
+  const authn = authnOver(store, { clock: () => now });
   const registry = new ClientRegistryApp({ store, projections: new InMemoryProjectionStore(), clock: () => now });
   const issuer = tokenIssuerOver(store, { clock: () => now });
   ({ sub: frank } = await authn.registerUser(admin, { username: 'frank', password: 'correct horse battery' }));

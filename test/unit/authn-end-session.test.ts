@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RequestContext } from '../../contracts/events/metadata.js';
-import { InMemoryDataKeyStore } from '../../infra/crypto/data-keys/memory.js';
 import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore } from '../../infra/event-store/port.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
-import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { AuthnApp } from '../../services/authn/app/authn.app.js';
+import { authnOver } from '../support/authn-under-test.js';
 
 /**
  * Ending a session (the logout's `session.ended`) against real stores: the session stops
@@ -31,15 +29,7 @@ describe.each([
   let app: AuthnApp;
   beforeAll(async () => {
     ({ store, cleanup } = open());
-    app = new AuthnApp({
-      store,
-      projections: new InMemoryProjectionStore(),
-      dataKeys: new InMemoryDataKeyStore(randomBytes(32)),
-      usernameKey: randomBytes(32),
-      loginSourceKey: randomBytes(32),
-      sessionTtlSeconds: 3600,
-      argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    });
+    app = authnOver(store);
     await app.registerUser(ctx, { username: 'eve', password: 'pw-eve' });
   });
   afterAll(async () => {
