@@ -194,7 +194,8 @@ async function readMessages(from = 1): Promise<Message[]> {
 /** The stream, once the relay caught up, holds exactly the log: one message per event, in `$all` order. */
 async function expectStreamHoldsLog(store: InMemoryEventStore): Promise<Message[]> {
   const log = await store.readAll();
-  await waitFor(async () => (await lastSeq()) >= log.length, `${log.length} messages`);
+  // One acknowledged publish per event: a relay catching up on a few hundred takes seconds on a loaded machine.
+  await waitFor(async () => (await lastSeq()) >= log.length, `${log.length} messages`, 30_000);
   // Room for a stray duplicate to show up, should a relay publish one.
   await sleep(150);
   const messages = await readMessages();
