@@ -247,7 +247,7 @@ export class SqliteEventStore implements EventStore {
   async readAllOfTypes(types: readonly string[], options: { after?: number; limit?: number } = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const after = options.after ?? 0;
-    if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+    checkPage(after, options.limit);
     const key = JSON.stringify(types);
     let statement = this.typedStmts.get(key);
     if (statement === undefined) {
@@ -257,17 +257,7 @@ export class SqliteEventStore implements EventStore {
       );
       this.typedStmts.set(key, statement);
     }
-    const rows = statement.all(after, key, options.limit ?? -1);
-    const events: RecordedEvent[] = [];
-    for (const row of rows) {
-      try {
-        events.push(toRecorded(row));
-      } catch (error) {
-        if (events.length > 0) return events;
-        throw new UndecodableEventError(row.position, row.stream_name, error);
-      }
-    }
-    return events;
+    return decodeRows(statement.all(after, key, options.limit ?? -1));
   }
 
   async headPosition(): Promise<number> {
@@ -341,23 +331,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   private readAfter(after: number, limit: number | undefined): RecordedEvent[] {
-    if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-      throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
-    }
+    checkPage(after, limit);
     // LIMIT -1 is SQLite for "no limit".
-    const rows = this.afterStmt.all(after, limit ?? -1);
-    const events: RecordedEvent[] = [];
-    for (const row of rows) {
-      try {
-        events.push(toRecorded(row));
-      } catch (error) {
-        // Hand over the good events before it; the next read starts at the bad row and fails.
-        if (events.length > 0) return events;
-        throw new UndecodableEventError(row.position, row.stream_name, error);
-      }
-    }
-    return events;
+    return decodeRows(this.afterStmt.all(after, limit ?? -1));
   }
 
   private currentVersion(streamName: string): StreamVersion | null {
@@ -376,6 +352,27 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
   }
+}
+
+function checkPage(after: number, limit: number | undefined): void {
+  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite number, got ${after}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  }
+}
+
+/** Rows of one page, decoded; at an undecodable row, the good ones before it (the next read starts at it and fails). */
+function decodeRows(rows: EventRow[]): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  for (const row of rows) {
+    try {
+      events.push(toRecorded(row));
+    } catch (error) {
+      if (events.length > 0) return events;
+      throw new UndecodableEventError(row.position, row.stream_name, error);
+    }
+  }
+  return events;
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
