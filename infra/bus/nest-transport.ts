@@ -6,6 +6,7 @@ import {
   type WritePacket,
 } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
+import type { DirectHandler } from './direct-handlers.js';
 import type { Bus } from './port.js';
 
 /** What a handler can ask about the message it serves (inject with `@Ctx()`). */
@@ -33,6 +34,7 @@ function toError(error: unknown): Error {
  */
 export class BusTransportServer extends Server implements CustomTransportStrategy {
   private removals: Array<() => void> = [];
+  private direct = new Map<string, DirectHandler>();
 
   constructor(
     private readonly bus: Bus,
@@ -41,16 +43,30 @@ export class BusTransportServer extends Server implements CustomTransportStrateg
     super();
   }
 
+  /**
+   * Serves these subjects by calling the controller's method with the payload, past Nest's RPC
+   * pipeline (the embedded mode, issue 12; see direct-handlers.ts). Call before listen(); each
+   * subject must be one of the microservice's own @MessagePattern handlers.
+   */
+  serveDirectly(handlers: Map<string, DirectHandler>): void {
+    this.direct = handlers;
+  }
+
   listen(callback: (...optionalParams: unknown[]) => void): void {
     try {
+      for (const subject of this.direct.keys()) {
+        if (!this.messageHandlers.has(subject)) throw new Error(`no @MessagePattern handler for ${subject} to serve directly`);
+      }
       for (const [subject, handler] of this.messageHandlers) {
+        const direct = this.direct.get(subject);
+        // Like ServerNats, a handler may pick its own queue group: @MessagePattern(s, { queue }).
+        const queue = handler.extras?.['queue'] ?? this.queue;
         this.removals.push(
           handler.isEventHandler
             ? this.bus.subscribe(subject, (payload) => this.onEvent(subject, payload))
-            : // Like ServerNats, a handler may pick its own queue group: @MessagePattern(s, { queue }).
-              this.bus.handle(subject, handler.extras?.['queue'] ?? this.queue, (payload) =>
-                this.onRequest(subject, handler, payload),
-              ),
+            : direct
+              ? this.bus.handle(subject, queue, direct)
+              : this.bus.handle(subject, queue, (payload) => this.onRequest(subject, handler, payload)),
         );
       }
     } catch (error) {

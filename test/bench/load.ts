@@ -1,3 +1,4 @@
+import { cpuSecondsOf } from './server-cpu.js';
 import { summarize, type Summary } from './stats.js';
 
 /**
@@ -11,6 +12,8 @@ export interface LoadOptions {
   concurrency: number;
   warmup: number;
   deadlineMs: number;
+  /** The server's processes: their CPU time over the measured phase is reported per success. */
+  serverPids?: number[];
 }
 
 export interface Step {
@@ -25,6 +28,8 @@ export interface LoadResult extends Summary {
   truncated: boolean;
   /** The first failure, for the report (later ones are only counted). */
   firstError?: string;
+  /** The server's CPU milliseconds (all its processes and threads) per success in the measured phase. */
+  serverCpuMs?: number;
 }
 
 export async function closedLoop(options: LoadOptions, step: (s: Step) => Promise<void>): Promise<LoadResult> {
@@ -52,9 +57,13 @@ export async function closedLoop(options: LoadOptions, step: (s: Step) => Promis
     return { latencies, errors, firstError, seconds: (performance.now() - started) / 1000, done: next };
   };
   if (options.warmup > 0) await phase(options.warmup, true);
+  const cpuBefore = options.serverPids === undefined ? undefined : cpuSecondsOf(options.serverPids);
   const measured = await phase(options.count, false);
+  const cpuAfter = options.serverPids === undefined ? undefined : cpuSecondsOf(options.serverPids);
+  const cpuMs = cpuBefore !== undefined && cpuAfter !== undefined && measured.latencies.length > 0 ? ((cpuAfter - cpuBefore) * 1000) / measured.latencies.length : undefined;
   return {
     ...summarize(measured.latencies, measured.seconds, measured.errors),
+    ...(cpuMs !== undefined ? { serverCpuMs: cpuMs } : {}),
     truncated: measured.done < options.count,
     ...(measured.firstError !== undefined ? { firstError: measured.firstError } : {}),
   };

@@ -29,7 +29,7 @@ const BenchOptions = z.object({
   /** Comma-separated scenario ids (default: all). */
   scenarios: z.string().optional(),
   /** Comma-separated servers: ours, oidc-provider (default both). */
-  targets: z.string().default('ours,oidc-provider'),
+  targets: z.string().default('ours,oidc-provider,ours-distributed'),
   /** Start our server under `node --cpu-prof`, the profile written to bench/profiles/. */
   profile: z.enum(['0', '1']).default('0'),
   /** Where the machine-readable results go. */

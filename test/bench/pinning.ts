@@ -14,6 +14,12 @@ export interface Pinning {
   loadCore: number;
   /** The command and arguments that start `node args...` on the server core. */
   serverCommand(args: string[]): { command: string; args: string[] };
+  /**
+   * Runs `start` with this process moved to the server core, then moves it back: what `start`
+   * spawns meanwhile (a deployment's processes, nats-server, redis-server) inherits the server
+   * core and stays there.
+   */
+  spawningOnServerCore<T>(start: () => Promise<T>): Promise<T>;
 }
 
 export function setUpPinning(): Pinning {
@@ -23,6 +29,7 @@ export function setUpPinning(): Pinning {
     serverCore: 0,
     loadCore: 1,
     serverCommand: (args) => ({ command: process.execPath, args }),
+    spawningOnServerCore: (start) => start(),
   });
   if (os.availableParallelism() < 2) return unpinned(`only ${os.availableParallelism()} core available`);
   try {
@@ -41,5 +48,13 @@ export function setUpPinning(): Pinning {
     serverCore: 0,
     loadCore: 1,
     serverCommand: (args) => ({ command: 'taskset', args: ['-c', '0', process.execPath, ...args] }),
+    async spawningOnServerCore(start) {
+      execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+      try {
+        return await start();
+      } finally {
+        execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+      }
+    },
   };
 }

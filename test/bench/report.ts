@@ -77,15 +77,15 @@ export function renderReport(report: BenchReport): string {
       (report.loadAverage.start > 0.5 * m.nproc || (report.loadAverage.end ?? 0) > 0.5 * m.nproc ? ': other work was running, figures are noisy' : ''),
     `options: ${JSON.stringify(report.options)}`,
     '',
-    '| scenario | ours /s | ours p50 ms | ours p99 ms | oidc-provider /s | theirs p50 ms | theirs p99 ms | /s ours÷theirs | p50 ours÷theirs |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| scenario | ours /s | ours p50 ms | ours p99 ms | ours CPU ms | oidc-provider /s | theirs p50 ms | theirs p99 ms | theirs CPU ms | /s ours÷theirs | p50 ours÷theirs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   const notes: string[] = [];
   for (const s of report.scenarios) {
-    const cells = (side: Outcome<LoadResult> | undefined): [string, string, string] => {
-      if (!side) return ['—', '—', '—'];
-      if (side.status !== 'ok') return [side.status, '', ''];
-      return [fixed(side.result.perSecond, 1), fixed(side.result.p50, 1), fixed(side.result.p99, 1)];
+    const cells = (side: Outcome<LoadResult> | undefined): string[] => {
+      if (!side) return ['—', '—', '—', '—'];
+      if (side.status !== 'ok') return [side.status, '', '', ''];
+      return [fixed(side.result.perSecond, 1), fixed(side.result.p50, 1), fixed(side.result.p99, 1), fixed(side.result.serverCpuMs, 3)];
     };
     const ours = s.sides.ours;
     const theirs = s.sides['oidc-provider'];
@@ -103,7 +103,28 @@ export function renderReport(report: BenchReport): string {
       }
     }
   }
-  lines.push('', '/s: successful requests (or whole flows) per second; ratios above 1 mean ours is higher (faster for /s, slower for p50).');
+  const distributedRows = report.scenarios.filter((s) => s.sides['ours-distributed'] !== undefined);
+  if (distributedRows.length > 0) {
+    lines.push(
+      '',
+      '| scenario, distributed mode (all its processes on the server core) | /s | p50 ms | p99 ms | CPU ms (all processes) | /s distributed÷embedded |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const s of distributedRows) {
+      const side = s.sides['ours-distributed']!;
+      const embedded = s.sides.ours?.status === 'ok' ? s.sides.ours.result : undefined;
+      lines.push(
+        side.status === 'ok'
+          ? `| ${s.title} | ${fixed(side.result.perSecond, 1)} | ${fixed(side.result.p50, 1)} | ${fixed(side.result.p99, 1)} | ${fixed(side.result.serverCpuMs, 3)} | ${times(ratio(side.result.perSecond, embedded?.perSecond))} |`
+          : `| ${s.title} | ${side.status} | | | | |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '/s: successful requests (or whole flows) per second; ratios above 1 mean ours is higher (faster for /s, slower for p50).',
+    'CPU ms: the server process\'s CPU time (all threads) per success while measured; it moves far less with the neighbours than /s does.',
+  );
 
   lines.push('', '| cost after history | server | first ms (median) | after ms (median) | history | ratio after÷first |', '|---|---|---|---|---|---|');
   for (const [name, side] of Object.entries(report.refreshAfterRotations)) {

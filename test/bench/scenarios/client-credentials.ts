@@ -12,7 +12,7 @@ export const clientCredentials: Scenario = {
     const client = target.clients.machine;
     if (!client?.clientSecret) throw new Error('no client_credentials client was registered');
     const authorization = basicAuth(client.clientId, client.clientSecret);
-    return closedLoop(requestLoad(options), async () => {
+    return closedLoop({ ...requestLoad(options), serverPids: target.pids() }, async () => {
       const response = await http.request(target.tokenEndpoint, { form: { grant_type: 'client_credentials' }, headers: { authorization } });
       expectStatus(response, 200, 'client credentials');
       if (!jsonOf<TokenResponse>(response).access_token) throw new Error('no access_token');

@@ -19,7 +19,7 @@ export const codeFlowManyUsers: Scenario = {
   async run(target, context) {
     const { http, users } = context;
     const pick = (i: number): BenchUser => users[i % users.length]!;
-    return closedLoop(flowLoad(context, context.options.flowConcurrency, users.length), async ({ i }) => {
+    return closedLoop({ ...flowLoad(context, context.options.flowConcurrency, users.length), serverPids: target.pids() }, async ({ i }) => {
       await codeFlow(target, http, pick(i), target.clients.spa);
     });
   },
@@ -33,7 +33,7 @@ export const codeFlowOneUser: Scenario = {
   unit: 'flow',
   async run(target, context) {
     const user = context.users[0]!;
-    return closedLoop(flowLoad(context, PARALLEL_LOGINS_OF_ONE_USER, PARALLEL_LOGINS_OF_ONE_USER), async () => {
+    return closedLoop({ ...flowLoad(context, PARALLEL_LOGINS_OF_ONE_USER, PARALLEL_LOGINS_OF_ONE_USER), serverPids: target.pids() }, async () => {
       await codeFlow(target, context.http, user, target.clients.spa);
     });
   },

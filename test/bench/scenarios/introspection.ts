@@ -15,7 +15,7 @@ export const introspection: Scenario = {
     const client = target.clients.web;
     const tokens = await codeFlow(target, http, users[0]!, client, { scope: 'openid' });
     const authorization = basicAuth(client.clientId, client.clientSecret!);
-    return closedLoop(requestLoad(options), async () => {
+    return closedLoop({ ...requestLoad(options), serverPids: target.pids() }, async () => {
       const response = await http.request(target.introspectionEndpoint, { form: { token: tokens.access_token }, headers: { authorization } });
       expectStatus(response, 200, 'introspection');
       if (jsonOf<{ active: boolean }>(response).active !== true) throw new Error('the token was not active');

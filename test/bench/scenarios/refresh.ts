@@ -43,6 +43,6 @@ export const refresh: Scenario = {
   async run(target, { http, options, users }) {
     const lineages: Lineage[] = [];
     for (let i = 0; i < options.lineages; i++) lineages.push(await Lineage.start(target, http, users[i % users.length]!));
-    return closedLoop(requestLoad(options, options.lineages), ({ worker }) => lineages[worker]!.refresh(http));
+    return closedLoop({ ...requestLoad(options, options.lineages), serverPids: target.pids() }, ({ worker }) => lineages[worker]!.refresh(http));
   },
 };

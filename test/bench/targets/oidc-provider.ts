@@ -41,7 +41,7 @@ export async function startOidcProvider(options: { pinning: Pinning; http: HttpC
     return {
       name: 'oidc-provider',
       issuer,
-      pid: child.pid,
+      pids: () => [child.pid],
       tokenEndpoint: discovery.token_endpoint,
       introspectionEndpoint: discovery.introspection_endpoint,
       grantTypes,

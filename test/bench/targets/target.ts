@@ -1,8 +1,8 @@
 import type { CookieJar, HttpClient } from '../http.js';
 
 /**
- * The servers under test. 'ours-distributed' (the four services over NATS, Redis and JetStream)
- * is in the reports' shape for the distributed target of issue 12; its starter is still to be built.
+ * The servers under test: our embedded server, node oidc-provider, and our distributed mode (the
+ * four services as processes over NATS, Redis and JetStream, all on the server core).
  */
 export type TargetName = 'ours' | 'oidc-provider' | 'ours-distributed';
 
@@ -28,8 +28,8 @@ export interface AuthorizationParams {
 export interface Target {
   name: TargetName;
   issuer: string;
-  /** The server's process id (for the profile and the report). */
-  pid: number;
+  /** The server's processes (one, or a deployment's several): their CPU time is reported per request. */
+  pids(): number[];
   tokenEndpoint: string;
   introspectionEndpoint: string;
   /** The grant types its discovery document advertises. */
