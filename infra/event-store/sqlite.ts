@@ -88,6 +88,8 @@ export class SqliteEventStore implements EventStore {
   private readonly dataVersionStmt;
   /** `PRAGMA data_version` when the tail was last known whole: it changes when another connection commits. */
   private tailDataVersion: number | undefined;
+  /** The data_version was read in this turn of the event loop (reset at its end). */
+  private dataVersionReadThisTurn = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -320,12 +322,21 @@ export class SqliteEventStore implements EventStore {
     this.db.close();
   }
 
-  /** `readAfter` for a subscription: from the recent tail while no other connection has committed. */
+  /**
+   * `readAfter` for a subscription: from the recent tail while no other connection has committed.
+   * The followers woken by one commit read in the same turn of the event loop: one read of
+   * `data_version` serves them all. Another connection's commit can land after any read of it
+   * anyway; what it appended is found at the next turn that reads (the followers' poll).
+   */
   private readAfterForFollower(after: number, limit: number | undefined): RecordedEvent[] {
-    const dataVersion = this.dataVersionStmt.get()!.data_version;
-    if (dataVersion !== this.tailDataVersion) {
-      this.tail.clear();
-      this.tailDataVersion = dataVersion;
+    if (!this.dataVersionReadThisTurn) {
+      this.dataVersionReadThisTurn = true;
+      setImmediate(() => (this.dataVersionReadThisTurn = false));
+      const dataVersion = this.dataVersionStmt.get()!.data_version;
+      if (dataVersion !== this.tailDataVersion) {
+        this.tail.clear();
+        this.tailDataVersion = dataVersion;
+      }
     }
     return this.tail.after(after, limit) ?? this.readAfter(after, limit);
   }

@@ -1,4 +1,4 @@
-import { cpuSecondsOf } from './server-cpu.js';
+import { cpuSecondsOf, processNameOf } from './server-cpu.js';
 import { summarize, type Summary } from './stats.js';
 
 /**
@@ -30,6 +30,8 @@ export interface LoadResult extends Summary {
   firstError?: string;
   /** The server's CPU milliseconds (all its processes and threads) per success in the measured phase. */
   serverCpuMs?: number;
+  /** The same, process by process, where the server is several (the distributed mode). */
+  serverCpuMsByProcess?: Record<string, number>;
 }
 
 export async function closedLoop(options: LoadOptions, step: (s: Step) => Promise<void>): Promise<LoadResult> {
@@ -57,13 +59,20 @@ export async function closedLoop(options: LoadOptions, step: (s: Step) => Promis
     return { latencies, errors, firstError, seconds: (performance.now() - started) / 1000, done: next };
   };
   if (options.warmup > 0) await phase(options.warmup, true);
-  const cpuBefore = options.serverPids === undefined ? undefined : cpuSecondsOf(options.serverPids);
+  const pids = options.serverPids ?? [];
+  const cpuBefore = pids.map((pid) => cpuSecondsOf([pid]));
   const measured = await phase(options.count, false);
-  const cpuAfter = options.serverPids === undefined ? undefined : cpuSecondsOf(options.serverPids);
-  const cpuMs = cpuBefore !== undefined && cpuAfter !== undefined && measured.latencies.length > 0 ? ((cpuAfter - cpuBefore) * 1000) / measured.latencies.length : undefined;
+  const cpuAfter = pids.map((pid) => cpuSecondsOf([pid]));
+  const perSuccess = (i: number) => {
+    const [before, after] = [cpuBefore[i], cpuAfter[i]];
+    return before === undefined || after === undefined || measured.latencies.length === 0 ? undefined : ((after - before) * 1000) / measured.latencies.length;
+  };
+  const byProcess = pids.map((pid, i) => [processNameOf(pid), perSuccess(i)] as const);
+  const cpuMs = byProcess.length > 0 && byProcess.every(([, ms]) => ms !== undefined) ? byProcess.reduce((sum, [, ms]) => sum + ms!, 0) : undefined;
   return {
     ...summarize(measured.latencies, measured.seconds, measured.errors),
     ...(cpuMs !== undefined ? { serverCpuMs: cpuMs } : {}),
+    ...(cpuMs !== undefined && pids.length > 1 ? { serverCpuMsByProcess: Object.fromEntries(byProcess) as Record<string, number> } : {}),
     truncated: measured.done < options.count,
     ...(measured.firstError !== undefined ? { firstError: measured.firstError } : {}),
   };

@@ -119,6 +119,14 @@ export function renderReport(report: BenchReport): string {
           : `| ${s.title} | ${side.status} | | | | |`,
       );
     }
+    for (const s of distributedRows) {
+      const side = s.sides['ours-distributed']!;
+      const byProcess = side.status === 'ok' ? side.result.serverCpuMsByProcess : undefined;
+      if (byProcess) {
+        const parts = Object.entries(byProcess).sort(([, a], [, b]) => b - a).map(([name, ms]) => `${name} ${fixed(ms, 3)}`);
+        notes.push(`- ${s.id}, ours-distributed, CPU ms per request by process: ${parts.join(', ')}`);
+      }
+    }
   }
   lines.push(
     '',

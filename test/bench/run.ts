@@ -44,8 +44,8 @@ function failure(error: unknown): { status: 'failed'; reason: string } {
 
 async function startTarget(name: TargetName, pinning: Pinning, http: HttpClient, users: BenchUser[], options: BenchOptions): Promise<Target> {
   if (name === 'oidc-provider') return startOidcProvider({ pinning, http, users });
-  if (name === 'ours-distributed') return startOursDistributed({ pinning, http, users });
   const nodeFlags = options.profile === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles')}`] : [];
+  if (name === 'ours-distributed') return startOursDistributed({ pinning, http, users, nodeFlags });
   return startOurs({ pinning, http, users, nodeFlags });
 }
 

@@ -42,3 +42,18 @@ export function childPidsOf(pid: number): number[] {
   }
   return entries.filter((name) => /^\d+$/.test(name) && Number(statFields(Number(name))?.[1]) === pid).map(Number);
 }
+
+/** A short name for a server process: the service of `services/<name>/main.js`, else the program's name. */
+export function processNameOf(pid: number): string {
+  let argv: string[];
+  try {
+    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return String(pid);
+  }
+  for (const arg of argv) {
+    const service = /services\/([a-z-]+)\/main\.js$/.exec(arg)?.[1];
+    if (service) return service;
+  }
+  return argv[0]?.split('/').pop() || String(pid);
+}

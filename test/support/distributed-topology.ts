@@ -60,6 +60,8 @@ export interface DistributedOptions {
    * then talk to NATS themselves connect as an identity with `natsAs(identity)`.
    */
   secured?: boolean;
+  /** Node flags for every service process (the bench's `--cpu-prof`). */
+  nodeFlags?: string[];
 }
 
 interface RunningService {
@@ -158,7 +160,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
       HEALTH_PORT: String(ports.healthPort),
       ...(ports.port ? { PORT: String(ports.port) } : {}),
     };
-    const child = spawn(process.execPath, [mainOf(name)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), mainOf(name)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     child.stdout!.setEncoding('utf8').on('data', (c: string) => output.push(c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => output.push(c));

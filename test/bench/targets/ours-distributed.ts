@@ -17,12 +17,14 @@ import type { BenchUser, Target } from './target.js';
  * that the two compare (issue 12: distributed ≥ 50 % of embedded). Needs nats-server and
  * redis-server on PATH. The bench's users are registered through authn by the admin identity.
  */
-export async function startOursDistributed(options: { pinning: Pinning; http: HttpClient; users: BenchUser[] }): Promise<Target> {
+export async function startOursDistributed(options: { pinning: Pinning; http: HttpClient; users: BenchUser[]; nodeFlags?: string[] }): Promise<Target> {
   const initialAccessToken = randomBytes(24).toString('base64url');
   const { topology, pids } = await options.pinning.spawningOnServerCore(async () => {
     const topology = await startDistributed({
       secured: true,
       env: { IDP_INITIAL_ACCESS_TOKEN: initialAccessToken, IDP_REGISTRATION_RATE: '1000000/minute', LOG_LEVEL: 'warn' },
+      // BENCH_PROFILE=1: each service writes its own CPU profile when it stops.
+      ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
     });
     // Every process of the deployment is a child of this one: the four services, nats-server, redis-server.
     return { topology, pids: childPidsOf(process.pid) };
