@@ -131,7 +131,7 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     '',
     '/s: successful requests (or whole flows) per second; ratios above 1 mean ours is higher (faster for /s, slower for p50).',
-    'CPU ms: the server process\'s CPU time (all threads) per success while measured; it moves far less with the neighbours than /s does.',
+    'CPU ms: the server\'s CPU time (all its threads and processes) per success while measured; less moved by how much of the core the server got than /s, though a busy host still moves it.',
   );
 
   lines.push('', '| cost after history | server | first ms (median) | after ms (median) | history | ratio after÷first |', '|---|---|---|---|---|---|');

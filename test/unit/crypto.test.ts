@@ -1,3 +1,4 @@
+import { EncryptJWT, jwtDecrypt } from 'jose';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,5 +247,54 @@ describe('SealedTokens', () => {
   test('rejects a bad key or ttl', async () => {
     expect(() => new SealedTokens(Buffer.alloc(16), 'x')).toThrow(/32 bytes/);
     await expect(authz.seal(payload, 0, now)).rejects.toThrow(RangeError);
+  });
+
+  // Sealed and opened in place with node:crypto (issue 12): the format must stay jose's exactly,
+  // both ways, so that a cookie sealed before an upgrade still opens after it, and back.
+  test('jose opens what it seals, with the same claims, and it opens what jose seals', async () => {
+    const token = await authz.seal(payload, 600, now);
+    const { payload: claims, protectedHeader } = await jwtDecrypt(token, key(1), { currentDate: now });
+    expect(protectedHeader).toEqual({ alg: 'dir', enc: 'A256GCM' });
+    expect(claims).toEqual({ ...payload, pur: 'authz-request', iat: now.getTime() / 1000, exp: now.getTime() / 1000 + 600 });
+    const iat = now.getTime() / 1000;
+    const byJose = await new EncryptJWT({ ...payload, pur: 'authz-request' })
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 600)
+      .encrypt(key(1));
+    expect(await authz.open(byJose, now)).toEqual(payload);
+    expect(await authz.open(byJose, later(600))).toBeNull();
+  });
+
+  test('opens only the exact shape it seals: header, empty key, 96-bit IV, 128-bit tag, claims', async () => {
+    const parts = (await authz.seal(payload, 600, now)).split('.');
+    const variant = (index: number, value: string) => parts.map((part, i) => (i === index ? value : part)).join('.');
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    expect(await authz.open(parts.join('.'), now)).toEqual(payload);
+    // Another header, even one jose would take: the AAD changes with it, and it is refused before that.
+    expect(await authz.open(variant(0, b64({ enc: 'A256GCM', alg: 'dir' })), now)).toBeNull();
+    expect(await authz.open(variant(0, b64({ alg: 'dir', enc: 'A256GCM', zip: 'DEF' })), now)).toBeNull();
+    expect(await authz.open(variant(1, 'AAAA'), now)).toBeNull();
+    // A truncated tag is refused outright: GCM would otherwise check only as many bytes as given.
+    const tag = Buffer.from(parts[4]!, 'base64url');
+    expect(await authz.open(variant(4, tag.subarray(0, 12).toString('base64url')), now)).toBeNull();
+    expect(await authz.open(variant(4, tag.subarray(0, 4).toString('base64url')), now)).toBeNull();
+    expect(await authz.open(variant(2, Buffer.alloc(16).toString('base64url')), now)).toBeNull();
+    expect(await authz.open(variant(3, `${parts[3]}!`), now)).toBeNull();
+    expect(await authz.open(`${parts.join('.')}.`, now)).toBeNull();
+  });
+
+  test('claims that are not a JSON object, or lack iat or exp, do not open', async () => {
+    const sealRaw = async (plaintext: string) => {
+      const { CompactEncrypt } = await import('jose');
+      return new CompactEncrypt(Buffer.from(plaintext)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key(1));
+    };
+    const exp = now.getTime() / 1000 + 600;
+    expect(await authz.open(await sealRaw('[1,2]'), now)).toBeNull();
+    expect(await authz.open(await sealRaw('not json'), now)).toBeNull();
+    expect(await authz.open(await sealRaw(JSON.stringify({ pur: 'authz-request', exp })), now)).toBeNull();
+    expect(await authz.open(await sealRaw(JSON.stringify({ pur: 'authz-request', iat: 1 })), now)).toBeNull();
+    expect(await authz.open(await sealRaw(JSON.stringify({ pur: 'authz-request', iat: 1, exp: String(exp) })), now)).toBeNull();
+    expect(await authz.open(await sealRaw(JSON.stringify({ pur: 'authz-request', iat: 1, exp })), now)).toEqual({});
   });
 });

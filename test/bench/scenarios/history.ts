@@ -19,34 +19,35 @@ export interface HistoryCost {
   historySeconds: number;
 }
 
-const SAMPLES = 20;
+const SAMPLES = 40;
 
 /**
  * The cost of a refresh after `options.history` rotations of one lineage, against the first
- * refresh of a fresh lineage (median of 20 each, one at a time).
+ * refresh of a fresh lineage: 40 samples of each, one request at a time, taken alternately after
+ * the history (a fresh lineage's first refresh, then the long lineage's next), so that both see
+ * the same server at the same moment (the same log, the same neighbours on this noisy machine)
+ * and differ only in the lineage's own history. The fresh lineages are started before the
+ * history; their first refresh waits until after it.
  */
 export async function refreshAfterRotations(target: Target, { http, options, users }: ScenarioContext): Promise<HistoryCost> {
-  // All fresh lineages first, then their first refreshes back to back: no login between two
-  // samples, as none comes between two refreshes of the history.
   const fresh: Lineage[] = [];
   for (let i = 0; i < SAMPLES; i++) fresh.push(await Lineage.start(target, http, users[i % users.length]!));
-  const first: number[] = [];
-  for (const lineage of fresh) {
-    const t0 = performance.now();
-    await lineage.refresh(http);
-    first.push(performance.now() - t0);
-  }
   const lineage = await Lineage.start(target, http, users[0]!);
   const history = await closedLoop(
     { count: options.history, concurrency: 1, warmup: 0, deadlineMs: options.historyDeadlineSeconds * 1000 },
     () => lineage.refresh(http),
   );
   if (history.errors > 0) throw new Error(`a rotation failed: ${history.firstError ?? ''}`);
-  const after: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
+  const timed = async (run: () => Promise<void>) => {
     const t0 = performance.now();
-    await lineage.refresh(http);
-    after.push(performance.now() - t0);
+    await run();
+    return performance.now() - t0;
+  };
+  const first: number[] = [];
+  const after: number[] = [];
+  for (const freshLineage of fresh) {
+    first.push(await timed(() => freshLineage.refresh(http)));
+    after.push(await timed(() => lineage.refresh(http)));
   }
   return { firstMs: median(first), afterMs: median(after), history: history.count, historySeconds: history.seconds };
 }
