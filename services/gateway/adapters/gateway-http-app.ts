@@ -64,16 +64,21 @@ export async function createGatewayHttpApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('connect', refuseConnect);
-  fastify.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply) => {
+  // Callback hooks, not async ones: on every request, an async hook costs a promise and a turn of
+  // the microtask queue for nothing (issue 12).
+  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     reply.header('X-Content-Type-Options', 'nosniff');
+    done(null, payload);
   });
   const started = new WeakMap<FastifyRequest, () => number>();
-  fastify.addHook('onRequest', async (request: FastifyRequest) => {
+  fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     started.set(request, httpDuration.startTimer({ method: request.method, route: routeOf(request) }));
+    done();
   });
-  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     started.get(request)?.();
     httpRequests.inc({ method: request.method, route: routeOf(request), status: String(reply.statusCode) });
+    done();
   });
   for (const path of publicHealthPaths) {
     fastify.get(path, async (request: FastifyRequest, reply: FastifyReply) => {
