@@ -1,4 +1,6 @@
+import os from 'node:os';
 import argon2 from 'argon2';
+import { ConcurrencyLimit } from '../concurrency/limit.js';
 import { passwordHashes, passwordVerifications } from '../metrics/metrics.js';
 
 /**
@@ -21,9 +23,19 @@ export interface Argon2Parameters {
  */
 export const DEFAULT_ARGON2: Argon2Parameters = { memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 };
 
+/**
+ * At most as many argon2 computations at once as this process has cores to run them on
+ * (`availableParallelism` counts the cores its CPU affinity allows), the rest wait their turn
+ * (issue 12). More at once cannot finish more logins per second, only make each cost more: on
+ * one core, four 19 MiB hashes in turn evict each other from the caches (a login then cost the
+ * server 9 ms more than one verification alone), and they held all four of libuv's threads, so
+ * the log's fsyncs, which run there too, queued behind them.
+ */
+const argon2Slots = new ConcurrencyLimit(Math.max(1, os.availableParallelism()));
+
 export function hashPassword(password: string, parameters: Argon2Parameters = DEFAULT_ARGON2): Promise<string> {
   passwordHashes.inc();
-  return argon2.hash(password, { type: argon2.argon2id, ...parameters });
+  return argon2Slots.run(() => argon2.hash(password, { type: argon2.argon2id, ...parameters }));
 }
 
 /**
@@ -41,5 +53,10 @@ const ARGON2_VERSION = 0x13;
 
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
   passwordVerifications.inc();
-  return argon2.verify(hash, password);
+  return argon2Slots.run(() => argon2.verify(hash, password));
+}
+
+/** argon2 computations running and waiting in this process (for tests and the curious). */
+export function argon2Load(): { running: number; waiting: number; slots: number } {
+  return { ...argon2Slots.load(), slots: argon2Slots.slots };
 }

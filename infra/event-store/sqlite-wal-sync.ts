@@ -49,7 +49,9 @@ export class WalSync {
         reject(error);
         return;
       }
-      fs.fsync(fd, (error) => (error ? reject(error) : resolve()));
+      // fdatasync (POSIX): the data and what reading it back needs (its size), not the file's
+      // times, which nothing reads; the directory entry is fsynced once, below.
+      fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()));
     });
     const clear = () => {
       if (this.current === done) this.current = undefined;

@@ -132,16 +132,16 @@ describe('SqliteEventStore durability', () => {
     expect(open(file).durability().walFsyncBeforeResolve).toBe(true);
   });
 
-  it('full: no append resolves before an fsync of the WAL that began after its commit; one fsync serves the commits made while another ran', async () => {
+  it('full: no append resolves before an fdatasync of the WAL that began after its commit; one serves the commits made while another ran', async () => {
     const store = open(path.join(dir, 'events.db'));
     await store.append('warm', [newEvent('E', {})], 'no_stream');
-    const original = fs.fsync;
+    const original = fs.fdatasync;
     const started: number[] = [];
     let finished = 0;
-    (fs as { fsync: typeof fs.fsync }).fsync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
       started.push(Date.now());
       setTimeout(() => original(fd, (error) => { finished++; callback(error); }), 100);
-    }) as typeof fs.fsync;
+    }) as typeof fs.fdatasync;
     try {
       const t0 = Date.now();
       const first = store.append('a', [newEvent('A', {})], 'no_stream');
@@ -157,7 +157,7 @@ describe('SqliteEventStore durability', () => {
       expect(finished).toBe(2);
       expect(started.length).toBe(2);
     } finally {
-      (fs as { fsync: typeof fs.fsync }).fsync = original;
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = original;
     }
   });
 
