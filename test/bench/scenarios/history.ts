@@ -26,18 +26,19 @@ const SAMPLES = 40;
  * refresh of a fresh lineage: 40 samples of each, one request at a time, taken alternately after
  * the history (a fresh lineage's first refresh, then the long lineage's next), so that both see
  * the same server at the same moment (the same log, the same neighbours on this noisy machine)
- * and differ only in the lineage's own history. The fresh lineages are started before the
- * history; their first refresh waits until after it.
+ * and differ only in the lineage's own history. The fresh lineages are started after the history
+ * (oidc-provider's in-memory store evicts what 10,000 rotations push out), all before the first
+ * sample: no login comes between two samples, as none comes between two refreshes of the history.
  */
 export async function refreshAfterRotations(target: Target, { http, options, users }: ScenarioContext): Promise<HistoryCost> {
-  const fresh: Lineage[] = [];
-  for (let i = 0; i < SAMPLES; i++) fresh.push(await Lineage.start(target, http, users[i % users.length]!));
   const lineage = await Lineage.start(target, http, users[0]!);
   const history = await closedLoop(
     { count: options.history, concurrency: 1, warmup: 0, deadlineMs: options.historyDeadlineSeconds * 1000 },
     () => lineage.refresh(http),
   );
   if (history.errors > 0) throw new Error(`a rotation failed: ${history.firstError ?? ''}`);
+  const fresh: Lineage[] = [];
+  for (let i = 0; i < SAMPLES; i++) fresh.push(await Lineage.start(target, http, users[i % users.length]!));
   const timed = async (run: () => Promise<void>) => {
     const t0 = performance.now();
     await run();
