@@ -27,9 +27,10 @@ export const DEFAULT_ARGON2: Argon2Parameters = { memoryCost: 19 * 1024, timeCos
  * At most as many argon2 computations at once as this process has cores to run them on
  * (`availableParallelism` counts the cores its CPU affinity allows), the rest wait their turn
  * (issue 12). More at once cannot finish more logins per second, only make each cost more: on
- * one core, four 19 MiB hashes in turn evict each other from the caches (a login then cost the
- * server 9 ms more than one verification alone), and they held all four of libuv's threads, so
- * the log's fsyncs, which run there too, queued behind them.
+ * one core, four 19 MiB hashes in turn evict each other from the caches (the thread pool spent
+ * about 30 ms of CPU per login with four at once, 27 ms one at a time, measured per thread), and
+ * they held all four of libuv's threads, so the log's fsyncs, which run there too, queued
+ * behind them.
  */
 const argon2Slots = new ConcurrencyLimit(Math.max(1, os.availableParallelism()));
 
