@@ -29,6 +29,14 @@ export interface ProjectorOptions {
    * checkpoint (an empty restart of Redis loses it without any write failing). Default 1 s.
    */
   checkIntervalMs?: number;
+  /**
+   * How long the checkpoint of events that project nothing may wait before it is written
+   * (default 200 ms). Such an event needs no write of its own: the projector moves on, and writes
+   * the checkpoint with its next write, on catching up, on stopping, or after this delay, whichever
+   * comes first. Under load that is one write per delay instead of one per event (issue 12); a
+   * restart replays at most that much more of the log, which position-guarded writes make harmless.
+   */
+  checkpointDelayMs?: number;
 }
 
 export interface Projector extends Follower {
@@ -38,6 +46,11 @@ export interface Projector extends Follower {
    * is down (the projector keeps retrying) and if the projector is stopped first.
    */
   caughtUp: Promise<void>;
+  /**
+   * The checkpoint last written to the target. At most `status().position`: the events after it
+   * projected nothing, so a target holding at least this checkpoint is complete up to the position.
+   */
+  writtenCheckpoint(): number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +72,9 @@ class CheckpointWentBack extends Error {}
  * - An event its projection throws on is a poison event: retrying cannot help, so the projector
  *   stops there, loudly (state `failed`, an error log with the position, a metric, readiness
  *   fails) and does not spin.
+ * - An event that projects nothing writes nothing at once: its checkpoint is deferred
+ *   (`checkpointDelayMs`). Every event with writes still writes its checkpoint with them, so
+ *   the checkpoint never falls below the last write (what the floor of CheckpointedApply needs).
  */
 export function startProjector(options: ProjectorOptions): Projector {
   return new ResilientProjector(options);
@@ -69,7 +85,14 @@ class ResilientProjector implements Projector {
   readonly eventStore: EventStore;
   readonly caughtUp: Promise<void>;
   private state: FollowerState = 'starting';
+  /** The position of the last event handled (applied, or found to project nothing). */
   private position = 0;
+  /** The checkpoint last written to the target (or read from it): at most `position`. */
+  private persisted = 0;
+  /** The event time of the last event handled, for the deferred checkpoint's write. */
+  private positionTime: number | undefined;
+  /** Writes to the target, one at a time: the subscription's and the deferred checkpoint's. */
+  private writing: Promise<void> = Promise.resolve();
   private lastError: string | undefined;
   private poison: FollowerStatus['poison'];
   private isCaughtUp = false;
@@ -98,9 +121,15 @@ class ResilientProjector implements Projector {
     return followerStatus({ name, state, position, lastError, poison });
   }
 
+  writtenCheckpoint(): number {
+    return this.persisted;
+  }
+
   async stop(): Promise<void> {
     this.stopSignal.abort();
     await this.loop;
+    // What was handled is not handled again after a restart; a target that is down replays it then.
+    await this.writeCheckpoint().catch(() => undefined);
     if (this.state !== 'failed') this.state = 'stopped';
     this.unregister();
   }
@@ -112,13 +141,15 @@ class ResilientProjector implements Projector {
     while (!stopped.aborted) {
       try {
         const checkpoint = await this.options.projectionStore.checkpoint(this.name);
-        if (checkpoint < this.position) {
+        if (checkpoint < this.persisted) {
           this.options.logger?.warn(
-            { projector: this.name, checkpoint, applied: this.position, missing: this.position - checkpoint },
+            { projector: this.name, checkpoint, applied: this.persisted, missing: this.persisted - checkpoint },
             'projection store lost state: rebuilding from its checkpoint',
           );
         }
         this.position = checkpoint;
+        this.persisted = checkpoint;
+        this.positionTime = undefined;
         await this.follow(checkpoint, stopped);
       } catch (error) {
         if (stopped.aborted) break;
@@ -156,6 +187,7 @@ class ResilientProjector implements Projector {
       if (stopped.aborted) resolve();
     });
     this.state = 'catching_up';
+    const deferred = new DeferredCheckpoint(this.options.checkpointDelayMs ?? 200, () => this.writeCheckpoint().catch(failed));
     const subscription: Subscription = eventStore.subscribeToAll(
       async (event) => {
         let writes: ProjectionWrite[];
@@ -164,27 +196,34 @@ class ResilientProjector implements Projector {
         } catch (error) {
           throw PoisonEventError.at(event, error);
         }
+        if (writes.length === 0) {
+          this.handled(event);
+          deferred.schedule();
+          return;
+        }
         try {
-          await projectionStore.apply(writes, event.position, { name: this.name, expectAtLeast: this.position, at: eventTime(event) });
+          await this.write(writes, event.position, eventTime(event));
         } catch (error) {
           // The store refuses these writes as invalid, not for being down: they never will fit.
           if (error instanceof ProjectionWriteRejectedError) throw PoisonEventError.at(event, error);
           throw error;
         }
-        this.position = event.position;
-        this.recovered = true;
-        if (this.state === 'retrying') this.state = this.isCaughtUp ? 'live' : 'catching_up';
+        this.handled(event);
       },
       {
         after,
         onCaughtUp: () => {
-          this.recovered = true;
-          this.state = 'live';
-          this.lastError = undefined;
-          if (!this.isCaughtUp) {
-            this.isCaughtUp = true;
-            this.resolveCaughtUp();
-          }
+          // Caught up means checkpointed: a restart, a replica or a test finds the position written.
+          this.writeCheckpoint().then(() => {
+            if (stopped.aborted) return;
+            this.recovered = true;
+            this.state = 'live';
+            this.lastError = undefined;
+            if (!this.isCaughtUp) {
+              this.isCaughtUp = true;
+              this.resolveCaughtUp();
+            }
+          }, failed);
         },
         onError: failed,
       },
@@ -195,8 +234,32 @@ class ResilientProjector implements Projector {
     } finally {
       stopped.removeEventListener('abort', onAbort);
       clearInterval(watch);
+      deferred.cancel();
       await subscription.stop();
     }
+  }
+
+  private handled(event: RecordedEvent): void {
+    this.position = event.position;
+    this.positionTime = eventTime(event);
+    this.recovered = true;
+    if (this.state === 'retrying') this.state = this.isCaughtUp ? 'live' : 'catching_up';
+  }
+
+  /** Writes to the target in turn, checkpointed at `position`, expecting the checkpoint last written. */
+  private write(writes: ProjectionWrite[], position: number, at: number | undefined): Promise<void> {
+    const run = this.writing.then(async () => {
+      if (position <= this.persisted) return;
+      await this.options.projectionStore.apply(writes, position, { name: this.name, expectAtLeast: this.persisted, at });
+      this.persisted = position;
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes the checkpoint of the events handled since the last write, if any. */
+  private writeCheckpoint(): Promise<void> {
+    return this.write([], this.position, this.positionTime);
   }
 
   /** Every `checkIntervalMs`: did the target's checkpoint go back below what was applied? */
@@ -205,7 +268,7 @@ class ResilientProjector implements Projector {
     const timer = setInterval(() => {
       if (checking || stopped.aborted || this.state !== 'live') return;
       checking = true;
-      const applied = this.position;
+      const applied = this.persisted;
       this.options.projectionStore
         .checkpoint(this.name)
         .then((checkpoint) => {
@@ -219,6 +282,8 @@ class ResilientProjector implements Projector {
   }
 
   private failFor(error: PoisonEventError): void {
+    // The events before the poison were handled: a restart after a fix resumes at the poison.
+    void this.writeCheckpoint().catch(() => undefined);
     this.state = 'failed';
     this.lastError = error.message;
     this.poison = error.poison;
@@ -237,4 +302,26 @@ export function eventTime(event: RecordedEvent): number | undefined {
   if (typeof time !== 'string') return undefined;
   const ms = Date.parse(time);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The one pending write of a deferred checkpoint: scheduled once, run after `delayMs`. */
+class DeferredCheckpoint {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly write: () => void,
+  ) {}
+
+  schedule(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.write();
+    }, this.delayMs);
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -8,6 +8,8 @@ import type { CheckpointedApply, DigestReport, ProjectionStore, ProjectionWrite 
 export class FlakyProjectionStore implements ProjectionStore {
   down = false;
   failures = 0;
+  /** Every apply that reached the inner store: its position and how many writes it carried. */
+  readonly applied: Array<{ position: number; writes: number }> = [];
 
   constructor(private readonly inner: ProjectionStore) {}
 
@@ -20,6 +22,7 @@ export class FlakyProjectionStore implements ProjectionStore {
 
   async apply(writes: ProjectionWrite[], position: number, checkpoint?: string | CheckpointedApply): Promise<void> {
     this.check();
+    this.applied.push({ position, writes: writes.length });
     return this.inner.apply(writes, position, checkpoint);
   }
   async get<T = unknown>(key: string, now?: number): Promise<T | undefined> {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import type { ProjectionStore } from '../../../infra/projections/port.js';
-import { startProjector, type Projector } from '../../../infra/projections/projector.js';
+import { startProjector, type Projector, type ProjectorOptions } from '../../../infra/projections/projector.js';
 import type { Projection } from '../projections/project.js';
 
 /**
@@ -20,6 +20,7 @@ export class ProjectionRunner {
     private readonly eventStore: EventStore,
     private readonly projectionStore: ProjectionStore,
     private readonly logger: Logger,
+    private readonly tuning: Pick<ProjectorOptions, 'checkpointDelayMs'> = {},
   ) {}
 
   async start(): Promise<void> {
@@ -30,6 +31,7 @@ export class ProjectionRunner {
       projectionStore: this.projectionStore,
       project: this.project,
       logger: this.logger,
+      ...this.tuning,
     });
     try {
       await this.projector.caughtUp;
@@ -42,11 +44,12 @@ export class ProjectionRunner {
   /**
    * Whether the projections are complete as far as the projector knows: it follows live, and
    * the store's `checkpoint` (as just read by the caller) has not gone back below what it
-   * applied (a store that lost its state, before the projector noticed).
+   * wrote (a store that lost its state, before the projector noticed). The events it handled
+   * since it last wrote projected nothing, so they are not missing.
    */
   current(checkpoint: number): boolean {
-    const status = this.projector?.status();
-    return status !== undefined && status.state === 'live' && checkpoint >= status.position;
+    const projector = this.projector;
+    return projector !== undefined && projector.status().state === 'live' && checkpoint >= projector.writtenCheckpoint();
   }
 
   async stop(): Promise<void> {
