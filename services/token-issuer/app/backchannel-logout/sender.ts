@@ -19,6 +19,9 @@ import type { ProjectionStore } from '../../../../infra/projections/port.js';
 import { runDelivery, type DeliveryDeps } from './delivery-job.js';
 import { addParticipant, participantsOf } from './participants.js';
 
+/** How long the sender's checkpoint may wait before it is written. */
+const CHECKPOINT_DELAY_MS = 200;
+
 /** The sender's checkpoint (and follower) name. */
 export const BACKCHANNEL_LOGOUT_CHECKPOINT = 'backchannel-logout';
 
@@ -47,6 +50,9 @@ export class BackchannelLogoutSender implements Follower {
   private readonly running = new Map<string, { position: number; done: Promise<void> }>();
   private checkpointWritten = 0;
   private checkpointWrite: Promise<void> = Promise.resolve();
+  /** The checkpoint to write when the pending timer fires (see advanceCheckpoint). */
+  private checkpointTarget = 0;
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private unregister: (() => void) | undefined;
 
@@ -68,6 +74,7 @@ export class BackchannelLogoutSender implements Follower {
     this.stopSignal.abort();
     await this.loop;
     await Promise.all([...this.running.values()].map((r) => r.done));
+    this.writeCheckpoint();
     await this.checkpointWrite;
     if (this.state !== 'failed') this.state = 'stopped';
     this.unregister?.();
@@ -179,11 +186,21 @@ export class BackchannelLogoutSender implements Follower {
 
   /**
    * The checkpoint is the last event read, but never past a logout still being delivered: just
-   * below the oldest one, so a restart reads its session.ended again. Written in order, forward only.
+   * below the oldest one, so a restart reads its session.ended again. Written in order, forward
+   * only, and at most once per CHECKPOINT_DELAY_MS (and on stopping): nearly every event is one
+   * the sender only reads past, and a restart that reads those again does nothing with them.
    */
   private advanceCheckpoint(): void {
     const oldest = Math.min(...[...this.running.values()].map((r) => r.position));
-    const target = Number.isFinite(oldest) ? Math.min(this.position, oldest - 1) : this.position;
+    this.checkpointTarget = Number.isFinite(oldest) ? Math.min(this.position, oldest - 1) : this.position;
+    if (this.checkpointTarget <= this.checkpointWritten) return;
+    this.checkpointTimer ??= setTimeout(() => this.writeCheckpoint(), CHECKPOINT_DELAY_MS);
+  }
+
+  private writeCheckpoint(): void {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    const target = this.checkpointTarget;
     if (target <= this.checkpointWritten) return;
     this.checkpointWritten = target;
     this.checkpointWrite = this.checkpointWrite
