@@ -88,8 +88,12 @@ export class SqliteEventStore implements EventStore {
   private readonly dataVersionStmt;
   /** `PRAGMA data_version` when the tail was last known whole: it changes when another connection commits. */
   private tailDataVersion: number | undefined;
-  /** The data_version was read in this turn of the event loop (reset at its end). */
-  private dataVersionReadThisTurn = false;
+  /**
+   * Set by the followers' poll: the next read of a follower checks `data_version`. A commit of
+   * this connection needs no check: the tail sees its positions, and one that does not follow the
+   * last one (another connection committed in between) starts the tail afresh (RecentTail.push).
+   */
+  private othersMayHaveCommitted = true;
 
   private constructor(
     private readonly db: Database.Database,
@@ -282,6 +286,7 @@ export class SqliteEventStore implements EventStore {
     // Appends through this instance wake subscriptions at once; appends through other
     // connections are only seen by polling.
     this.poller ??= setInterval(() => {
+      this.othersMayHaveCommitted = true;
       for (const s of this.subscriptions) s.notify();
     }, POLL_INTERVAL_MS).unref();
     return subscription;
@@ -324,14 +329,14 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * `readAfter` for a subscription: from the recent tail while no other connection has committed.
-   * The followers woken by one commit read in the same turn of the event loop: one read of
-   * `data_version` serves them all. Another connection's commit can land after any read of it
-   * anyway; what it appended is found at the next turn that reads (the followers' poll).
+   * Whether one has is read from `data_version` once per poll (every POLL_INTERVAL_MS), not at
+   * each commit: another connection's commit can land after any read of it anyway, and what it
+   * appended is found at the followers' next poll, or at once when this connection's next commit
+   * does not follow the tail.
    */
   private readAfterForFollower(after: number, limit: number | undefined): RecordedEvent[] {
-    if (!this.dataVersionReadThisTurn) {
-      this.dataVersionReadThisTurn = true;
-      setImmediate(() => (this.dataVersionReadThisTurn = false));
+    if (this.othersMayHaveCommitted) {
+      this.othersMayHaveCommitted = false;
       const dataVersion = this.dataVersionStmt.get()!.data_version;
       if (dataVersion !== this.tailDataVersion) {
         this.tail.clear();
