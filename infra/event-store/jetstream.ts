@@ -71,6 +71,7 @@ import { ensureLogStream, refuseOldSubjectScheme } from './jetstream-log-stream.
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
 import { ConnectionDroppedError, ConnectionState } from './nats-connection-state.js';
 import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
+import { SharedFeed } from './shared-feed.js';
 import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, streamNameOfSubject } from './jetstream-subjects.js';
 import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
@@ -124,6 +125,11 @@ interface Tail {
 
 export class JetStreamEventStore implements EventStore {
   private readonly subscriptions = new Set<ConsumerSubscription>();
+  private readonly feed = new SharedFeed({
+    subscribe: (handler, options) => this.consumerSubscription(handler, options),
+    readAll: (options) => this.readAll(options),
+    headPosition: () => this.headPosition(),
+  });
   /** Tails seen by this store's reads and appends; a stale one only makes a publish fail and retry. */
   private readonly tails = new Map<string, Tail>();
   private closed = false;
@@ -276,20 +282,47 @@ export class JetStreamEventStore implements EventStore {
     // A small read (a follower's lag probe asks for one event) pulls no more than it may need:
     // every message holds at least one event, and the first may hold only earlier ones.
     const batchHint = limit === undefined ? PULL_BATCH : limit + 1;
-    for await (const message of this.read(`${this.subjectPrefix}.>`, firstSequenceAfter(after), batchHint)) {
+    // The log's end, from the stream: every message of the stream is the log's, so the read ends
+    // there, whatever the consumer's pending counts say (see `read`).
+    const lastSequence = (await this.jsm.streams.info(this.streamName)).state.last_seq;
+    const startSequence = firstSequenceAfter(after);
+    if (startSequence > lastSequence) return events;
+    for await (const message of this.read(`${this.subjectPrefix}.>`, startSequence, batchHint, lastSequence)) {
       events.push(...this.decode(message).filter((event) => event.position > after));
       if (limit !== undefined && events.length >= limit) break;
     }
     return limit === undefined ? events : events.slice(0, limit);
   }
 
+  /**
+   * Every subscription of this store shares one ordered consumer (shared-feed.ts): the followers
+   * of a service get each event from nats-server once, decoded once.
+   */
   subscribeToAll(
     handler: (event: RecordedEvent) => Promise<void> | void,
     options: SubscribeOptions = {},
   ): Subscription {
     this.assertOpen();
+    checkReadRange(options.after ?? 0, undefined);
+    return this.feed.subscribe(handler, options);
+  }
+
+  /**
+   * The position of the last event: the last message's sequence and how many events it holds
+   * (every message of the log's stream holds events, deny_delete keeps them all).
+   */
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    const lastSequence = (await this.jsm.streams.info(this.streamName)).state.last_seq;
+    if (lastSequence === 0) return 0;
+    const last = await this.jsm.streams.getMessage(this.streamName, { seq: lastSequence });
+    if (last === null) throw new Error(`the log's last message (${lastSequence}) cannot be read`);
+    return lastSequence * EVENTS_PER_MESSAGE + last.json<StoredEvent[]>().length - 1;
+  }
+
+  /** A catch-up subscription on its own ordered consumer: what the shared feed runs. */
+  private consumerSubscription(handler: (event: RecordedEvent) => Promise<void> | void, options: SubscribeOptions): Subscription {
     const after = options.after ?? 0;
-    checkReadRange(after, undefined);
     const subscription = new ConsumerSubscription(
       async () => (await this.jsm.streams.info(this.streamName)).state.last_seq,
       () => this.orderedConsumer(`${this.subjectPrefix}.>`, firstSequenceAfter(after)),
@@ -317,6 +350,7 @@ export class JetStreamEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.feed.close();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     if (this.connection.connected) {
       const drained = this.nc.drain().catch(() => undefined);
@@ -381,8 +415,13 @@ export class JetStreamEventStore implements EventStore {
   /**
    * The messages on `filter` from `startSequence` that exist now, in order. The consumer's
    * `num_pending` at creation counts them; messages published later are not read.
+   *
+   * With `lastSequence` (a read of the whole log), the read also ends at that message: nats-server
+   * may count a message more than it delivers when one is stored while the consumer is made
+   * (jetstream-subscription.ts), and a read trusting the counts alone then waited for the next
+   * append to the log, seconds or minutes away (a follower catching up on the shared feed met it).
    */
-  private async *read(filter: string, startSequence: number, batchHint = PULL_BATCH): AsyncGenerator<LogMessage> {
+  private async *read(filter: string, startSequence: number, batchHint = PULL_BATCH, lastSequence?: number): AsyncGenerator<LogMessage> {
     const consumer = await this.orderedConsumer(filter, startSequence, READ_CONSUMER_INACTIVE_MS);
     let messages: ConsumerMessages | undefined;
     try {
@@ -396,7 +435,7 @@ export class JetStreamEventStore implements EventStore {
         // at most at that count, so appends arriving meanwhile cannot keep it reading.
         const more = message.info.pending;
         yield fromJsMsg(message);
-        if (more === 0 || ++delivered >= pendingAtStart) return;
+        if (more === 0 || ++delivered >= pendingAtStart || (lastSequence !== undefined && message.seq >= lastSequence)) return;
       }
       throw new Error(`JetStream read of ${filter} ended before the log's end`);
     } finally {

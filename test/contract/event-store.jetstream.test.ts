@@ -258,6 +258,22 @@ describe('JetStreamEventStore', () => {
     await subscription.stop();
   });
 
+  it('ends a read of the log at its end when an append lands while the read starts, never waiting for the next one', async () => {
+    const reader = await open();
+    const writer = await open();
+    await writer.append('s', [newEvent('A', {})], 'no_stream');
+    for (let round = 0; round < 40; round++) {
+      // An append from another connection racing the read's consumer, then nothing more.
+      const racing = writer.append(`r${round}`, [newEvent('R', { round })], 'no_stream');
+      const read = reader.readAll({ after: 1024, limit: 500 });
+      const outcome = await Promise.race([read.then(() => 'read'), new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000))]);
+      expect(outcome).toBe('read');
+      await racing;
+    }
+    const all = await reader.readAll();
+    expect(all).toHaveLength(41);
+  }, 120_000);
+
   it('leaves no consumers behind after reads and stopped subscriptions', async () => {
     const store = await open();
     await store.append('s', [newEvent('A', {})], 'no_stream');
