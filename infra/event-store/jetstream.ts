@@ -47,8 +47,6 @@ import { connect, errors, headers, type MsgHdrs, type NatsConnection } from '@na
 import {
   jetstream,
   jetstreamManager,
-  type Consumer,
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
@@ -70,8 +68,9 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { ensureLogStream, refuseOldSubjectScheme } from './jetstream-log-stream.js';
 import { AppendPublisher, DEFAULT_PUBLISH_POLICY, appendMsgId, type LogMessage, type PublishPolicy } from './jetstream-publish.js';
 import { ConnectionDroppedError, ConnectionState } from './nats-connection-state.js';
-import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH, fromJsMsg } from './jetstream-subscription.js';
+import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH } from './jetstream-subscription.js';
 import { SharedFeed } from './shared-feed.js';
+import { orderedConsumer, readMessages, type LogStreamAccess } from './jetstream-read.js';
 import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, streamNameOfSubject } from './jetstream-subjects.js';
 import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
@@ -84,8 +83,6 @@ const PREVIOUS_SEQ_HEADER = 'Idp-Previous-Seq';
 const WALK_BACK_MAX_EVENTS = 32;
 /** How many streams' tails one store remembers (so an append after a read needs no lookup). */
 const TAIL_CACHE_SIZE = 10_000;
-/** A read's consumer is deleted when done; should that fail, the server drops it after this. */
-const READ_CONSUMER_INACTIVE_MS = 30_000;
 /** Pause between reconnect attempts to a server (the client adds up to 100 ms of jitter). */
 const RECONNECT_WAIT_MS = 500;
 /** How long `close` lets a drain run (it needs the server) before it closes outright. */
@@ -266,7 +263,7 @@ export class JetStreamEventStore implements EventStore {
     }
     // Long (or written without the back links): read the subject with a consumer, up to `last`.
     const events: RecordedEvent[] = [];
-    for await (const message of this.read(subject, 1)) {
+    for await (const message of readMessages(this.logStream(), subject, 1)) {
       if (message.seq > last.seq) break;
       events.push(...decode(streamName, message));
     }
@@ -287,7 +284,7 @@ export class JetStreamEventStore implements EventStore {
     const lastSequence = (await this.jsm.streams.info(this.streamName)).state.last_seq;
     const startSequence = firstSequenceAfter(after);
     if (startSequence > lastSequence) return events;
-    for await (const message of this.read(`${this.subjectPrefix}.>`, startSequence, batchHint, lastSequence)) {
+    for await (const message of readMessages(this.logStream(), `${this.subjectPrefix}.>`, startSequence, batchHint, lastSequence)) {
       events.push(...this.decode(message).filter((event) => event.position > after));
       if (limit !== undefined && events.length >= limit) break;
     }
@@ -325,7 +322,7 @@ export class JetStreamEventStore implements EventStore {
     const after = options.after ?? 0;
     const subscription = new ConsumerSubscription(
       async () => (await this.jsm.streams.info(this.streamName)).state.last_seq,
-      () => this.orderedConsumer(`${this.subjectPrefix}.>`, firstSequenceAfter(after)),
+      () => orderedConsumer(this.logStream(), `${this.subjectPrefix}.>`, firstSequenceAfter(after)),
       (message) => this.decode(message).filter((event) => event.position > after),
       handler,
       options,
@@ -404,44 +401,8 @@ export class JetStreamEventStore implements EventStore {
     };
   }
 
-  private orderedConsumer(filter: string, startSequence: number, inactiveMs?: number): Promise<Consumer> {
-    return this.js.consumers.get(this.streamName, {
-      filter_subjects: filter,
-      opt_start_seq: startSequence,
-      ...(inactiveMs === undefined ? {} : { inactive_threshold: inactiveMs }),
-    });
-  }
-
-  /**
-   * The messages on `filter` from `startSequence` that exist now, in order. The consumer's
-   * `num_pending` at creation counts them; messages published later are not read.
-   *
-   * With `lastSequence` (a read of the whole log), the read also ends at that message: nats-server
-   * may count a message more than it delivers when one is stored while the consumer is made
-   * (jetstream-subscription.ts), and a read trusting the counts alone then waited for the next
-   * append to the log, seconds or minutes away (a follower catching up on the shared feed met it).
-   */
-  private async *read(filter: string, startSequence: number, batchHint = PULL_BATCH, lastSequence?: number): AsyncGenerator<LogMessage> {
-    const consumer = await this.orderedConsumer(filter, startSequence, READ_CONSUMER_INACTIVE_MS);
-    let messages: ConsumerMessages | undefined;
-    try {
-      const pendingAtStart = (await consumer.info(true)).num_pending;
-      if (pendingAtStart === 0) return;
-      messages = await consumer.consume({ max_messages: Math.max(1, Math.min(pendingAtStart, PULL_BATCH, batchHint)) });
-      let delivered = 0;
-      for await (const message of messages) {
-        // The server says with each message how many more match: the read ends at the log's end as
-        // the server sees it then, never waiting for a message a count taken earlier expected; and
-        // at most at that count, so appends arriving meanwhile cannot keep it reading.
-        const more = message.info.pending;
-        yield fromJsMsg(message);
-        if (more === 0 || ++delivered >= pendingAtStart || (lastSequence !== undefined && message.seq >= lastSequence)) return;
-      }
-      throw new Error(`JetStream read of ${filter} ended before the log's end`);
-    } finally {
-      await messages?.close();
-      consumer.delete().catch(() => undefined);
-    }
+  private logStream(): LogStreamAccess {
+    return { js: this.js, streamName: this.streamName };
   }
 
   private assertOpen(): void {
