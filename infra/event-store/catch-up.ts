@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { RecordedEvent, SubscribeOptions, Subscription } from './port.js';
+import { reportSubscriptionEnd, type RecordedEvent, type SubscribeOptions, type Subscription } from './port.js';
 
 const PAGE_SIZE = 500;
 
@@ -79,11 +79,7 @@ export class CatchUpSubscription implements Subscription {
       }
     } catch (error) {
       this.end();
-      const onError = this.options.onError;
-      process.nextTick(() => {
-        if (onError) onError(error);
-        else throw error;
-      });
+      reportSubscriptionEnd(this.options, error);
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { UndecodableEventError, type RecordedEvent, type SubscribeOptions, type Subscription } from './port.js';
+import { UndecodableEventError, reportSubscriptionEnd, type RecordedEvent, type SubscribeOptions, type Subscription } from './port.js';
 import type { LogMessage } from './jetstream-publish.js';
 
 /** Messages per pull request. */
@@ -94,11 +94,7 @@ export class ConsumerSubscription implements Subscription {
       if (!this.stopped) throw lost.reason ?? new Error('the JetStream consumer behind a subscription ended');
     } catch (error) {
       this.end();
-      const onError = this.options.onError;
-      process.nextTick(() => {
-        if (onError) onError(error);
-        else throw error;
-      });
+      reportSubscriptionEnd(this.options, error);
     } finally {
       await this.messages?.close();
       consumer?.delete().catch(() => undefined);

@@ -15,6 +15,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import {
   WrongExpectedVersionError,
+  reportSubscriptionEnd,
   type AppendResult,
   type EventStore,
   type ExpectedVersion,
@@ -299,11 +300,7 @@ class KurrentCatchUp implements Subscription {
       }
     } catch (error) {
       this.end();
-      const onError = this.options.onError;
-      process.nextTick(() => {
-        if (onError) onError(error);
-        else throw error;
-      });
+      reportSubscriptionEnd(this.options, error);
     }
   }
 

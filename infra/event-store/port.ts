@@ -92,6 +92,19 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/**
+ * How every adapter's subscription reports the error that ended it: to `onError` on a later
+ * tick, or, without one, as an uncaught exception (like an EventEmitter 'error' without a
+ * listener), because a follower that silently stops is worse than a crash.
+ */
+export function reportSubscriptionEnd(options: SubscribeOptions, error: unknown): void {
+  const onError = options.onError;
+  process.nextTick(() => {
+    if (onError) onError(error);
+    else throw error;
+  });
+}
+
 export interface EventStore {
   /**
    * Appends atomically: all events or none. Throws WrongExpectedVersionError if the stream's

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RecordedEvent, SubscribeOptions, Subscription } from './port.js';
+import { reportSubscriptionEnd, type RecordedEvent, type SubscribeOptions, type Subscription } from './port.js';
 
 /** What a shared feed needs of its store. */
 export interface FeedSource {
@@ -228,11 +228,7 @@ class Member implements Subscription {
       }
     } catch (error) {
       this.end();
-      const onError = this.options.onError;
-      process.nextTick(() => {
-        if (onError) onError(error);
-        else throw error;
-      });
+      reportSubscriptionEnd(this.options, error);
     }
   }
 

@@ -5,7 +5,7 @@ import { InMemoryEventStore } from '../../infra/event-store/memory.js';
 import type { EventStore, RecordedEvent, SubscribeOptions, Subscription } from '../../infra/event-store/port.js';
 import { SharedFeed } from '../../infra/event-store/shared-feed.js';
 import { SqliteEventStore } from '../../infra/event-store/sqlite.js';
-import { describeEventStoreContract, newEvent } from './event-store.contract.js';
+import { describeEventStoreContract, newEvent, waitUntil } from './event-store.contract.js';
 
 type HeadedStore = EventStore & { headPosition(): Promise<number> };
 
@@ -57,14 +57,6 @@ describeEventStoreContract('sqlite, subscriptions on a shared feed', async () =>
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(5);
-  }
-}
 
 const numbered = (count: number, from = 0) => Array.from({ length: count }, (_, i) => newEvent('E', { n: from + i }));
 const positions = (events: RecordedEvent[]) => events.map((e) => e.position);

@@ -5,26 +5,13 @@ import { createLogger } from '../../infra/log/logger.js';
 import { InMemoryProjectionStore } from '../../infra/projections/memory.js';
 import { BACKCHANNEL_LOGOUT_CHECKPOINT, BackchannelLogoutSender, type SenderDeps } from '../../services/token-issuer/app/backchannel-logout/sender.js';
 import { FlakyProjectionStore } from '../support/flaky-projection-store.js';
+import { eventually } from '../support/eventually.js';
 
 function noise(i: number): NewEvent {
   const data = { i };
   const metadata = { time: new Date().toISOString() };
   const hash = createHash('sha256').update(JSON.stringify({ data, metadata })).digest('hex');
   return { type: 'something.else', schemaVersion: 1, data, metadata, hash };
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => Promise<void> | void, withinMs = 2_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
-  }
 }
 
 /**

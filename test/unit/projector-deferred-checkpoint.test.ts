@@ -7,6 +7,7 @@ import { startProjector, type Projector } from '../../infra/projections/projecto
 import { createLogger } from '../../infra/log/logger.js';
 import { ProjectionRunner } from '../../services/shared/adapters/projection-runner.js';
 import { FlakyProjectionStore } from '../support/flaky-projection-store.js';
+import { eventually, sleep } from '../support/eventually.js';
 
 /**
  * Events that project nothing do not each write their checkpoint (issue 12): the checkpoint
@@ -23,20 +24,6 @@ function event(type: string, id: string): NewEvent {
 /** Only `Kept` events are projected; `Noise` events project nothing. */
 function project(e: RecordedEvent): ProjectionWrite[] {
   return e.type === 'Kept' ? [{ kind: 'put', key: `kept:${(e.data as { id: string }).id}`, value: e.position }] : [];
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => Promise<void> | void, withinMs = 1_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
-  }
 }
 
 describe('a projector with events that project nothing', () => {

@@ -12,6 +12,7 @@ import { checkFollowers } from '../../infra/followers/registry.js';
 import type { ProjectionStore, ProjectionWrite } from '../../infra/projections/port.js';
 import { startProjector } from '../../infra/projections/projector.js';
 import { FlakyProjectionStore } from '../support/flaky-projection-store.js';
+import { eventually, sleep } from '../support/eventually.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -38,20 +39,6 @@ function project(e: RecordedEvent): ProjectionWrite[] {
       return [{ kind: 'put', key: `session:${data.id}`, value: { id: data.id }, expiresAt: data.expiresAt! }];
     default:
       return [];
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => Promise<void>, withinMs = 300): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
   }
 }
 
