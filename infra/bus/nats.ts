@@ -1,15 +1,6 @@
 import { Logger } from '@nestjs/common';
-import {
-  ClientNats,
-  NatsRecord,
-  NatsRequestJSONDeserializer,
-  type NatsOptions,
-  type PacketId,
-  type ReadPacket,
-  type WritePacket,
-} from '@nestjs/microservices';
+import { NatsRequestJSONDeserializer } from '@nestjs/microservices';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { catchError, firstValueFrom, last, type Observable, throwError, timeout } from 'rxjs';
 import {
   type Bus,
   type BusRequestOptions,
@@ -19,66 +10,28 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './port.js';
 import type { NatsConnectionOptions } from './nats-connection-options.js';
+import { NatsReplyInbox, RemoteFailure } from './nats-replies.js';
 
 /**
  * NATS adapter of the bus port, speaking the wire format of @nestjs/microservices:
  * - a request is the JSON packet `{ pattern, data, id }` published on the subject with a reply
- *   inbox; every reply is `{ id, response?, err?, isDisposed? }`, the last one `isDisposed`;
+ *   subject; every reply is `{ id, response?, err?, isDisposed? }`, the last one `isDisposed`;
  * - an event is `{ pattern, data }` (no id, no reply);
  * - the subject is the pattern, a service's handlers form a queue group.
  *
- * Requests and events go through Nest's own ClientNats (a ClientProxy); handlers and subscribers
- * are plain subscriptions that answer as Nest's ServerNats does, so a Nest NATS microservice and
- * NatsBus.handle (or a BusTransportServer over a NatsBus) are interchangeable responders.
+ * Requests take their replies on one subscription (nats-replies.ts) rather than through Nest's
+ * ClientNats, which subscribes an inbox per request; handlers and subscribers are plain
+ * subscriptions that answer as Nest's ServerNats does. So a Nest ClientProxy or NatsBus.request
+ * can ask, and a Nest NATS microservice or NatsBus.handle (or a BusTransportServer over a
+ * NatsBus) can answer, interchangeably (test/unit/nats-nest-interop.test.ts).
  *
  * Everything runs on one NATS connection, so what one NatsBus does reaches the server in order:
  * a handler registered (or withdrawn) before a request on the same bus is in place (or gone)
  * when that request arrives.
  */
 
-/** A failure a remote responder sent back (anything else that fails a request is local). */
-class RemoteFailure {
-  constructor(readonly err: unknown) {}
-}
-
 /** What requests fail with once the bus is closed (pending ones included). */
 const CONNECTION_CLOSED = 'bus connection closed';
-
-type NatsMsg = Record<string, any>;
-
-/**
- * ClientNats on a connection it shares with the handlers, which marks what came from the
- * remote side and turns the server's "no responders" status (503) into BusNoResponderError.
- */
-class SharedConnectionClientNats extends ClientNats {
-  constructor(
-    private readonly connection: NatsConnection,
-    options: Required<NatsOptions>['options'],
-  ) {
-    super(options);
-  }
-
-  override async createClient(): Promise<NatsConnection> {
-    return this.connection;
-  }
-
-  override createSubscriptionHandler(
-    packet: ReadPacket & PacketId,
-    callback: (packet: WritePacket) => any,
-  ): (error: Error | null, natsMsg: NatsMsg) => Promise<any> {
-    const handle = super.createSubscriptionHandler(packet, (reply: WritePacket) =>
-      // Errors decoded from a reply are plain JSON; errors of the connection are Error objects.
-      callback(reply.err !== undefined && !(reply.err instanceof Error) ? { ...reply, err: new RemoteFailure(reply.err) } : reply),
-    );
-    return async (error, natsMsg) => {
-      // ClientNats would report it as an EmptyResponseException, like any empty reply.
-      if (!error && natsMsg?.data?.length === 0 && natsMsg.headers?.code === 503) {
-        return callback({ err: new BusNoResponderError(String(packet.pattern)), isDisposed: true });
-      }
-      return handle(error, natsMsg);
-    };
-  }
-}
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -92,26 +45,31 @@ function messageOf(error: unknown): string {
   }
 }
 
-/**
- * Nest's ClientProxy refuses a null or undefined payload (InvalidMessageException); a
- * NatsRecord carries any value, and NatsRecordSerializer puts exactly that value on the wire.
- */
-const record = (payload: unknown) => new NatsRecord(payload, undefined);
-
 export class NatsBus implements Bus {
   private readonly logger = new Logger(NatsBus.name);
   private readonly deserializer = new NatsRequestJSONDeserializer();
   private readonly subscriptions = new Set<Subscription>();
+  /** The messages of handle() and subscribe() being handled (serve and notify never reject). */
+  private readonly handling = new Set<Promise<void>>();
   private closed = false;
   private closing: Promise<void> | undefined;
 
+  /** False from a lost connection until it is back: requests fail at once meanwhile. */
+  private connected = true;
+
   private constructor(
     private readonly connection: NatsConnection,
-    private readonly client: SharedConnectionClientNats,
-  ) {}
+    private readonly replies: NatsReplyInbox,
+    private readonly closeGraceMs: number,
+  ) {
+    void this.followConnection();
+  }
 
-  /** `connection`: the identity's credentials, inbox prefix and TLS (nats-connection-options.ts). */
-  static async connect(url: string, options: { name?: string; connection?: NatsConnectionOptions } = {}): Promise<NatsBus> {
+  /**
+   * `connection`: the identity's credentials, inbox prefix and TLS (nats-connection-options.ts).
+   * `closeGraceMs`: how long close() lets running handlers reply (by default, as long as a caller waits).
+   */
+  static async connect(url: string, options: { name?: string; connection?: NatsConnectionOptions; closeGraceMs?: number } = {}): Promise<NatsBus> {
     const connection = await connect({
       ...options.connection,
       servers: [url],
@@ -119,41 +77,25 @@ export class NatsBus implements Bus {
       // A process outlives a NATS outage: keep reconnecting (nats.js gives up after 10 tries).
       maxReconnectAttempts: -1,
     });
-    const client = new SharedConnectionClientNats(connection, {
-      servers: [url],
-      ...(options.name ? { name: options.name } : {}),
-      // ClientNats makes the reply inboxes itself: they must carry the identity's prefix.
-      ...(options.connection?.inboxPrefix ? { inboxPrefix: options.connection.inboxPrefix } : {}),
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      await connection.close().catch(() => {});
-      throw error;
-    }
-    return new NatsBus(connection, client);
+    return new NatsBus(connection, new NatsReplyInbox(connection, options.connection?.inboxPrefix), options.closeGraceMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   }
 
   async request<TReply = unknown>(subject: string, payload: unknown, options: BusRequestOptions = {}): Promise<TReply> {
     this.assertOpen();
-    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const replies: Observable<TReply> = this.client.send<TReply>(subject, record(payload));
-    return firstValueFrom(
-      replies.pipe(
-        // A handler returning an Observable replies once per value: the answer is the last one
-        // (undefined when it sent none, as when the handler returned undefined).
-        last(null, undefined as TReply),
-        // Placed after last(), `first` bounds the whole exchange, not only its first reply.
-        timeout({ first: timeoutMs, with: () => throwError(() => new BusTimeoutError(subject, timeoutMs)) }),
-        catchError((error: unknown) => throwError(() => this.toBusError(subject, error))),
-      ),
-    );
+    // A request sent now would be buffered, and its reply could not come back while the
+    // connection is down: it fails at once, as Nest's ClientNats fails it (the caller says 503).
+    if (!this.connected) throw new Error(`request on ${subject} failed: the NATS connection is lost, reconnecting`);
+    try {
+      return (await this.replies.request(subject, payload, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)) as TReply;
+    } catch (error) {
+      throw this.toBusError(subject, error);
+    }
   }
 
   async publish(subject: string, payload: unknown): Promise<void> {
     this.assertOpen();
-    // Resolves once the event is handed to the connection: fire-and-forget, at most once.
-    await firstValueFrom(this.client.emit(subject, record(payload)), { defaultValue: undefined });
+    // Fire-and-forget, at most once: handed to the connection, which may buffer it while reconnecting.
+    this.connection.publish(subject, JSON.stringify({ pattern: subject, data: payload }));
   }
 
   handle(subject: string, queue: string, handler: (payload: unknown) => Promise<unknown> | unknown): () => void {
@@ -165,16 +107,19 @@ export class NatsBus implements Bus {
   }
 
   /**
-   * Fails the requests still waiting for a reply, then drains the connection: the handlers and
-   * subscribers leave, messages already received are still handled, what was already sent
-   * (replies included) is flushed, and the connection closes. A reply produced after that is lost.
+   * Closes gracefully, as Nest's ServerNats with `gracefulShutdown` does: fails the requests this
+   * bus still waits for; withdraws its handlers and subscribers (the server confirms, so a new
+   * request goes to another instance or fails at once with no responder), while the messages
+   * already received are still handled; lets the handlers still running reply, for at most
+   * `closeGraceMs`; then flushes what was sent and closes the connection.
    */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
-      this.client.handleClose();
+      this.replies.close(new Error(CONNECTION_CLOSED));
+      const subscriptions = [...this.subscriptions];
       this.subscriptions.clear();
-      this.closing = this.connection.isClosed() ? Promise.resolve() : this.connection.drain().catch(() => {});
+      this.closing = this.connection.isClosed() ? Promise.resolve() : this.closeGracefully(subscriptions);
     }
     return this.closing;
   }
@@ -213,13 +158,29 @@ export class NatsBus implements Bus {
     return this.connection;
   }
 
+  private async closeGracefully(subscriptions: Subscription[]): Promise<void> {
+    await Promise.all(subscriptions.map((subscription) => (subscription.isClosed() ? undefined : subscription.drain().catch(() => {}))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.handling]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.closeGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.connection.drain().catch(() => {});
+  }
+
   private register(subject: string, queue: string | undefined, onMessage: (msg: Msg) => Promise<void>): () => void {
     this.assertOpen();
     const subscription = this.connection.subscribe(subject, {
       ...(queue === undefined ? {} : { queue }),
       callback: (error, msg) => {
         if (error) return this.logger.error(`subscription to ${subject} failed: ${messageOf(error)}`);
-        void onMessage(msg);
+        // Followed until it settles, so that close() can let it reply.
+        const handling = onMessage(msg);
+        this.handling.add(handling);
+        void handling.finally(() => this.handling.delete(handling));
       },
     });
     this.subscriptions.add(subscription);
@@ -279,8 +240,21 @@ export class NatsBus implements Bus {
     if (error instanceof RemoteFailure) return new BusRemoteError(subject, messageOf(error.err));
     if (this.closed) return new Error(CONNECTION_CLOSED);
     if (error instanceof Error) return error;
-    // ClientNats fails requests with a string while its connection is lost and reconnecting.
     return new Error(`request on ${subject} failed: ${messageOf(error)}`);
+  }
+
+  /** Fails the requests in flight when the connection drops (their replies are lost with it). */
+  private async followConnection(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.logger.error('NATS connection lost: requests fail until it is back');
+        this.connected = false;
+        this.replies.failAll(new Error('the NATS connection dropped before the reply came'));
+      } else if (status.type === 'reconnect') {
+        this.logger.log('NATS connection back');
+        this.connected = true;
+      }
+    }
   }
 
   private assertOpen(): void {

@@ -135,7 +135,8 @@ export class EventRelay implements Follower {
     const id = randomUUID();
     const log = (options.logger ?? createLogger({ name: 'event-relay' })).child({ component: 'event-relay', relay: id });
     // Reconnects for ever: a NATS outage pauses the relay, it does not end it.
-    const nc = await connect({ ...options.connection, servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1 });
+    // No async traces: each publish is a request, and nats.js would build an Error for each (issue 12).
+    const nc = await connect({ ...options.connection, servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1, noAsyncTraces: true });
     try {
       // Lease operations time out within one renew period, so that a leader whose renewal
       // hangs steps down before its lease can expire and another relay take over.

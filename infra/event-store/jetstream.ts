@@ -156,6 +156,7 @@ export class JetStreamEventStore implements EventStore {
       name: 'idp-event-store',
       maxReconnectAttempts: -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
+      noAsyncTraces: true, // each publish is a request: no Error built per request for its stack (issue 12)
     });
     try {
       const jsm = await jetstreamManager(nc);
