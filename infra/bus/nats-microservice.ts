@@ -12,8 +12,10 @@ export interface NatsMicroserviceTuning {
 }
 
 /**
- * What a service passes to `NestFactory.createMicroservice(Module, options)` to serve its
- * @MessagePattern('idp.<service>.<verb>') handlers over NATS with Nest's ServerNats:
+ * What a Nest microservice passes to `NestFactory.createMicroservice(Module, options)` to serve its
+ * @MessagePattern('idp.<service>.<verb>') handlers over NATS with Nest's stock ServerNats. Our
+ * services are served by a BusTransportServer over a NatsBus instead (run-service.ts, issue 12);
+ * this stays as the reference they answer like (test/unit/nats-nest-interop.test.ts):
  * every handler joins queue group `queue` (the service name), so the instances of a service
  * share its requests and each request is answered once. A handler may still pick its own group
  * with @MessagePattern(subject, { queue }).

@@ -6,6 +6,7 @@ import { runBackendService } from '../shared/adapters/run-service.js';
 import { Argon2Env, argon2From, DataKeysEnv, KekEnv, parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { AuthnModule } from './adapters/authn.module.js';
 import { AUTHN_CHECKPOINT } from './projections/authn.projections.js';
+import { AuthnMessageController } from './adapters/authn.message.controller.js';
 
 const SESSION_TTL_SECONDS = 8 * 3600;
 
@@ -19,6 +20,7 @@ const dataKeys = await openDataKeyStore(config.IDP_DATA_KEYS_URL, config.IDP_KEK
 
 await runBackendService({
   name: 'authn',
+  controller: AuthnMessageController,
   module: AuthnModule.forRoot({
     eventStore,
     projectionStore,

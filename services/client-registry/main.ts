@@ -5,6 +5,7 @@ import { runBackendService } from '../shared/adapters/run-service.js';
 import { parseEnv, ServiceEnv } from '../shared/adapters/service-config.js';
 import { ClientRegistryModule } from './adapters/client-registry.module.js';
 import { CLIENT_REGISTRY_CHECKPOINT } from './projections/client-by-id.js';
+import { ClientRegistryMessageController } from './adapters/client-registry.message.controller.js';
 
 const config = parseEnv(ServiceEnv, process.env, 'client-registry');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'client-registry' });
@@ -15,6 +16,7 @@ const projectionStore = await openProjectionStore(config.PROJECTIONS_URL, backen
 
 await runBackendService({
   name: 'client-registry',
+  controller: ClientRegistryMessageController,
   module: ClientRegistryModule.forRoot({ eventStore, projectionStore, logger }),
   config,
   eventStore,

@@ -10,6 +10,7 @@ import { backchannelLogoutPolicyFrom, lifetimesFrom, logSealPolicyFrom, TokenIss
 import { TokenIssuerModule } from './adapters/token-issuer.module.js';
 import { TOKEN_ISSUER_CHECKPOINT } from './projections/token-issuer.projections.js';
 import { BACKCHANNEL_LOGOUT_CHECKPOINT } from './app/backchannel-logout/sender.js';
+import { TokenIssuerMessageController } from './adapters/token-issuer.message.controller.js';
 
 const config = parseEnv(ServiceEnv.extend(KekEnv.shape).extend(TokenIssuerEnv.shape).extend({ ISSUER: IssuerUrl }), process.env, 'token-issuer');
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'token-issuer' });
@@ -26,6 +27,7 @@ const bus = await NatsBus.connect(config.BUS_URL.url, { name: 'token-issuer-clie
 
 await runBackendService({
   name: 'token-issuer',
+  controller: TokenIssuerMessageController,
   module: TokenIssuerModule.forRoot({
     eventStore,
     projectionStore,

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
-import { natsMicroserviceOptions } from '../../../infra/bus/nats-microservice.js';
+import { directHandlersOf } from '../../../infra/bus/direct-handlers.js';
+import { NatsBus } from '../../../infra/bus/nats.js';
+import { BusTransportServer } from '../../../infra/bus/nest-transport.js';
 import type { NatsConnectionOptions } from '../../../infra/bus/nats-connection-options.js';
 import type { EventStore } from '../../../infra/event-store/port.js';
 import { EventRelay } from '../../../infra/event-relay/relay.js';
@@ -18,6 +20,8 @@ import type { z } from 'zod';
 export interface BackendService {
   name: 'authn' | 'client-registry' | 'token-issuer';
   module: DynamicModule;
+  /** The module's message controller, whose @MessagePattern methods answer the service's subjects. */
+  controller: new (...args: never[]) => object;
   config: z.infer<typeof ServiceEnv> & Partial<z.infer<typeof KekEnv>>;
   eventStore: EventStore;
   projectionStore: ProjectionStore;
@@ -39,24 +43,25 @@ export interface BackendService {
  * NATS in the service's queue group, /healthz /readyz /metrics on HEALTH_PORT, optionally the
  * leader-elected live event relay, and a graceful shutdown on SIGTERM / SIGINT: not ready first,
  * then unsubscribe and let in-flight requests reply, then close the adapters.
+ *
+ * The message controller is served by a BusTransportServer over a NatsBus, its methods called with
+ * the payload past Nest's RPC pipeline (direct-handlers.ts, as in the embedded mode; issue 12):
+ * the same Nest packets on the wire as Nest's ServerNats, without its RxJS round per message.
  */
 export async function runBackendService(service: BackendService): Promise<void> {
   const { config, logger } = service;
-  let busStatus = 'connecting';
+  // On close it withdraws the handlers, then lets those running reply (as long as a caller waits).
+  const serving = await NatsBus.connect(config.BUS_URL.url, { name: service.name, connection: service.nats });
+  const strategy = new BusTransportServer(serving, service.name);
   const app: INestMicroservice = await NestFactory.createMicroservice(service.module, {
-    ...natsMicroserviceOptions(config.BUS_URL.url, service.name, {}, service.nats),
+    strategy,
     logger: new PinoNestLogger(logger),
   });
-  app.status.subscribe((status) => {
-    busStatus = status;
-    logger.info({ status }, 'bus status');
-  });
+  strategy.serveDirectly(directHandlersOf(app.get(service.controller)));
 
   const health = new HealthEndpoints(
     {
-      bus: async () => {
-        if (busStatus !== 'connected') throw new Error(`bus ${busStatus}`);
-      },
+      bus: () => serving.ping(),
       eventStore: () => service.eventStore.ping(),
       projections: () => service.projectionStore.ping(),
       followers: () => checkFollowers(config.IDP_FOLLOWER_MAX_LAG_MS),
@@ -69,7 +74,7 @@ export async function runBackendService(service: BackendService): Promise<void> 
   await app.listen();
   // listen() resolves before the NATS server has applied the subscriptions: one round trip
   // makes sure the first request routed here finds its responder.
-  await app.unwrap<{ flush(): Promise<void> }>().flush();
+  await serving.flush();
   const relay =
     config.IDP_EVENT_RELAY === 'on' && config.BUS_URL.kind === 'nats'
       ? await EventRelay.start({
@@ -87,7 +92,10 @@ export async function runBackendService(service: BackendService): Promise<void> 
     timeoutMs: config.IDP_SHUTDOWN_TIMEOUT_MS,
     async shutdown() {
       await relay?.stop();
-      await app.close(); // unsubscribes, lets in-flight handlers reply, then closes NATS
+      // Unsubscribed at the server first (what was received is still handled), the in-flight
+      // handlers reply, NATS closes; then Nest's shutdown hooks run.
+      await serving.close();
+      await app.close();
       for (const closeable of service.closeables ?? []) await closeable.close();
       await service.projectionStore.close();
       await service.eventStore.close();
