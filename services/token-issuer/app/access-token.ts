@@ -2,27 +2,17 @@ import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jo
 import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ReplyOf } from '../../../contracts/messages/define.js';
 import type { ValidateAccessToken } from '../../../contracts/messages/token-issuer.js';
-import { codeSubject, isRevoked as grantRevoked } from '../domain/grant/state.js';
-import { TOKEN_ISSUER_CHECKPOINT, keys } from '../projections/token-issuer.projections.js';
-import { refusedByClientWatermark } from './client-watermark.js';
-import { refusedByUserWatermark } from './user-watermark.js';
+import { codeSubject } from '../domain/grant/state.js';
 import { loadGrant, splitGrantSecret } from './grant-stream.js';
+import { refusalOf } from './revocation-checks.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
 
 /**
- * The revocation projection answers in one lookup, but its silence is only worth something while
- * it is complete: after Redis lost its state, while it is rebuilt or behind, a missing entry may
- * be a revocation not projected yet. Revocation is the one lookup that fails open, so then the
- * grant's own stream decides (one short read, DESIGN §3: the grant is the consistency boundary).
+ * Whether the grant is revoked now: the projection while it is current, else the grant's own
+ * stream (revocation-checks.ts; revocation is the one lookup that must never fail open).
  */
 export async function grantRevokedNow(deps: TokenIssuerDeps, ctx: RequestContext, grantId: string): Promise<boolean> {
-  const [revoked, checkpoint] = await Promise.all([
-    deps.projections.get(keys.grantRevoked(ctx.tenant, grantId)),
-    deps.projections.checkpoint(TOKEN_ISSUER_CHECKPOINT),
-  ]);
-  if (revoked) return true;
-  if (deps.projectionFreshness.current(checkpoint)) return false;
-  return grantRevoked(await loadGrant(deps, ctx, grantId));
+  return (await refusalOf(deps, ctx, { grantId, began: 0 })) !== null;
 }
 
 /** What a valid, unrevoked access token of ours says (RFC 9068 §2.2). */
@@ -48,9 +38,8 @@ export async function verifyAccessToken(deps: TokenIssuerDeps, ctx: RequestConte
   const parts = typeof jti === 'string' ? splitGrantSecret(jti) : null;
   if (!parts || typeof sub !== 'string' || typeof clientId !== 'string' || aud === undefined) return undefined;
   if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-  if (await grantRevokedNow(deps, ctx, parts.grantId)) return undefined;
-  if (await refusedByClientWatermark(deps, ctx, clientId, iat)) return undefined;
-  if (await refusedByUserWatermark(deps, ctx, { sub, clientId }, iat)) return undefined;
+  // The grant, the client's watermark and the user's, asked at once.
+  if (await refusalOf(deps, ctx, { grantId: parts.grantId, clientId, user: { sub, clientId }, began: iat })) return undefined;
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return { sub, clientId, scope, grantId: parts.grantId, aud, exp, iat, jti: jti as string };
 }

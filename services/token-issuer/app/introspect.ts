@@ -3,8 +3,7 @@ import type { RequestContext } from '../../../contracts/events/metadata.js';
 import type { ClientView } from '../../../contracts/messages/client-registry.js';
 import type { IntrospectionResponse } from '../../../contracts/messages/token-issuer.js';
 import { verifyAccessToken } from './access-token.js';
-import { refusedByClientWatermark } from './client-watermark.js';
-import { refusedByUserWatermark } from './user-watermark.js';
+import { refusalOf } from './revocation-checks.js';
 import { loadRefreshEpoch } from './grant-stream.js';
 import { findRefreshToken, lineageBegan } from './refresh-token-lookup.js';
 import type { TokenIssuerDeps } from './token-issuer.deps.js';
@@ -96,8 +95,7 @@ const asRefreshToken: Lookup = async (deps, ctx, caller, token) => {
   const iat = Math.floor(Date.parse(issued.issuedAt) / 1000);
   if (grant.subject.clientId !== caller.clientId || grant.revocation !== null || now >= exp) return { active: false };
   if ((await loadRefreshEpoch(deps, ctx, grant.grantId, presented.generation)).status !== 'unused') return { active: false };
-  if (await refusedByClientWatermark(deps, ctx, caller.clientId, lineageBegan(grant))) return { active: false };
-  if (await refusedByUserWatermark(deps, ctx, grant.subject, lineageBegan(grant))) return { active: false };
+  if (await refusalOf(deps, ctx, { clientId: caller.clientId, user: grant.subject, began: lineageBegan(grant) })) return { active: false };
   const audience = grant.subject.audience.length > 0 ? grant.subject.audience : [deps.issuer];
   return {
     active: true,

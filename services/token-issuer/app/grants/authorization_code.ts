@@ -8,8 +8,7 @@ import { OAuthError } from '../../../../contracts/oauth-error.js';
 import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { RedeemCodeCommand } from '../../domain/grant/decide.js';
 import { codeSubject, type GrantState, type IssuedCode } from '../../domain/grant/state.js';
-import { refusedByClientWatermark } from '../client-watermark.js';
-import { refusedByUserWatermark } from '../user-watermark.js';
+import { refusalOf } from '../revocation-checks.js';
 import { decideOnGrant, splitGrantSecret } from '../grant-stream.js';
 import { firstRefreshToken, refreshTokenPolicy } from '../refresh-tokens.js';
 import type { TokenIssuerDeps } from '../token-issuer.deps.js';
@@ -43,12 +42,11 @@ export async function redeemAuthorizationCode(
     if (state.status === 'code_issued' && state.code.clientId === client.clientId) {
       // A code issued before the client's watermark ("revoke all its tokens") is one of them.
       const issuedAt = Math.floor(Date.parse(state.code.expiresAt) / 1000) - deps.minter.lifetimes.codeSeconds;
-      if (await refusedByClientWatermark(deps, ctx, client.clientId, issuedAt)) {
-        throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail: 'code older than the client watermark' });
-      }
       // A code of a user disabled or forgotten since (or before an enabling) is refused the same way.
-      if (await refusedByUserWatermark(deps, ctx, { sub: codeSubject(state.code).sub, clientId: client.clientId }, issuedAt)) {
-        throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail: 'code under the user watermark' });
+      const refusal = await refusalOf(deps, ctx, { clientId: client.clientId, user: { sub: codeSubject(state.code).sub, clientId: client.clientId }, began: issuedAt });
+      if (refusal) {
+        const detail = refusal === 'client_watermark' ? 'code older than the client watermark' : 'code under the user watermark';
+        throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
       }
     }
     const refresh = state.status === 'code_issued' && refreshTokenPolicy(client, state.code.scope)

@@ -8,8 +8,7 @@ import { sha256Hex } from '../../../../infra/crypto/secrets.js';
 import type { GrantSubject } from '../../domain/grant/state.js';
 import { refreshedScope, RefreshTokenReused, useOutcome, type UseRefreshTokenCommand } from '../../domain/refresh-token/refresh-token.js';
 import { grantRevokedNow } from '../access-token.js';
-import { refusedByClientWatermark } from '../client-watermark.js';
-import { refusedByUserWatermark } from '../user-watermark.js';
+import { refusalOf } from '../revocation-checks.js';
 import { decideOnGrant, decideOnRefreshEpoch, loadRefreshEpoch } from '../grant-stream.js';
 import { findRefreshToken, lineageBegan } from '../refresh-token-lookup.js';
 import { formatRefreshToken, idleExpiry, refreshTokenPolicy, successorSecret, type RefreshTokenParts } from '../refresh-tokens.js';
@@ -38,10 +37,11 @@ export async function refreshTokens(
   if (!found) throw invalidGrant('no such refresh token');
   const { grant, presented, issued, presentedHash } = found;
   if (grant.subject.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
-  // "Revoke every token of this client" (or its deletion) ends the lineages begun before it.
-  if (await refusedByClientWatermark(deps, ctx, client.clientId, lineageBegan(grant))) throw invalidGrant('lineage older than the client watermark');
-  // A disabled or forgotten user's lineages end too; one begun before an enabling stays ended.
-  if (await refusedByUserWatermark(deps, ctx, grant.subject, lineageBegan(grant))) throw invalidGrant('lineage under the user watermark');
+  // "Revoke every token of this client" (or its deletion) ends the lineages begun before it; a
+  // disabled or forgotten user's lineages end too, and one begun before an enabling stays ended.
+  const refusal = await refusalOf(deps, ctx, { clientId: client.clientId, user: grant.subject, began: lineageBegan(grant) });
+  if (refusal === 'client_watermark') throw invalidGrant('lineage older than the client watermark');
+  if (refusal === 'user_watermark') throw invalidGrant('lineage under the user watermark');
 
   const now = deps.clock();
   const successor: RefreshTokenParts = {
