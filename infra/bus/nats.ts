@@ -77,7 +77,12 @@ export class NatsBus implements Bus {
       // A process outlives a NATS outage: keep reconnecting (nats.js gives up after 10 tries).
       maxReconnectAttempts: -1,
     });
-    return new NatsBus(connection, new NatsReplyInbox(connection, options.connection?.inboxPrefix), options.closeGraceMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    try {
+      return new NatsBus(connection, new NatsReplyInbox(connection, options.connection?.inboxPrefix), options.closeGraceMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
   }
 
   async request<TReply = unknown>(subject: string, payload: unknown, options: BusRequestOptions = {}): Promise<TReply> {
@@ -159,16 +164,16 @@ export class NatsBus implements Bus {
   }
 
   private async closeGracefully(subscriptions: Subscription[]): Promise<void> {
-    await Promise.all(subscriptions.map((subscription) => (subscription.isClosed() ? undefined : subscription.drain().catch(() => {}))));
+    const withdrawnAndAnswered = (async () => {
+      await Promise.all(subscriptions.map((subscription) => (subscription.isClosed() ? undefined : subscription.drain().catch(() => {}))));
+      await Promise.allSettled([...this.handling]);
+    })();
+    // Bounded: a server that is down cannot confirm the withdrawal, a handler may hang.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.handling]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.closeGraceMs);
-      }),
-    ]);
+    await Promise.race([withdrawnAndAnswered, new Promise((resolve) => (timer = setTimeout(resolve, this.closeGraceMs)))]);
     clearTimeout(timer);
-    await this.connection.drain().catch(() => {});
+    // A connection that is down cannot flush what it holds: it is closed instead.
+    await (this.connected ? this.connection.drain() : this.connection.close()).catch(() => {});
   }
 
   private register(subject: string, queue: string | undefined, onMessage: (msg: Msg) => Promise<void>): () => void {

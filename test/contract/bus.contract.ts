@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Bus, BusNoResponderError, BusRemoteError, BusTimeoutError } from '../../infra/bus/port.js';
+import { eventually, sleep } from '../support/eventually.js';
 
 export interface BusFixture {
   /** A new connection (think: another process) to the same broker. */
@@ -14,21 +15,7 @@ export interface BusFixture {
   registered?(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Retries `check` until it stops throwing or `withinMs` has passed. */
-async function eventually(check: () => void, withinMs = 300): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
-  }
-}
-
 async function timed<T>(work: Promise<T>): Promise<{ error: unknown; ms: number }> {
   const start = Date.now();
   try {

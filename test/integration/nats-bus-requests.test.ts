@@ -163,3 +163,26 @@ it('closes gracefully: withdraws its handlers at once, and lets the ones running
     await responder.close();
   }
 });
+
+it('closes within its grace period while the server is down, failing what it still waits for', async () => {
+  const bus = await NatsBus.connect(nats.url, { name: 'closing-while-down', closeGraceMs: 300 });
+  const other = await NatsBus.connect(nats.url, { name: 'asker-while-down' });
+  try {
+    let arrived = 0;
+    bus.handle('idp.test.stuck', 'svc', () => {
+      arrived++;
+      return new Promise(() => {});
+    });
+    await bus.flush();
+    const asked = other.request('idp.test.stuck', null, { timeoutMs: 20_000 }).catch((error: unknown) => error);
+    await eventually(() => expect(arrived).toBe(1));
+    await nats.stop();
+    await expect(asked).resolves.toBeInstanceOf(Error);
+    const started = Date.now();
+    await bus.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    await nats.start();
+    await other.close();
+  }
+}, 30_000);

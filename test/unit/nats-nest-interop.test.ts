@@ -20,23 +20,10 @@ import { natsMicroserviceOptions } from '../../infra/bus/nats-microservice.js';
 import { BusTransportServer } from '../../infra/bus/nest-transport.js';
 import { BusNoResponderError, BusRemoteError, BusTimeoutError } from '../../infra/bus/port.js';
 import { startNats, type TestServer } from '../support/servers.js';
+import { eventually, sleep } from '../support/eventually.js';
 
 // ClientNats logs every connection close; failures under test are expected.
 Logger.overrideLogger(false);
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => void, withinMs = 300): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
-  }
-}
 
 async function timed<T>(work: Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
   const start = Date.now();

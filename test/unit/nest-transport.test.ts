@@ -14,20 +14,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { InProcessBroker, InProcessBus } from '../../infra/bus/inproc.js';
 import { BusContext, BusTransportServer } from '../../infra/bus/nest-transport.js';
 import { BusNoResponderError, BusRemoteError } from '../../infra/bus/port.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => void, withinMs = 300): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(5);
-    }
-  }
-}
+import { eventually, sleep } from '../support/eventually.js';
 
 @Controller()
 class TestController {

@@ -58,10 +58,15 @@ export async function runBackendService(service: BackendService): Promise<void> 
     logger: new PinoNestLogger(logger),
   });
   strategy.serveDirectly(directHandlersOf(app.get(service.controller)));
+  let handlersSubscribed = false;
 
   const health = new HealthEndpoints(
     {
-      bus: () => serving.ping(),
+      // Ready only once the handlers are subscribed at the server (the connection alone is not).
+      bus: async () => {
+        if (!handlersSubscribed) throw new Error('bus: the handlers are not subscribed yet');
+        await serving.ping();
+      },
       eventStore: () => service.eventStore.ping(),
       projections: () => service.projectionStore.ping(),
       followers: () => checkFollowers(config.IDP_FOLLOWER_MAX_LAG_MS),
@@ -75,6 +80,7 @@ export async function runBackendService(service: BackendService): Promise<void> 
   // listen() resolves before the NATS server has applied the subscriptions: one round trip
   // makes sure the first request routed here finds its responder.
   await serving.flush();
+  handlersSubscribed = true;
   const relay =
     config.IDP_EVENT_RELAY === 'on' && config.BUS_URL.kind === 'nats'
       ? await EventRelay.start({
