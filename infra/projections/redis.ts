@@ -1,4 +1,5 @@
 import { createClient, defineScript, ErrorReply, type CommandParser } from 'redis';
+import { CommandDeadlines } from './command-deadlines.js';
 import { digestLiveEntries, type LiveEntry } from './digest.js';
 import { prepareWrites } from './prepare-writes.js';
 import { escapeRedisGlob, redisCheckpointKey, redisEntryKeyPrefix, redisNamespace } from './redis-keys.js';
@@ -29,6 +30,8 @@ export interface RedisProjectionStoreOptions {
   password?: string;
   /** PEM of the CA that signed the server's certificate (IDP_REDIS_CA); only with a rediss:// URL. */
   ca?: string;
+  /** How long a read or write waits for Redis before it fails as unavailable; default 5 s. */
+  commandTimeoutMs?: number;
 }
 
 
@@ -121,6 +124,9 @@ function newClient(url: string, credentials: { username?: string; password?: str
 
 type Client = ReturnType<typeof newClient>;
 
+/** node-redis' own default, kept: how long a command may wait for Redis before it fails as unavailable. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
 
 /** Replies that say "not now" rather than "no": Redis is loading its data, busy, or failing over. */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
@@ -130,9 +136,9 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
  * lost mid-command, still loading) becomes ProjectionStoreUnavailableError, which callers answer
  * with 503. A definite refusal (a wrong command, a permission) stays what it is.
  */
-async function unlessUnavailable<T>(run: () => Promise<T>): Promise<T> {
+async function unlessUnavailable<T>(deadlines: CommandDeadlines, what: string, run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return await deadlines.within(run(), what);
   } catch (error) {
     if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) throw error;
     throw new ProjectionStoreUnavailableError(`Redis unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -154,11 +160,22 @@ export class RedisProjectionStore implements ProjectionStore {
   private readonly checkpointKey: string;
   private readonly namespacePattern: string;
 
+  /**
+   * The client for the hot path: without node-redis' per-command timeout (an AbortSignal.timeout
+   * per command), bounded by `deadlines` instead (command-deadlines.ts). SCAN and UNLINK of the
+   * administrative paths keep node-redis' own.
+   */
+  private readonly hot: Client;
+  private readonly deadlines: CommandDeadlines;
+
   private constructor(
     private readonly client: Client,
     keyPrefix: string,
     private readonly gcGraceMs: number,
+    commandTimeoutMs: number,
   ) {
+    this.hot = client.withCommandOptions({ timeout: 0 }) as unknown as Client;
+    this.deadlines = new CommandDeadlines(commandTimeoutMs);
     // Braces make the namespaces of two prefixes disjoint even when one prefix starts with the
     // other (no key of '{a:}' starts with '{a:b:}' and vice versa), and form a Cluster hash tag.
     this.entryPrefix = redisEntryKeyPrefix(keyPrefix);
@@ -167,7 +184,7 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   static async connect(url: string, options: RedisProjectionStoreOptions = {}): Promise<RedisProjectionStore> {
-    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000, username, password, ca } = options;
+    const { keyPrefix = 'idp:proj:', gcGraceMs = 60_000, username, password, ca, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS } = options;
     if (ca !== undefined && !url.startsWith('rediss://')) throw new RangeError('a Redis CA is for TLS: use a rediss:// URL');
     if (/[{}]/.test(keyPrefix)) throw new RangeError(`Redis key prefix must not contain braces: ${keyPrefix}`);
     if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) throw new RangeError(`invalid gcGraceMs: ${gcGraceMs}`);
@@ -175,7 +192,7 @@ export class RedisProjectionStore implements ProjectionStore {
     // Connection errors reach callers as failed commands; the client reconnects by itself.
     client.on('error', () => {});
     await client.connect();
-    return new RedisProjectionStore(client, keyPrefix, gcGraceMs);
+    return new RedisProjectionStore(client, keyPrefix, gcGraceMs, commandTimeoutMs);
   }
 
   async apply(writes: ProjectionWrite[], position: number, checkpointOption?: string | CheckpointedApply): Promise<void> {
@@ -195,20 +212,20 @@ export class RedisProjectionStore implements ProjectionStore {
     const keys = [this.checkpointKey, ...[...prepared.keys()].map((key) => this.entryPrefix + key)];
     const mode = checkpoint === undefined ? '0' : checkpoint.advance === false ? '2' : '1';
     const args = [String(position), mode, checkpoint?.name ?? '', expectAtLeast === undefined ? '' : String(expectAtLeast), ...entryArgs];
-    const outcome = await unlessUnavailable(() => this.client.applyWrites(keys, args));
+    const outcome = await unlessUnavailable(this.deadlines, 'apply', () => this.hot.applyWrites(keys, args));
     if (outcome.startsWith('lost:')) {
       throw new CheckpointLostError(checkpoint!.name, expectAtLeast!, Number(outcome.slice('lost:'.length)));
     }
   }
 
   async get<T = unknown>(key: string, now = Date.now()): Promise<T | undefined> {
-    const [json, expiresAt] = await unlessUnavailable(() => this.client.hmGet(this.entryPrefix + key, ['v', 'x']));
+    const [json, expiresAt] = await unlessUnavailable(this.deadlines, 'get', () => this.hot.hmGet(this.entryPrefix + key, ['v', 'x']));
     if (json == null || (expiresAt != null && Number(expiresAt) <= now)) return undefined;
     return JSON.parse(json) as T;
   }
 
   async checkpoint(name: string): Promise<number> {
-    const position = await unlessUnavailable(() => this.client.hGet(this.checkpointKey, name));
+    const position = await unlessUnavailable(this.deadlines, 'checkpoint', () => this.hot.hGet(this.checkpointKey, name));
     return position == null ? 0 : Number(position);
   }
 
@@ -227,7 +244,7 @@ export class RedisProjectionStore implements ProjectionStore {
     let highestPosition = 0;
     const match = `${escapeRedisGlob(this.entryPrefix)}*`;
     for await (const batch of this.client.scanIterator({ MATCH: match, COUNT: 500 })) {
-      const rows = await unlessUnavailable(() => Promise.all(batch.map((redisKey) => this.client.hmGet(redisKey, ['v', 'x', 'p']))));
+      const rows = await unlessUnavailable(this.deadlines, 'digest', () => Promise.all(batch.map((redisKey) => this.hot.hmGet(redisKey, ['v', 'x', 'p']))));
       batch.forEach((redisKey, i) => {
         const key = redisKey.slice(this.entryPrefix.length);
         if (!include(key)) return;
@@ -248,7 +265,7 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   async ping(): Promise<void> {
-    await unlessUnavailable(() => this.client.ping());
+    await unlessUnavailable(this.deadlines, 'ping', () => this.hot.ping());
   }
 
   async close(): Promise<void> {

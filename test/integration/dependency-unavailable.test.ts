@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
 import { GetClient } from '../../contracts/messages/client-registry.js';
 import { serve } from '../../infra/bus/typed.js';
 import { NatsKvDataKeyStore } from '../../infra/crypto/data-keys/nats-kv.js';
@@ -49,6 +50,36 @@ it('Redis stopped: reads and writes of the projection store fail as unavailable;
     await redis.start();
     await expect(eventually(() => store.get('k'))).resolves.toBe(1);
   } finally {
+    await store.close();
+    await redis.destroy();
+  }
+}, 60_000);
+
+it('Redis that does not answer: a command fails as unavailable after its deadline, not before, and the store works once Redis answers', async () => {
+  const redis = await startRestartableRedis();
+  const store = await RedisProjectionStore.connect(redis.url, { keyPrefix: `paused-${randomBytes(4).toString('hex')}:`, commandTimeoutMs: 400 });
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  try {
+    await store.apply([{ kind: 'put', key: 'k', value: 1 }], 1, 'p');
+    // The server keeps the connection and reads the commands, but answers none for 2.5 s.
+    await admin.sendCommand(['CLIENT', 'PAUSE', '2500', 'ALL']);
+    const started = performance.now();
+    const outcomes = await Promise.allSettled([store.get('k'), store.checkpoint('p'), store.apply([{ kind: 'put', key: 'k', value: 2 }], 2, 'p')]);
+    const waited = performance.now() - started;
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ProjectionStoreUnavailableError);
+      expect(String((outcome as PromiseRejectedResult).reason.message)).toMatch(/no answer within 400 ms/);
+    }
+    // Not before the deadline, and well before the pause ends (the deadline is checked every tenth of it).
+    expect(waited).toBeGreaterThanOrEqual(395);
+    expect(waited).toBeLessThan(2000);
+    // Once Redis answers again, the write that timed out may have been applied: nothing else.
+    await expect(eventually(() => store.get('k'))).resolves.toBeGreaterThanOrEqual(1);
+    await expect(store.checkpoint('p')).resolves.toBeGreaterThanOrEqual(1);
+  } finally {
+    await admin.close().catch(() => {});
     await store.close();
     await redis.destroy();
   }
