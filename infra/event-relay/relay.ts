@@ -41,9 +41,7 @@ import {
   StorageType,
   jetstream,
   jetstreamManager,
-  type JetStreamClient,
   type JetStreamManager,
-  type PubAck,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -55,6 +53,7 @@ import { registerFollower } from '../followers/registry.js';
 import { createLogger } from '../log/logger.js';
 import { followerFailures } from '../metrics/metrics.js';
 import { DEFAULT_SUBJECT_PREFIX, toCloudEvent } from './cloudevent.js';
+import { JetStreamAcks, type JetStreamAck } from '../bus/jetstream-acks.js';
 import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
 
@@ -62,6 +61,8 @@ export const POSITION_HEADER = 'Idp-Position';
 const LEASE_KEY = 'event-relay';
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 5_000;
+/** How long one publish waits for JetStream's acknowledgement (nats.js' default for `js.publish`). */
+const PUBLISH_TIMEOUT_MS = 5_000;
 
 export interface EventRelayOptions {
   store: EventStore;
@@ -118,7 +119,7 @@ export class EventRelay implements Follower {
   private constructor(
     private readonly id: string,
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
+    private readonly acks: JetStreamAcks,
     private readonly jsm: JetStreamManager,
     private readonly kv: KV,
     readonly eventStore: EventStore,
@@ -135,7 +136,7 @@ export class EventRelay implements Follower {
     const id = randomUUID();
     const log = (options.logger ?? createLogger({ name: 'event-relay' })).child({ component: 'event-relay', relay: id });
     // Reconnects for ever: a NATS outage pauses the relay, it does not end it.
-    // No async traces: each publish is a request, and nats.js would build an Error for each (issue 12).
+    // No async traces: nats.js would build an Error for the stack of each request (issue 12).
     const nc = await connect({ ...options.connection, servers: options.natsUrl, name: 'idp-event-relay', maxReconnectAttempts: -1, noAsyncTraces: true });
     try {
       // Lease operations time out within one renew period, so that a leader whose renewal
@@ -147,7 +148,7 @@ export class EventRelay implements Follower {
       const relay = new EventRelay(
         id,
         nc,
-        jetstream(nc),
+        new JetStreamAcks(nc, options.connection?.inboxPrefix),
         await jetstreamManager(nc),
         kv,
         options.store,
@@ -188,6 +189,7 @@ export class EventRelay implements Follower {
       this.stopSignal.abort();
       await this.campaign;
       await this.nc.close();
+      this.acks.close(new Error('the event relay is stopped'));
       this.state = this.state === 'failed' ? 'failed' : 'stopped';
       this.unregister();
     })();
@@ -335,12 +337,13 @@ export class EventRelay implements Follower {
     // CloudEvents NATS binding: a CloudEvents media type in Content-Type marks structured mode,
     // the payload being the whole event in the JSON format.
     hdrs.set('Content-Type', 'application/cloudevents+json');
-    let ack: PubAck;
+    let ack: JetStreamAck;
     try {
-      ack = await this.js.publish(subject, JSON.stringify(data), {
+      ack = await this.acks.publish(subject, JSON.stringify(data), {
         headers: hdrs,
         msgID: messageIdOf(event), // Nats-Msg-Id
         expect: { lastSequence: expectedSeq }, // Nats-Expected-Last-Sequence
+        timeoutMs: PUBLISH_TIMEOUT_MS,
       });
     } catch (error) {
       if (isWrongLastSequence(error)) throw new StreamMoved(`another relay published after message ${expectedSeq}`);

@@ -28,14 +28,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, type MsgHdrs } from '@nats-io/transport-node';
-import {
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  type MsgRequest,
-  type StoredMsg,
-} from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type MsgRequest, type StoredMsg } from '@nats-io/jetstream';
+import type { JetStreamAcks } from '../bus/jetstream-acks.js';
 import type { Logger } from '../log/logger.js';
 import { EventStoreUnavailableError, type NewEvent } from './port.js';
 import { eventIdOf } from './event-id.js';
@@ -144,13 +138,18 @@ export function wrongLastSequence(error: unknown): number | undefined {
 
 export class AppendPublisher {
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly acks: JetStreamAcks,
     private readonly jsm: JetStreamManager,
     private readonly connection: ConnectionState,
     private readonly logStream: string,
     private readonly policy: PublishPolicy,
     private readonly log: Logger,
   ) {}
+
+  /** Fails the sends still waiting for an acknowledgement: the store is closed. */
+  close(): void {
+    this.acks.close(new EventStoreUnavailableError('the event store is closed'));
+  }
 
   /** Sends `message` until its outcome is known; see the file comment. */
   async publish(message: AppendMessage): Promise<PublishOutcome> {
@@ -197,11 +196,11 @@ export class AppendPublisher {
     let ack: { seq: number; duplicate: boolean };
     try {
       ack = await this.connection.unlessDropped(
-        this.js.publish(message.subject, message.text, {
+        this.acks.publish(message.subject, message.text, {
           headers: message.headers,
           msgID: message.msgId,
           expect: { lastSubjectSequence: message.expectedLastSeq },
-          timeout: this.policy.attemptTimeoutMs,
+          timeoutMs: this.policy.attemptTimeoutMs,
         }),
       );
     } catch (error) {

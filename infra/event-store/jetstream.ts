@@ -72,6 +72,7 @@ import { ConsumerSubscription, EVENTS_PER_MESSAGE, PULL_BATCH } from './jetstrea
 import { SharedFeed } from './shared-feed.js';
 import { orderedConsumer, readMessages, type LogStreamAccess } from './jetstream-read.js';
 import { DEFAULT_LOG_SUBJECT_PREFIX, logSubject, streamNameOfSubject } from './jetstream-subjects.js';
+import { JetStreamAcks } from '../bus/jetstream-acks.js';
 import { JETSTREAM_NAMES } from '../bus/jetstream-names.js';
 import type { NatsConnectionOptions } from '../bus/nats-connection-options.js';
 
@@ -156,7 +157,7 @@ export class JetStreamEventStore implements EventStore {
       name: 'idp-event-store',
       maxReconnectAttempts: -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
-      noAsyncTraces: true, // each publish is a request: no Error built per request for its stack (issue 12)
+      noAsyncTraces: true, // no Error built per request for its stack (issue 12)
     });
     try {
       const jsm = await jetstreamManager(nc);
@@ -166,7 +167,8 @@ export class JetStreamEventStore implements EventStore {
       const js = jetstream(nc);
       const connection = new ConnectionState(nc);
       const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
-      const publisher = new AppendPublisher(js, jsm, connection, streamName, policy, log);
+      const acks = new JetStreamAcks(nc, options.connection?.inboxPrefix);
+      const publisher = new AppendPublisher(acks, jsm, connection, streamName, policy, log);
       const store = new JetStreamEventStore(nc, js, jsm, connection, publisher, streamName, subjectPrefix);
       store.readOnly = options.readOnly === true;
       return store;
@@ -357,6 +359,7 @@ export class JetStreamEventStore implements EventStore {
       timeout.abort();
     }
     if (!this.nc.isClosed()) await this.nc.close();
+    this.publisher.close();
   }
 
   private subjectOf(streamName: string): string {
