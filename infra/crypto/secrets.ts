@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -29,7 +29,8 @@ export function newUuidV7(): string {
 }
 
 export function sha256Hex(input: string | Buffer): string {
-  return createHash('sha256').update(input).digest('hex');
+  // One-shot crypto.hash: about a fifth of createHash's cost for a short input (issue 12).
+  return hash('sha256', input, 'hex');
 }
 
 /**
@@ -37,7 +38,7 @@ export function sha256Hex(input: string | Buffer): string {
  * equal-length inputs, so not even the length of the expected secret leaks.
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
+  const ha = hash('sha256', a, 'buffer');
+  const hb = hash('sha256', b, 'buffer');
   return timingSafeEqual(ha, hb);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /**
@@ -98,5 +98,5 @@ export function genesisHash(tenant: string): string {
 function sha256Canonical(value: unknown): string {
   const canonical = canonicalize(value);
   if (canonical === undefined) throw new Error('event is not serialisable');
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { LogCheckpointSealed } from '../../../contracts/events/log.js';
 
@@ -16,7 +16,7 @@ import type { LogCheckpointSealed } from '../../../contracts/events/log.js';
 export const RUNNING_HASH_GENESIS = createHash('sha256').update('idp/log-seal/v1/running-hash/genesis', 'utf8').digest('hex');
 
 export function nextRunningHash(previous: string, eventHash: string): string {
-  return createHash('sha256').update(previous, 'utf8').update(eventHash, 'utf8').digest('hex');
+  return hash('sha256', previous + eventHash, 'hex');
 }
 
 /** The running hash after one more event, with its count and position. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { signCompactEs256 } from './es256-jws.js';
 import type { RequestContext } from '../../../contracts/events/metadata.js';
@@ -128,6 +128,6 @@ function withoutProtocolClaims(claims: Record<string, unknown> | undefined): Rec
 
 /** OIDC Core §3.1.3.6 at_hash and §3.3.2.11 c_hash for RS256 and ES256 (both SHA-256): base64url of the left half of SHA-256 of the token. */
 function leftHalfHash(token: string): string {
-  const digest = createHash('sha256').update(token, 'ascii').digest();
+  const digest = hash('sha256', token, 'buffer');
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
