@@ -1,5 +1,6 @@
-import { createInbox, errors, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { errors, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, PubHeaders, type ApiError } from '@nats-io/jetstream';
+import { ReplyInbox, type Waiting } from './reply-inbox.js';
 
 /** What JetStream answered to a stored (or deduplicated) publish. */
 export interface JetStreamAck {
@@ -19,41 +20,27 @@ export interface AckedPublishOptions {
   timeoutMs: number;
 }
 
-interface Pending {
-  subject: string;
-  timer: NodeJS.Timeout;
-  resolve: (ack: JetStreamAck) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * JetStream publishes whose acknowledgements all arrive on one subscription (issue 12).
  *
  * nats.js' `js.publish` is a request: per publish a request object, a timer wrapped in a promise,
  * and on settling an `Error` built for a cancellation that nobody sees (`RequestOne.cancel`). For
  * the log's appends and the relay's publishes that was 2-4 % of a distributed service's CPU. Here,
- * as NatsReplyInbox does for the bus, one wildcard inbox takes every acknowledgement, each publish
- * has its own reply subject under it, and the acknowledgement is read as nats.js reads it:
+ * as for the bus's requests, one wildcard inbox takes every acknowledgement (reply-inbox.ts), each
+ * publish has its own reply subject under it, and the acknowledgement is read as nats.js reads it:
  * - an error in the answer is a JetStreamApiError with the server's code (wrong last sequence,
  *   ...), a definite refusal;
  * - the server's "no responders" status is `errors.NoRespondersError`, no answer in time
  *   `errors.TimeoutError`: the publish may or may not be stored.
  */
 export class JetStreamAcks {
-  private readonly base: string;
-  private readonly pending = new Map<string, Pending>();
-  private readonly subscription: Subscription;
-  private sequence = 0;
+  private readonly inbox: ReplyInbox<JetStreamAck>;
 
   constructor(
     private readonly connection: NatsConnection,
     inboxPrefix: string | undefined,
   ) {
-    // The identity's permissions allow replies only under its own prefix (permissions.ts).
-    this.base = createInbox(inboxPrefix);
-    this.subscription = connection.subscribe(`${this.base}.*`, {
-      callback: (error, msg) => (error ? this.failAll(error) : this.onAck(msg)),
-    });
+    this.inbox = new ReplyInbox(connection, inboxPrefix, (msg, token, waiting) => this.onAck(msg, token, waiting));
   }
 
   publish(subject: string, data: string, options: AckedPublishOptions): Promise<JetStreamAck> {
@@ -61,32 +48,27 @@ export class JetStreamAcks {
     headers.set(PubHeaders.MsgIdHdr, options.msgID);
     if ('lastSequence' in options.expect) headers.set(PubHeaders.ExpectedLastSeqHdr, String(options.expect.lastSequence));
     else headers.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(options.expect.lastSubjectSequence));
-    return new Promise<JetStreamAck>((resolve, reject) => {
-      const token = (++this.sequence).toString(36);
-      const timer = setTimeout(() => this.settle(token)?.reject(new errors.TimeoutError()), options.timeoutMs);
-      this.pending.set(token, { subject, timer, resolve, reject });
-      try {
-        this.connection.publish(subject, data, { reply: `${this.base}.${token}`, headers });
-      } catch (error) {
-        this.settle(token)?.reject(error);
-      }
-    });
+    return this.inbox.request(
+      subject,
+      options.timeoutMs,
+      () => new errors.TimeoutError(),
+      (reply) => this.connection.publish(subject, data, { reply, headers }),
+    );
   }
 
   /** Fails every publish still waiting for its acknowledgement. */
   failAll(error: unknown): void {
-    for (const token of [...this.pending.keys()]) this.settle(token)?.reject(error);
+    this.inbox.failAll(error);
   }
 
   /** Stops taking acknowledgements; the publishes still waiting fail with `error`. */
   close(error: unknown): void {
-    this.failAll(error);
-    if (!this.subscription.isClosed()) this.subscription.unsubscribe();
+    this.inbox.close(error);
   }
 
-  private onAck(msg: Msg): void {
-    const request = this.settle(msg.subject.slice(this.base.length + 1));
-    if (!request) return; // timed out already: nobody waits for it
+  /** Every acknowledgement settles its publish: there is only one per publish. */
+  private onAck(msg: Msg, token: string, request: Waiting<JetStreamAck>): void {
+    this.inbox.settle(token);
     if (msg.data.length === 0) {
       const status = msg.headers?.code;
       request.reject(status === 503 ? new errors.NoRespondersError(request.subject) : new Error(`empty JetStream acknowledgement (status ${status})`));
@@ -108,13 +90,5 @@ export class JetStreamAcks {
       return;
     }
     request.resolve({ stream: answer.stream, seq: answer.seq, duplicate: answer.duplicate === true });
-  }
-
-  private settle(token: string): Pending | undefined {
-    const request = this.pending.get(token);
-    if (!request) return undefined;
-    this.pending.delete(token);
-    clearTimeout(request.timer);
-    return request;
   }
 }
