@@ -167,8 +167,7 @@ export class JetStreamEventStore implements EventStore {
       const js = jetstream(nc);
       const connection = new ConnectionState(nc);
       const policy = { ...DEFAULT_PUBLISH_POLICY, ...options.publish };
-      const acks = new JetStreamAcks(nc, options.connection?.inboxPrefix);
-      const publisher = new AppendPublisher(acks, jsm, connection, streamName, policy, log);
+      const publisher = new AppendPublisher(new JetStreamAcks(nc, options.connection?.inboxPrefix), jsm, connection, streamName, policy, log);
       const store = new JetStreamEventStore(nc, js, jsm, connection, publisher, streamName, subjectPrefix);
       store.readOnly = options.readOnly === true;
       return store;
@@ -298,10 +297,7 @@ export class JetStreamEventStore implements EventStore {
    * Every subscription of this store shares one ordered consumer (shared-feed.ts): the followers
    * of a service get each event from nats-server once, decoded once.
    */
-  subscribeToAll(
-    handler: (event: RecordedEvent) => Promise<void> | void,
-    options: SubscribeOptions = {},
-  ): Subscription {
+  subscribeToAll(handler: (event: RecordedEvent) => Promise<void> | void, options: SubscribeOptions = {}): Subscription {
     this.assertOpen();
     checkReadRange(options.after ?? 0, undefined);
     return this.feed.subscribe(handler, options);
