@@ -188,6 +188,7 @@ export class RedisProjectionStore implements ProjectionStore {
     if (ca !== undefined && !url.startsWith('rediss://')) throw new RangeError('a Redis CA is for TLS: use a rediss:// URL');
     if (/[{}]/.test(keyPrefix)) throw new RangeError(`Redis key prefix must not contain braces: ${keyPrefix}`);
     if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) throw new RangeError(`invalid gcGraceMs: ${gcGraceMs}`);
+    if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs <= 0) throw new RangeError(`invalid commandTimeoutMs: ${commandTimeoutMs}`);
     const client = newClient(url, { username, password, ca });
     // Connection errors reach callers as failed commands; the client reconnects by itself.
     client.on('error', () => {});
