@@ -28,8 +28,8 @@ const BenchOptions = z.object({
   historyDeadlineSeconds: Count(300),
   /** Comma-separated scenario ids (default: all). */
   scenarios: z.string().optional(),
-  /** Comma-separated servers: ours, oidc-provider (default both). */
-  targets: z.string().default('ours,oidc-provider,ours-distributed'),
+  /** Comma-separated servers: ours, oidc-provider, ours-distributed, floor (default all four). */
+  targets: z.string().default('ours,oidc-provider,ours-distributed,floor'),
   /** Start our server under `node --cpu-prof`, the profile written to bench/profiles/. */
   profile: z.enum(['0', '1']).default('0'),
   /** Where the machine-readable results go. */

@@ -128,6 +128,7 @@ export function renderReport(report: BenchReport): string {
       }
     }
   }
+  lines.push(...floorTable(report));
   lines.push(
     '',
     '/s: successful requests (or whole flows) per second; ratios above 1 mean ours is higher (faster for /s, slower for p50).',
@@ -156,6 +157,31 @@ export function renderReport(report: BenchReport): string {
   }
   if (notes.length > 0) lines.push('', 'notes:', ...notes);
   return `${lines.join('\n')}\n`;
+}
+
+/** The floor's rows (floor-main.ts), against oidc-provider and against ours, where it ran. */
+function floorTable(report: BenchReport): string[] {
+  const rows = report.scenarios.filter((s) => s.sides.floor !== undefined);
+  if (rows.length === 0) return [];
+  const lines = [
+    '',
+    '| scenario, the floor (our guarantees, nothing else: floor-main.ts) | /s | p50 ms | p99 ms | CPU ms | /s floor÷oidc-provider | CPU ms ours÷floor |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const s of rows) {
+    const side = s.sides.floor!;
+    if (side.status !== 'ok') {
+      lines.push(`| ${s.title} | ${side.status} | | | | | |`);
+      continue;
+    }
+    const theirs = s.sides['oidc-provider']?.status === 'ok' ? s.sides['oidc-provider'].result : undefined;
+    const ours = s.sides.ours?.status === 'ok' ? s.sides.ours.result : undefined;
+    const f = side.result;
+    lines.push(
+      `| ${s.title} | ${fixed(f.perSecond, 1)} | ${fixed(f.p50, 1)} | ${fixed(f.p99, 1)} | ${fixed(f.serverCpuMs, 3)} | ${times(ratio(f.perSecond, theirs?.perSecond))} | ${times(ratio(ours?.serverCpuMs, f.serverCpuMs))} |`,
+    );
+  }
+  return lines;
 }
 
 function historyRow(what: string, name: string, side: Outcome<HistoryCost> | undefined): string {

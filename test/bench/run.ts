@@ -19,6 +19,7 @@ import type { Scenario, ScenarioContext } from './scenarios/scenario.js';
 import { startOidcProvider } from './targets/oidc-provider.js';
 import { startOurs } from './targets/ours.js';
 import { startOursDistributed } from './targets/ours-distributed.js';
+import { FLOOR_SCENARIOS, startFloor } from './targets/floor.js';
 import type { BenchUser, Target, TargetName } from './targets/target.js';
 
 /**
@@ -36,6 +37,13 @@ const ARGON2_SECONDS = 5;
 /** What the distributed target is measured on (issue 12: ≥ 50 % of embedded for these two). */
 const DISTRIBUTED_SCENARIOS = new Set(['client-credentials', 'introspection']);
 
+/** Whether a target runs a scenario: the distributed mode and the floor run only theirs. */
+function runs(name: TargetName, scenarioId: string): boolean {
+  if (name === 'ours-distributed') return DISTRIBUTED_SCENARIOS.has(scenarioId);
+  if (name === 'floor') return FLOOR_SCENARIOS.has(scenarioId);
+  return true;
+}
+
 function selected(options: BenchOptions, id: string): boolean {
   return options.scenarios === undefined || options.scenarios.split(',').map((s) => s.trim()).includes(id);
 }
@@ -46,6 +54,7 @@ function failure(error: unknown): { status: 'failed'; reason: string } {
 
 async function startTarget(name: TargetName, pinning: Pinning, http: HttpClient, users: BenchUser[], options: BenchOptions): Promise<Target> {
   if (name === 'oidc-provider') return startOidcProvider({ pinning, http, users });
+  if (name === 'floor') return startFloor({ pinning, http });
   const nodeFlags = options.profile === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles')}`] : [];
   if (name === 'ours-distributed') return startOursDistributed({ pinning, http, users, nodeFlags });
   return startOurs({ pinning, http, users, nodeFlags });
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
   const known = [...LOAD_SCENARIOS.map((s) => s.id), ...OTHER_SCENARIOS];
   for (const id of options.scenarios?.split(',') ?? []) if (!known.includes(id.trim())) throw new Error(`unknown scenario ${id}; known: ${known.join(', ')}`);
   const targets = options.targets.split(',').map((t) => t.trim()) as TargetName[];
-  const knownTargets: TargetName[] = ['ours', 'oidc-provider', 'ours-distributed'];
+  const knownTargets: TargetName[] = ['ours', 'oidc-provider', 'ours-distributed', 'floor'];
   for (const t of targets) if (!knownTargets.includes(t)) throw new Error(`unknown target ${t}; known: ${knownTargets.join(', ')}`);
 
   const pinning = setUpPinning();
@@ -90,13 +99,13 @@ async function main(): Promise<void> {
     } catch (error) {
       // A server that cannot start (nats-server missing for the distributed one) fails its rows; the run goes on.
       process.stdout.write(`  ${name} did not start: ${failure(error).reason}\n`);
-      for (const row of report.scenarios) if (name !== 'ours-distributed' || DISTRIBUTED_SCENARIOS.has(row.id)) row.sides[name] = failure(error);
+      for (const row of report.scenarios) if (runs(name, row.id)) row.sides[name] = failure(error);
       continue;
     }
     try {
       for (const scenario of LOAD_SCENARIOS.filter((s) => selected(options, s.id))) {
         const row = report.scenarios.find((r) => r.id === scenario.id)!;
-        if (name === 'ours-distributed' && !DISTRIBUTED_SCENARIOS.has(scenario.id)) continue;
+        if (!runs(name, scenario.id)) continue;
         const missing = scenario.needsGrant ? target.unavailable(scenario.needsGrant) : undefined;
         if (missing) {
           row.sides[name] = { status: 'not available', reason: missing };
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
         const side = row.sides[name]!;
         process.stdout.write(side.status === 'ok' ? ` ${side.result.perSecond.toFixed(1)}/s, p50 ${side.result.p50.toFixed(1)} ms\n` : ` ${side.status}: ${side.reason}\n`);
       }
-      if (selected(options, 'refresh-after-rotations') && name !== 'ours-distributed') {
+      if (selected(options, 'refresh-after-rotations') && (name === 'ours' || name === 'oidc-provider')) {
         const missing = target.unavailable('refresh_token');
         let outcome: Outcome<HistoryCost>;
         if (missing) outcome = { status: 'not available', reason: missing };

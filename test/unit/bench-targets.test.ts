@@ -91,4 +91,25 @@ describe('bench targets (issue 12)', () => {
     expect(checkTwoRuns(good, undefined).ok).toBe(false);
     expect(renderCheck(once)).toContain('MISSED (not met in this run and the one before): refresh');
   });
+
+  it('gives the floor\'s figure where the floor ran, and names the targets even the floor missed', () => {
+    const withFloor = report();
+    const floor: Record<string, Outcome<LoadResult>> = {
+      'client-credentials': load(2500), // 1.79× oidc-provider's 1400: below the 2× wanted
+      introspection: load(7000), // 3.04× its 2300
+      'client-credentials-open-loop': load(2000, { p99: 12 }),
+    };
+    for (const s of withFloor.scenarios) if (floor[s.id]) s.sides.floor = floor[s.id];
+    const verdicts = Object.fromEntries(evaluateTargets(withFloor).map((v) => [v.id, v]));
+    expect(verdicts['client-credentials']!.floor).toEqual({ measured: '2500.0/s: 1.79×', reached: false });
+    expect(verdicts.introspection!.floor).toEqual({ measured: '7000.0/s: 3.04×', reached: true });
+    expect(verdicts['client-credentials-open-loop']!.floor).toEqual({ measured: 'p99 12.0 ms, 0 errors', reached: false });
+    expect(verdicts.refresh!.floor).toBeUndefined();
+    // The floor informs; it changes no verdict: ours met these in the report above.
+    expect(verdicts['client-credentials']!.met).toBe(true);
+    const rendered = renderCheck(checkTwoRuns(withFloor, withFloor));
+    expect(rendered).toContain('every target met in two runs in a row');
+    expect(rendered).toContain('beyond the floor in this run (no server keeping our guarantees would have met them here): client-credentials, client-credentials-open-loop');
+    expect(renderCheck(checkTwoRuns(report(), report()))).not.toContain('beyond the floor');
+  });
 });

@@ -1,10 +1,11 @@
 import type { CookieJar, HttpClient } from '../http.js';
 
 /**
- * The servers under test: our embedded server, node oidc-provider, and our distributed mode (the
- * four services as processes over NATS, Redis and JetStream, all on the server core).
+ * The servers under test: our embedded server, node oidc-provider, our distributed mode (the
+ * four services as processes over NATS, Redis and JetStream, all on the server core), and the
+ * floor (floor-main.ts: the least work a scenario takes with our guarantees, nothing else).
  */
-export type TargetName = 'ours' | 'oidc-provider' | 'ours-distributed';
+export type TargetName = 'ours' | 'oidc-provider' | 'ours-distributed' | 'floor';
 
 export interface BenchUser {
   username: string;
